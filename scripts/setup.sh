@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# One-time, idempotent set-up of everything terrapix needs on Debian 12:
+#   - GDAL 3.6 (library, headers, command-line tools, Debian's Python bindings), clang for bindgen;
+#   - a virtual environment .venv on Debian's /usr/bin/python3 (so that osgeo.gdal is visible)
+#     holding onnxruntime (its libonnxruntime.so is what terrapix loads), numpy<2 and onnx.
+# Usage: scripts/setup.sh [--torch]   (--torch adds PyTorch, needed by the benchmark's model maker)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+ORT_VERSION=1.31.1
+APT_PACKAGES=(libgdal-dev gdal-bin python3-gdal python3-venv clang libclang-dev pkg-config)
+
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing Debian packages: ${missing[*]}"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+command -v cargo >/dev/null || { echo "setup: cargo not found; install Rust (https://rustup.rs) first" >&2; exit 1; }
+
+if [ ! -x .venv/bin/python ]; then
+  echo "setup: creating .venv on /usr/bin/python3"
+  /usr/bin/python3 -m venv --system-site-packages .venv
+fi
+want=("onnxruntime==${ORT_VERSION}" "numpy<2" "onnx")
+[ "${1:-}" = "--torch" ] && want+=("torch==2.11.0")
+if ! .venv/bin/python - "${want[@]}" <<'PY' 2>/dev/null
+import sys
+from importlib.metadata import version
+from packaging.requirements import Requirement
+for spec in sys.argv[1:]:
+    r = Requirement(spec)
+    if not r.specifier.contains(version(r.name), prereleases=True):
+        sys.exit(1)
+PY
+then
+  echo "setup: installing Python packages: ${want[*]}"
+  .venv/bin/python -m pip install -q --disable-pip-version-check "${want[@]}"
+fi
+.venv/bin/python -c "import onnxruntime, osgeo.gdal" || { echo "setup: venv check failed" >&2; exit 1; }

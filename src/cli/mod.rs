@@ -1,0 +1,390 @@
+//! Subcommands. Each one parses its flags, calls the library and prints the outcome.
+
+mod specs;
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use clap::{Args, Parser, Subcommand};
+
+use terrapix::bundle::{ensemble, Bundle, EdgeMode, GapFill, Manifest};
+use terrapix::engine::{self, EngineOptions, Model};
+use terrapix::predict::{self, PredictOptions, Predictor};
+use terrapix::quicklook::{self, Ramp};
+use terrapix::raster::{BindOptions, Covariates, OutputOptions};
+
+type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
+
+#[derive(Parser)]
+#[command(name = "terrapix", version, about = "Turn trained environmental models (ONNX bundles) into maps")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Print a bundle's manifest, model card and input/output signature.
+    Info {
+        model: PathBuf,
+        /// Print the manifest as JSON only.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Wrap any ONNX model (e.g. from torch.onnx.export) into a bundle by adding a manifest.
+    Bundle(BundleArgs),
+    /// Merge member models into one graph computing the ensemble mean and standard deviation.
+    Ensemble {
+        /// Member models (bundles, or plain ONNX with --manifest).
+        #[arg(required = true)]
+        members: Vec<PathBuf>,
+        #[arg(short, long)]
+        output: PathBuf,
+        /// Manifest JSON for the ensemble (default: the first member's).
+        #[arg(long)]
+        manifest: Option<PathBuf>,
+        #[command(flatten)]
+        runtime: RuntimeArgs,
+    },
+    /// Predict a map from covariate rasters.
+    Predict(PredictArgs),
+    /// Write the seeded sample landscape (covariates.tif, truth.tif, samples.csv).
+    SampleData {
+        dir: PathBuf,
+        #[arg(long, default_value_t = 512)]
+        size: usize,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        #[arg(long, default_value_t = 400)]
+        samples: usize,
+    },
+    /// Render a band of a map to a PNG quick-look.
+    Quicklook {
+        raster: PathBuf,
+        #[arg(short, long)]
+        output: PathBuf,
+        #[arg(long, default_value_t = 1)]
+        band: usize,
+        /// viridis (values) or magma (uncertainty).
+        #[arg(long, default_value = "viridis")]
+        ramp: String,
+        #[arg(long, default_value_t = 1024)]
+        max_side: usize,
+    },
+    /// Benchmark helper: ONNX Runtime alone on the tensors of the first tiles of a job.
+    BenchOrt {
+        #[arg(long)]
+        model: PathBuf,
+        #[arg(long, num_args = 1.., required = true)]
+        covariates: Vec<PathBuf>,
+        /// Tiles (256 x 256 output cells, or fewer for patches) to time.
+        #[arg(long, default_value_t = 4)]
+        tiles: usize,
+        #[command(flatten)]
+        runtime: RuntimeArgs,
+        #[arg(long, default_value_t = 0)]
+        batch: usize,
+    },
+}
+
+#[derive(Args, Clone)]
+struct RuntimeArgs {
+    /// Threads for inference and tensor assembly (0 = all cores).
+    #[arg(long, default_value_t = 0)]
+    threads: usize,
+    /// Path of libonnxruntime.so (default: $TERRAPIX_ORT_LIB, a .venv, or python3's onnxruntime).
+    #[arg(long)]
+    ort_library: Option<PathBuf>,
+}
+
+impl RuntimeArgs {
+    fn engine(&self) -> EngineOptions {
+        if self.threads > 0 {
+            let _ = rayon::ThreadPoolBuilder::new().num_threads(self.threads).build_global();
+        }
+        EngineOptions { intra_threads: self.threads, ort_library: self.ort_library.clone() }
+    }
+}
+
+#[derive(Args)]
+struct BundleArgs {
+    /// The ONNX model to wrap.
+    model: PathBuf,
+    #[arg(short, long)]
+    output: PathBuf,
+    /// A complete manifest as JSON (instead of the flags below).
+    #[arg(long)]
+    manifest: Option<PathBuf>,
+    #[arg(long)]
+    name: Option<String>,
+    #[arg(long, default_value = "1.0.0")]
+    model_version: String,
+    #[arg(long, default_value = "")]
+    description: String,
+    /// Target variable, e.g. soc.
+    #[arg(long)]
+    target: Option<String>,
+    #[arg(long, default_value = "")]
+    unit: String,
+    /// The model predicts log(1 + target).
+    #[arg(long)]
+    log1p: bool,
+    /// NAME:LAYOUT:COVARIATES, LAYOUT one of pixel, windowK, patchP, seriesTxF; covariates
+    /// comma-separated, `cov[1-12]` for ranges, `@patch_x`/`@patch_y`/`@x`/`@y` generated.
+    #[arg(long = "input")]
+    inputs: Vec<String>,
+    /// BAND=GRAPH_OUTPUT[:INDEX]; the kind follows the band name (mean, std, qNN, else value).
+    /// Default: band "value" from the first graph output.
+    #[arg(long = "band")]
+    bands: Vec<String>,
+    /// Markdown model card to embed.
+    #[arg(long)]
+    card: Option<PathBuf>,
+    /// Treat context beyond the raster edge as nodata (default: replicate edge pixels).
+    #[arg(long)]
+    edge_nodata: bool,
+    /// Fill isolated input gaps from neighbours within this radius (pixels).
+    #[arg(long)]
+    fill_gaps: Option<usize>,
+    #[command(flatten)]
+    runtime: RuntimeArgs,
+}
+
+#[derive(Args)]
+struct PredictArgs {
+    #[arg(long)]
+    model: PathBuf,
+    /// Covariate rasters (GeoTIFF, VRT, anything GDAL reads); bands bound by description.
+    #[arg(long, num_args = 1.., required = true)]
+    covariates: Vec<PathBuf>,
+    #[arg(short, long)]
+    output: PathBuf,
+    /// Explicit binding NAME=FILE:BAND or NAME=BAND (1-based; BAND alone means the first raster).
+    #[arg(long = "bind")]
+    bindings: Vec<String>,
+    /// Bind covariates to bands by position instead of by description.
+    #[arg(long)]
+    by_order: bool,
+    /// Raster whose grid the map uses (default: the first covariate raster).
+    #[arg(long)]
+    reference: Option<PathBuf>,
+    /// Resampling for covariates on another grid (near, bilinear, cubic, average, ...).
+    #[arg(long, default_value = "bilinear")]
+    resampling: String,
+    /// Write a Cloud Optimized GeoTIFF.
+    #[arg(long)]
+    cog: bool,
+    #[arg(long, default_value = "DEFLATE")]
+    compress: String,
+    #[arg(long, default_value_t = 0)]
+    batch: usize,
+    /// Tile side in output cells (0 = automatic).
+    #[arg(long, default_value_t = 0)]
+    tile: usize,
+    /// Reader threads.
+    #[arg(long, default_value_t = 1)]
+    readers: usize,
+    /// Also write a PNG quick-look of the first band.
+    #[arg(long)]
+    quicklook: Option<PathBuf>,
+    /// Print timing and memory figures.
+    #[arg(long)]
+    stats: bool,
+    #[arg(short, long)]
+    quiet: bool,
+    #[command(flatten)]
+    runtime: RuntimeArgs,
+}
+
+pub fn run() -> Result<()> {
+    match Cli::parse().command {
+        Command::Info { model, json } => info(&model, json),
+        Command::Bundle(args) => bundle(args),
+        Command::Ensemble { members, output, manifest, runtime } => ensemble_cmd(&members, &output, manifest.as_deref(), &runtime),
+        Command::Predict(args) => predict_cmd(args),
+        Command::SampleData { dir, size, seed, samples } => {
+            let land = terrapix::landscape::generate(size, seed);
+            let w = land.write(&dir, samples, seed)?;
+            println!("wrote {}, {} and {}", w.covariates.display(), w.truth.display(), w.samples.display());
+            Ok(())
+        }
+        Command::Quicklook { raster, output, band, ramp, max_side } => {
+            let ramp = match ramp.as_str() {
+                "viridis" => Ramp::Viridis,
+                "magma" => Ramp::Magma,
+                other => return Err(format!("unknown ramp '{other}' (viridis or magma)").into()),
+            };
+            let s = quicklook::render(&raster, band, &output, ramp, max_side)?;
+            println!("wrote {} (stretch {:.4} .. {:.4})", output.display(), s.low, s.high);
+            Ok(())
+        }
+        Command::BenchOrt { model, covariates, tiles, runtime, batch } => bench_ort(&model, &covariates, tiles, &runtime, batch),
+    }
+}
+
+fn info(path: &Path, json: bool) -> Result<()> {
+    let bundle = Bundle::read(path)?;
+    let manifest = bundle.require_manifest(path)?;
+    if json {
+        println!("{}", manifest.to_json());
+        return Ok(());
+    }
+    println!("{}", specs::describe(manifest));
+    match Model::from_bundle(path, manifest.clone(), &EngineOptions::default()) {
+        Ok(model) => {
+            println!("\nGraph signature (ONNX Runtime, {}):", engine::loaded_library().map(|p| p.display().to_string()).unwrap_or_default());
+            for s in &model.inputs {
+                println!("  input  {s}");
+            }
+            for s in &model.outputs {
+                println!("  output {s}");
+            }
+            println!("  manifest and graph agree");
+        }
+        Err(e) => println!("\nGraph signature unavailable: {e}"),
+    }
+    Ok(())
+}
+
+fn bundle(a: BundleArgs) -> Result<()> {
+    let mut bundle = Bundle::read(&a.model)?;
+    let mut manifest = match &a.manifest {
+        Some(p) => Manifest::from_json(&std::fs::read_to_string(p).map_err(|e| format!("cannot read '{}': {e}", p.display()))?)?,
+        None => {
+            let graph_outputs: Vec<String> =
+                bundle.model.graph.as_ref().map(|g| g.output.iter().filter_map(|o| o.name.clone()).collect()).unwrap_or_default();
+            specs::manifest_from_flags(&specs::ManifestFlags {
+                name: a.name.clone().unwrap_or_else(|| a.model.file_stem().unwrap_or_default().to_string_lossy().into()),
+                version: a.model_version.clone(),
+                description: a.description.clone(),
+                target: a.target.clone().ok_or("--target is required without --manifest")?,
+                unit: a.unit.clone(),
+                log1p: a.log1p,
+                inputs: a.inputs.clone(),
+                bands: a.bands.clone(),
+                graph_outputs,
+            })?
+        }
+    };
+    if let Some(card) = &a.card {
+        manifest.model_card = std::fs::read_to_string(card).map_err(|e| format!("cannot read '{}': {e}", card.display()))?;
+    }
+    if a.edge_nodata {
+        manifest.nodata.edge = EdgeMode::Nodata;
+    }
+    if let Some(radius) = a.fill_gaps {
+        manifest.nodata.fill_gaps = Some(GapFill { radius, min_valid: ((2 * radius + 1).pow(2) - 1) / 2 + 1 });
+    }
+    if manifest.provenance.created_by.is_empty() {
+        manifest.provenance.created_by = format!("terrapix {} bundle", terrapix::VERSION);
+    }
+    bundle.set_manifest(manifest)?;
+    write_checked(&bundle, &a.output, &a.runtime)?;
+    println!("wrote bundle {}", a.output.display());
+    Ok(())
+}
+
+/// Writes a bundle and opens it with ONNX Runtime, so a manifest that does not match the graph
+/// is refused before the user ever gets the file.
+fn write_checked(bundle: &Bundle, output: &Path, runtime: &RuntimeArgs) -> Result<()> {
+    let tmp = terrapix::util::temp_sibling(output);
+    bundle.write(&tmp)?;
+    let manifest = bundle.manifest.clone().expect("bundle has a manifest");
+    let checked = Model::from_bundle(&tmp, manifest, &runtime.engine()).map(drop);
+    let result = checked.map_err(|e| e.to_string()).and_then(|_| std::fs::rename(&tmp, output).map_err(|e| e.to_string()));
+    if let Err(e) = result {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e.replace(&tmp.display().to_string(), &output.display().to_string()).into());
+    }
+    Ok(())
+}
+
+fn ensemble_cmd(members: &[PathBuf], output: &Path, manifest: Option<&Path>, runtime: &RuntimeArgs) -> Result<()> {
+    let bundles = members.iter().map(|p| Bundle::read(p)).collect::<std::result::Result<Vec<_>, _>>()?;
+    let manifest = match manifest {
+        Some(p) => Manifest::from_json(&std::fs::read_to_string(p).map_err(|e| format!("cannot read '{}': {e}", p.display()))?)?,
+        None => bundles[0].require_manifest(&members[0])?.clone(),
+    };
+    let ens = ensemble::build(&bundles, manifest)?;
+    write_checked(&ens, output, runtime)?;
+    println!("wrote ensemble of {} members to {} (outputs: mean, std)", members.len(), output.display());
+    Ok(())
+}
+
+fn predict_cmd(a: PredictArgs) -> Result<()> {
+    let model = Model::open(&a.model, &a.runtime.engine())?;
+    let options = PredictOptions {
+        bind: BindOptions { bindings: a.bindings, by_order: a.by_order, reference: a.reference, resampling: Some(a.resampling) },
+        output: OutputOptions { compress: a.compress, cog: a.cog, ..Default::default() },
+        batch: a.batch,
+        tile: a.tile,
+        readers: a.readers,
+    };
+    let interrupted = Arc::new(AtomicBool::new(false));
+    let flag = interrupted.clone();
+    let _ = ctrlc::set_handler(move || flag.store(true, Ordering::Relaxed));
+    let bar = if a.quiet { indicatif::ProgressBar::hidden() } else { indicatif::ProgressBar::new(0) };
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} tiles, {eta} left")
+            .expect("valid template"),
+    );
+    let mut progress = |done: usize, total: usize| {
+        bar.set_length(total as u64);
+        bar.set_position(done as u64);
+        !interrupted.load(Ordering::Relaxed)
+    };
+    let report = predict::predict_raster(&model, &a.covariates, &a.output, &options, &mut progress);
+    bar.finish_and_clear();
+    let report = report?;
+    let names: Vec<&str> = model.manifest.outputs.iter().map(|o| o.name.as_str()).collect();
+    println!(
+        "wrote {} ({} x {}, bands: {}; {} of {} cells predicted)",
+        a.output.display(),
+        report.width,
+        report.height,
+        names.join(", "),
+        report.valid_cells,
+        report.width * report.height
+    );
+    if a.stats {
+        let mpix = report.input_pixels as f64 / report.seconds / 1e6;
+        let peak = terrapix::util::peak_rss_bytes().map(|b| b as f64 / (1 << 20) as f64).unwrap_or(f64::NAN);
+        println!(
+            "stats: {mpix:.3} Mpix/s ({} input pixels in {:.2} s; inference {:.2} s, reading {:.2} s); peak memory {peak:.0} MiB",
+            report.input_pixels, report.seconds, report.infer_seconds, report.read_seconds
+        );
+    }
+    if let Some(png) = &a.quicklook {
+        let s = quicklook::render(&a.output, 1, png, Ramp::Viridis, 1024)?;
+        println!("wrote {} (stretch {:.3} .. {:.3} {})", png.display(), s.low, s.high, model.manifest.target.unit);
+    }
+    Ok(())
+}
+
+fn bench_ort(model: &Path, covariates: &[PathBuf], tiles: usize, runtime: &RuntimeArgs, batch: usize) -> Result<()> {
+    let model = Model::open(model, &runtime.engine())?;
+    let covs = Covariates::bind(covariates, &model.manifest.covariates(), &BindOptions::default())?;
+    let predictor = Predictor::new(&model, batch);
+    let (cell, halo) = (predictor.cell(), predictor.halo());
+    let side = (256 / cell).max(1) * cell;
+    let reader = covs.reader()?;
+    let (mut pixels, mut seconds) = (0usize, 0f64);
+    for t in 0..tiles {
+        let per_row = (covs.grid.width / side).max(1);
+        let (x, y) = ((t % per_row) * side, (t / per_row) * side);
+        let (w, h) = (side.min(covs.grid.width.saturating_sub(x)), side.min(covs.grid.height.saturating_sub(y)));
+        if w == 0 || h == 0 {
+            break;
+        }
+        let (w, h) = (w / cell * cell, h / cell * cell);
+        let mut data = Vec::new();
+        reader.read(x as isize, y as isize, w, h, halo, model.manifest.nodata.edge, &mut data)?;
+        let mut block = predict::Block { data, width: w, height: h, halo, geo: Some((covs.grid.geotransform, x, y)) };
+        let (samples, s) = predictor.time_inference(&mut block)?;
+        pixels += samples * cell * cell;
+        seconds += s;
+    }
+    println!("ort-only: {:.3} Mpix/s ({pixels} input pixels in {seconds:.2} s of inference, batch {})", pixels as f64 / seconds / 1e6, predictor.batch);
+    Ok(())
+}

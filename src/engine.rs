@@ -1,0 +1,310 @@
+//! ONNX Runtime: locating and loading the shared library (ort, load-dynamic), sessions, and
+//! the check of a manifest against the graph's real inputs and outputs.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, OnceLock};
+
+use ort::environment::Environment;
+use ort::session::{builder::GraphOptimizationLevel, Session, SessionInputValue};
+use ort::value::{TensorElementType, TensorRef, ValueType};
+
+use crate::bundle::{Bundle, BundleError, Manifest};
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error(
+        "ONNX Runtime was not found. Set TERRAPIX_ORT_LIB to libonnxruntime.so (it ships in the PyPI wheel: \
+         pip install onnxruntime==1.31.1, file onnxruntime/capi/libonnxruntime.so.1.31.1), or make the \
+         onnxruntime Python package importable by python3. Looked at: {0}"
+    )]
+    RuntimeNotFound(String),
+    #[error("cannot load ONNX Runtime from '{path}': {reason}")]
+    RuntimeLoad { path: PathBuf, reason: String },
+    #[error(transparent)]
+    Bundle(#[from] BundleError),
+    #[error("ONNX Runtime cannot load model '{path}': {reason}")]
+    Session { path: PathBuf, reason: String },
+    #[error("model '{path}': manifest and graph disagree: {detail}")]
+    Mismatch { path: PathBuf, detail: String },
+    #[error("inference failed: {0}")]
+    Run(String),
+}
+
+/// Runtime settings. Zero threads means one per available core.
+#[derive(Clone, Debug, Default)]
+pub struct EngineOptions {
+    pub intra_threads: usize,
+    /// Explicit path to libonnxruntime.so; otherwise it is looked up (see [`ort_library`]).
+    pub ort_library: Option<PathBuf>,
+}
+
+static ENVIRONMENT: OnceLock<Result<(Environment, PathBuf), EngineError>> = OnceLock::new();
+
+/// The process-wide ONNX Runtime environment, loaded on first use. The library can only be
+/// loaded once per process; later calls return the first outcome.
+pub fn environment(options: &EngineOptions) -> Result<&'static Environment, EngineError> {
+    let result = ENVIRONMENT.get_or_init(|| {
+        let path = match &options.ort_library {
+            Some(p) => p.clone(),
+            None => ort_library()?,
+        };
+        let load_err = |reason: String| EngineError::RuntimeLoad { path: path.clone(), reason };
+        let builder = ort::init_from(&path).map_err(|e| load_err(e.to_string()))?;
+        let env = builder.with_name("terrapix").build().map_err(|e| load_err(e.to_string()))?;
+        Ok((env, path))
+    });
+    match result {
+        Ok((env, _)) => Ok(env),
+        Err(e) => Err(clone_error(e)),
+    }
+}
+
+/// Path of the ONNX Runtime library in use, once loaded.
+pub fn loaded_library() -> Option<&'static Path> {
+    ENVIRONMENT.get().and_then(|r| r.as_ref().ok()).map(|(_, p)| p.as_path())
+}
+
+fn clone_error(e: &EngineError) -> EngineError {
+    match e {
+        EngineError::RuntimeNotFound(s) => EngineError::RuntimeNotFound(s.clone()),
+        EngineError::RuntimeLoad { path, reason } => EngineError::RuntimeLoad { path: path.clone(), reason: reason.clone() },
+        other => EngineError::Run(other.to_string()),
+    }
+}
+
+/// Finds libonnxruntime: `TERRAPIX_ORT_LIB`, then `ORT_DYLIB_PATH`, then a `.venv` beside or
+/// above the executable or the working directory, then the onnxruntime package of `python3`.
+pub fn ort_library() -> Result<PathBuf, EngineError> {
+    let mut looked = Vec::new();
+    for var in ["TERRAPIX_ORT_LIB", "ORT_DYLIB_PATH"] {
+        if let Some(v) = std::env::var_os(var).filter(|v| !v.is_empty()) {
+            let p = PathBuf::from(v);
+            if p.is_file() {
+                return Ok(p);
+            }
+            return Err(EngineError::RuntimeNotFound(format!("{var}={} (no such file)", p.display())));
+        }
+        looked.push(format!("${var} (unset)"));
+    }
+    let mut roots: Vec<PathBuf> = Vec::new();
+    if let Ok(exe) = std::env::current_exe() {
+        roots.extend(exe.ancestors().skip(1).map(Path::to_path_buf));
+    }
+    if let Ok(cwd) = std::env::current_dir() {
+        roots.extend(cwd.ancestors().map(Path::to_path_buf));
+    }
+    for root in roots {
+        let lib = root.join(".venv/lib");
+        if let Some(p) = find_in_site_packages(&lib) {
+            return Ok(p);
+        }
+    }
+    looked.push(".venv/ beside or above the executable and working directory".into());
+    let pythons = std::env::var("TERRAPIX_PYTHON").map(|p| vec![p]).unwrap_or_else(|_| vec!["python3".into(), "/usr/bin/python3".into()]);
+    for py in pythons {
+        let out = std::process::Command::new(&py)
+            .args(["-c", "import onnxruntime, os; print(os.path.dirname(onnxruntime.__file__))"])
+            .stderr(std::process::Stdio::null())
+            .output();
+        if let Ok(out) = out {
+            let dir = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()).join("capi");
+            if let Some(p) = newest_lib(&dir) {
+                return Ok(p);
+            }
+        }
+        looked.push(format!("the onnxruntime package of {py}"));
+    }
+    Err(EngineError::RuntimeNotFound(looked.join("; ")))
+}
+
+fn find_in_site_packages(lib: &Path) -> Option<PathBuf> {
+    let entries = std::fs::read_dir(lib).ok()?;
+    entries
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with("python"))
+        .find_map(|e| newest_lib(&e.path().join("site-packages/onnxruntime/capi")))
+}
+
+fn newest_lib(dir: &Path) -> Option<PathBuf> {
+    let mut libs: Vec<PathBuf> = std::fs::read_dir(dir)
+        .ok()?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("libonnxruntime.so")))
+        .collect();
+    libs.sort();
+    libs.pop()
+}
+
+/// One graph tensor as the runtime reports it: name, element type, dims (-1 = dynamic).
+#[derive(Clone, Debug)]
+pub struct TensorSig {
+    pub name: String,
+    pub elem: String,
+    pub dims: Vec<i64>,
+}
+
+impl std::fmt::Display for TensorSig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let dims: Vec<String> = self.dims.iter().map(|d| if *d < 0 { "N".into() } else { d.to_string() }).collect();
+        write!(f, "{} {}[{}]", self.name, self.elem, dims.join(", "))
+    }
+}
+
+/// A loaded bundle: its manifest and an ONNX Runtime session checked against it.
+pub struct Model {
+    pub path: PathBuf,
+    pub manifest: Manifest,
+    pub inputs: Vec<TensorSig>,
+    pub outputs: Vec<TensorSig>,
+    /// Fixed batch size, when the graph's batch dimension is not dynamic.
+    pub fixed_batch: Option<usize>,
+    session: Mutex<Session>,
+}
+
+impl Model {
+    pub fn open(path: &Path, options: &EngineOptions) -> Result<Model, EngineError> {
+        let bundle = Bundle::read(path)?;
+        let manifest = bundle.require_manifest(path)?.clone();
+        Self::from_bundle(path, manifest, options)
+    }
+
+    /// Opens the ONNX graph at `path` with the given manifest (which may differ from the one stored).
+    pub fn from_bundle(path: &Path, manifest: Manifest, options: &EngineOptions) -> Result<Model, EngineError> {
+        let env = environment(options)?;
+        let serr = |e: String| EngineError::Session { path: path.into(), reason: e };
+        let threads = if options.intra_threads > 0 {
+            options.intra_threads
+        } else {
+            std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+        };
+        let session = build_session(env, path, threads).map_err(serr)?;
+        let sig = |outlets: &[ort::value::Outlet]| outlets.iter().map(tensor_sig).collect::<Vec<_>>();
+        let inputs = sig(session.inputs());
+        let outputs = sig(session.outputs());
+        let fixed_batch = check_signature(&manifest, &inputs, &outputs).map_err(|detail| EngineError::Mismatch { path: path.into(), detail })?;
+        Ok(Model { path: path.into(), manifest, inputs, outputs, fixed_batch, session: Mutex::new(session) })
+    }
+
+    /// Runs the graph on `n` samples. `inputs[i]` is the flat data of manifest input i (shape
+    /// `[n, layout shape...]`). Returns one vector of `n` values per manifest output band.
+    pub fn run(&self, n: usize, inputs: &[Vec<f32>]) -> Result<Vec<Vec<f32>>, EngineError> {
+        let run_err = |e: ort::Error| EngineError::Run(e.to_string());
+        let mut feeds: Vec<(std::borrow::Cow<'_, str>, SessionInputValue<'_>)> = Vec::new();
+        for (spec, data) in self.manifest.inputs.iter().zip(inputs) {
+            let mut shape = vec![n];
+            shape.extend(spec.layout.shape(spec.channels.len()));
+            debug_assert_eq!(shape.iter().product::<usize>(), data.len());
+            let tensor = TensorRef::from_array_view((shape, data.as_slice())).map_err(run_err)?;
+            feeds.push((spec.name.as_str().into(), tensor.into()));
+        }
+        let mut session = self.session.lock().unwrap_or_else(|p| p.into_inner());
+        let outputs = session.run(feeds).map_err(run_err)?;
+        let mut bands = Vec::with_capacity(self.manifest.outputs.len());
+        for band in &self.manifest.outputs {
+            let value = outputs
+                .get(band.graph_output.as_str())
+                .ok_or_else(|| EngineError::Run(format!("graph output '{}' missing from the results", band.graph_output)))?;
+            let (shape, data) = value.try_extract_tensor::<f32>().map_err(run_err)?;
+            let cols = if shape.len() >= 2 { shape[1..].iter().product::<i64>() as usize } else { 1 };
+            if data.len() != n * cols || band.index >= cols {
+                return Err(EngineError::Run(format!(
+                    "graph output '{}' has shape {shape:?}, expected {n} rows with column {}",
+                    band.graph_output, band.index
+                )));
+            }
+            bands.push((0..n).map(|i| data[i * cols + band.index]).collect());
+        }
+        Ok(bands)
+    }
+}
+
+fn build_session(env: &Environment, path: &Path, threads: usize) -> Result<Session, String> {
+    let e = |e: ort::Error<ort::session::builder::SessionBuilder>| e.to_string();
+    Session::builder(env)
+        .map_err(|e| e.to_string())?
+        .with_optimization_level(GraphOptimizationLevel::Level3)
+        .map_err(e)?
+        .with_intra_threads(threads)
+        .map_err(e)?
+        .with_inter_threads(1)
+        .map_err(e)?
+        // terrapix overlaps reading with inference: idle ORT threads must not spin on the cores.
+        .with_intra_op_spinning(false)
+        .map_err(e)?
+        .commit_from_file(path)
+        .map_err(|e| e.to_string())
+}
+
+fn tensor_sig(o: &ort::value::Outlet) -> TensorSig {
+    match o.dtype() {
+        ValueType::Tensor { ty, shape, .. } => TensorSig { name: o.name().into(), elem: elem_name(*ty), dims: shape.to_vec() },
+        other => TensorSig { name: o.name().into(), elem: format!("{other:?}"), dims: vec![] },
+    }
+}
+
+fn elem_name(t: TensorElementType) -> String {
+    match t {
+        TensorElementType::Float32 => "float32".into(),
+        other => format!("{other:?}").to_lowercase(),
+    }
+}
+
+/// Checks the manifest against the graph's inputs and outputs. Returns the graph's fixed batch
+/// size if it has one; the error text names both sides.
+pub fn check_signature(m: &Manifest, inputs: &[TensorSig], outputs: &[TensorSig]) -> Result<Option<usize>, String> {
+    let mut fixed_batch: Option<usize> = None;
+    for g in inputs {
+        if !m.inputs.iter().any(|i| i.name == g.name) {
+            let listed: Vec<&str> = m.inputs.iter().map(|i| i.name.as_str()).collect();
+            return Err(format!("graph input '{g}' is not described by the manifest (manifest inputs: {listed:?})"));
+        }
+    }
+    for spec in &m.inputs {
+        let Some(g) = inputs.iter().find(|g| g.name == spec.name) else {
+            let names: Vec<String> = inputs.iter().map(|g| g.to_string()).collect();
+            return Err(format!("manifest input '{}' is not a graph input (graph inputs: {})", spec.name, names.join(", ")));
+        };
+        let want = spec.layout.shape(spec.channels.len());
+        let want_txt = format!(
+            "[N, {}] ({} of {} channels)",
+            want.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", "),
+            spec.layout.describe(),
+            spec.channels.len()
+        );
+        if g.elem != "float32" {
+            return Err(format!("input '{}': manifest expects float32 {want_txt}, graph has {g}", spec.name));
+        }
+        let shape_ok = g.dims.len() == want.len() + 1
+            && g.dims[1..].iter().zip(&want).all(|(gd, wd)| *gd < 0 || *gd as usize == *wd);
+        if !shape_ok {
+            return Err(format!("input '{}': manifest says {want_txt}, graph has {g}", spec.name));
+        }
+        if let Some(&b) = g.dims.first().filter(|b| **b > 0) {
+            fixed_batch = Some(fixed_batch.map_or(b as usize, |f| f.min(b as usize)));
+        }
+    }
+    for band in &m.outputs {
+        let Some(g) = outputs.iter().find(|g| g.name == band.graph_output) else {
+            let names: Vec<String> = outputs.iter().map(|g| g.to_string()).collect();
+            return Err(format!(
+                "output band '{}' reads graph output '{}', which the graph lacks (graph outputs: {})",
+                band.name,
+                band.graph_output,
+                names.join(", ")
+            ));
+        };
+        if g.elem != "float32" {
+            return Err(format!("output band '{}': graph output {g} is not float32", band.name));
+        }
+        let cols: i64 = if g.dims.len() >= 2 { g.dims[1..].iter().product() } else { 1 };
+        let per_sample_ok = g.dims.len() <= 1 || g.dims[1..].iter().all(|d| *d > 0);
+        if !per_sample_ok || g.dims.is_empty() || (cols > 0 && band.index as i64 >= cols) {
+            return Err(format!(
+                "output band '{}' takes column {} of graph output {g}; expected shape [N] or [N, K] with K > {}",
+                band.name, band.index, band.index
+            ));
+        }
+    }
+    Ok(fixed_batch)
+}

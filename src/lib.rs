@@ -1,0 +1,20 @@
+//! terrapix: turn trained environmental models into maps.
+//!
+//! Layers, with data flowing one way (cli / ffi -> predict -> raster, engine -> bundle):
+//! - [`bundle`]: the model bundle (ONNX + manifest), reading, writing, ensembles;
+//! - [`engine`]: ONNX Runtime, loaded dynamically, and the manifest-versus-graph check;
+//! - [`raster`]: GDAL I/O, band binding, alignment, windows with halo, the output map;
+//! - [`predict`]: one block ([`predict::Predictor`]) and the tiled, pipelined whole raster;
+//! - [`ffi`]: the C ABI (`include/terrapix.h`);
+//! - [`landscape`], [`quicklook`]: the seeded sample landscape and PNG previews of maps.
+
+pub mod bundle;
+pub mod engine;
+pub mod ffi;
+pub mod landscape;
+pub mod predict;
+pub mod quicklook;
+pub mod raster;
+pub mod util;
+
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -1,0 +1,207 @@
+//! Whole-raster prediction: the covariates are cut into tiles of output cells; reader threads
+//! read each tile with its halo, an inference thread predicts it, and the calling thread
+//! writes it and reports progress. Channels between the stages are bounded, so memory depends
+//! on the tile size, never on the raster size.
+
+pub mod block;
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::Instant;
+
+use crossbeam_channel::bounded;
+
+pub use block::{Block, BlockOutput, PredictError, Predictor};
+
+use crate::engine::Model;
+use crate::raster::{BandInfo, BindOptions, Covariates, MapWriter, OutputOptions};
+
+#[derive(Clone, Debug, Default)]
+pub struct PredictOptions {
+    pub bind: BindOptions,
+    pub output: OutputOptions,
+    /// Samples per inference call (0 = automatic).
+    pub batch: usize,
+    /// Tile side in output cells (0 = automatic).
+    pub tile: usize,
+    /// Reader threads (0 = one).
+    pub readers: usize,
+}
+
+/// What a run did, for the CLI's summary and the benchmarks.
+#[derive(Clone, Debug, Default)]
+pub struct Report {
+    pub width: usize,
+    pub height: usize,
+    pub input_pixels: usize,
+    pub valid_cells: usize,
+    pub seconds: f64,
+    pub infer_seconds: f64,
+    pub read_seconds: f64,
+    pub tiles: usize,
+}
+
+/// Progress as tiles done out of the total; return `false` to cancel.
+pub type ProgressFn<'a> = dyn FnMut(usize, usize) -> bool + 'a;
+
+/// Upper bound of one tile's covariate buffer.
+const TILE_BYTES: usize = 48 << 20;
+
+struct Tile {
+    x: usize,
+    y: usize,
+    w: usize,
+    h: usize,
+}
+
+/// Predicts the map of `model` over `covariates` into the GeoTIFF `output`.
+pub fn predict_raster(
+    model: &Model,
+    covariates: &[PathBuf],
+    output: &Path,
+    options: &PredictOptions,
+    progress: &mut ProgressFn<'_>,
+) -> Result<Report, PredictError> {
+    let start = Instant::now();
+    crate::raster::bound_gdal_cache(256 << 20);
+    let manifest = &model.manifest;
+    let covs = Covariates::bind(covariates, &manifest.covariates(), &options.bind)?;
+    let predictor = Predictor::new(model, options.batch);
+    let (cell, halo) = (predictor.cell(), predictor.halo());
+    let grid = covs.grid.coarsened(cell);
+    let bands: Vec<BandInfo> = manifest
+        .outputs
+        .iter()
+        .map(|o| BandInfo { description: manifest.band_description(o), unit: manifest.band_unit(o) })
+        .collect();
+    let mut writer = MapWriter::create(output, &grid, &bands, manifest.nodata.output_nodata, &options.output)?;
+
+    let tiles = plan_tiles(grid.width, grid.height, options.output.block, options.tile, cell, halo, predictor.bands);
+    let total = tiles.len();
+    let next = AtomicUsize::new(0);
+    let stop = AtomicBool::new(false);
+    let edge = manifest.nodata.edge;
+    let geo = covs.grid.geotransform;
+    let readers = options.readers.max(1);
+    let mut report = Report { width: grid.width, height: grid.height, input_pixels: covs.grid.width * covs.grid.height, tiles: total, ..Default::default() };
+
+    let result: Result<(), PredictError> = std::thread::scope(|s| {
+        let (read_tx, read_rx) = bounded::<Result<(usize, Block, f64), PredictError>>(readers + 1);
+        let (pred_tx, pred_rx) = bounded::<Result<(usize, BlockOutput, f64), PredictError>>(2);
+        for _ in 0..readers {
+            let read_tx = read_tx.clone();
+            let (covs, tiles, next, stop) = (&covs, &tiles, &next, &stop);
+            s.spawn(move || {
+                let reader = match covs.reader() {
+                    Ok(r) => r,
+                    Err(e) => return drop(read_tx.send(Err(e.into()))),
+                };
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= tiles.len() || stop.load(Ordering::Relaxed) {
+                        return;
+                    }
+                    let t = &tiles[i];
+                    let (x, y, w, h) = (t.x * cell, t.y * cell, t.w * cell, t.h * cell);
+                    let started = Instant::now();
+                    let mut data = Vec::new();
+                    let block = reader
+                        .read(x as isize, y as isize, w, h, halo, edge, &mut data)
+                        .map(|_| Block { data, width: w, height: h, halo, geo: Some((geo, x, y)) })
+                        .map(|b| (i, b, started.elapsed().as_secs_f64()))
+                        .map_err(PredictError::from);
+                    if read_tx.send(block).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+        drop(read_tx);
+        let (predictor, stop_ref) = (&predictor, &stop);
+        s.spawn(move || {
+            let cancelled = || stop_ref.load(Ordering::Relaxed);
+            for item in read_rx {
+                let out = item.and_then(|(i, mut block, read_s)| Ok((i, predictor.predict(&mut block, &cancelled)?, read_s)));
+                if pred_tx.send(out).is_err() {
+                    return;
+                }
+            }
+        });
+
+        let mut done = 0;
+        for item in pred_rx.iter() {
+            let (i, out, read_s) = match item {
+                Ok(v) => v,
+                Err(e) => {
+                    stop.store(true, Ordering::Relaxed);
+                    return Err(e);
+                }
+            };
+            let t = &tiles[i];
+            writer.write(t.x, t.y, out.width.min(t.w), out.height.min(t.h), &out.bands)?;
+            report.valid_cells += out.valid;
+            report.infer_seconds += out.infer_seconds;
+            report.read_seconds += read_s;
+            done += 1;
+            if !progress(done, total) {
+                stop.store(true, Ordering::Relaxed);
+                return Err(PredictError::Cancelled);
+            }
+        }
+        Ok(())
+    });
+    if let Err(e) = result {
+        return Err(e); // `writer` is dropped here and removes its temporary file
+    }
+    if report.valid_cells == 0 {
+        let names = covs.names.join(", ");
+        return Err(PredictError::AllNodata(format!("covariates: {names}")));
+    }
+    writer.finish()?;
+    report.seconds = start.elapsed().as_secs_f64();
+    Ok(report)
+}
+
+/// Tiles of output cells, block by block (so each output block is completed before the next is
+/// started), each small enough that its covariate buffer stays under [`TILE_BYTES`].
+fn plan_tiles(width: usize, height: usize, block: usize, tile: usize, cell: usize, halo: usize, bands: usize) -> Vec<Tile> {
+    let mut t = if tile > 0 { tile } else { block };
+    let bytes = |t: usize| (t * cell + 2 * halo).pow(2) * bands.max(1) * 4;
+    while tile == 0 && t > 8 && bytes(t) > TILE_BYTES {
+        t /= 2;
+    }
+    let mut tiles = Vec::new();
+    let outer = block.max(t);
+    for by in (0..height).step_by(outer) {
+        for bx in (0..width).step_by(outer) {
+            for y in (by..(by + outer).min(height)).step_by(t) {
+                for x in (bx..(bx + outer).min(width)).step_by(t) {
+                    tiles.push(Tile { x, y, w: t.min(width - x).min(bx + outer - x), h: t.min(height - y).min(by + outer - y) });
+                }
+            }
+        }
+    }
+    tiles
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tiles_cover_the_grid_exactly_once() {
+        for (w, h, block, cell, halo, bands) in [(1000, 700, 256, 1, 2, 130), (85, 86, 256, 24, 0, 12), (3, 2, 256, 1, 0, 1)] {
+            let tiles = plan_tiles(w, h, block, 0, cell, halo, bands);
+            let mut seen = vec![0u8; w * h];
+            for t in &tiles {
+                assert!((t.w * cell + 2 * halo).pow(2) * bands * 4 <= TILE_BYTES.max((8 * cell + 2 * halo).pow(2) * bands * 4));
+                for y in t.y..t.y + t.h {
+                    for x in t.x..t.x + t.w {
+                        seen[y * w + x] += 1;
+                    }
+                }
+            }
+            assert!(seen.iter().all(|&c| c == 1), "{w}x{h}");
+        }
+    }
+}

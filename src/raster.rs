@@ -1,0 +1,607 @@
+//! GDAL I/O: binding covariate bands to a manifest's names, aligning rasters to one reference
+//! grid, reading windows with their halo, and creating the output map.
+//!
+//! All covariates are presented to the rest of terrapix as ONE stacked VRT (in `/vsimem/`), one
+//! Float32 band per covariate in manifest order. Sources on another grid or CRS are wrapped in a
+//! warped VRT first, so alignment happens on the fly inside GDAL.
+
+use std::ffi::{CStr, CString};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use gdal::spatial_ref::{CoordTransform, SpatialRef};
+use gdal::{Dataset, Metadata};
+
+use crate::bundle::EdgeMode;
+
+#[derive(Debug, thiserror::Error)]
+pub enum RasterError {
+    #[error("cannot open covariate raster '{path}': {reason}")]
+    Open { path: PathBuf, reason: String },
+    #[error("covariate '{name}' was not found. {hint}")]
+    MissingCovariate { name: String, hint: String },
+    #[error("covariate '{name}' is ambiguous: it is band {a} and band {b}; bind it explicitly (--bind {name}=FILE:BAND)")]
+    Ambiguous { name: String, a: String, b: String },
+    #[error("bad band binding '{0}': expected NAME=FILE:BAND or NAME=BAND (1-based)")]
+    BadBinding(String),
+    #[error("'{path}' does not overlap the reference grid of '{reference}'")]
+    NoOverlap { path: PathBuf, reference: PathBuf },
+    #[error("'{path}' has no georeferencing (geotransform and CRS); cannot align it to '{reference}'")]
+    NoGeoreference { path: PathBuf, reference: PathBuf },
+    #[error("GDAL error on '{path}': {reason}")]
+    Gdal { path: String, reason: String },
+    #[error("cannot write output '{path}': {reason}")]
+    Output { path: PathBuf, reason: String },
+}
+
+fn gdal_err(path: impl Into<String>) -> impl FnOnce(gdal::errors::GdalError) -> RasterError {
+    let path = path.into();
+    move |e| RasterError::Gdal { path, reason: e.to_string() }
+}
+
+/// A raster grid: size in pixels, affine geotransform and CRS (WKT).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Grid {
+    pub width: usize,
+    pub height: usize,
+    pub geotransform: [f64; 6],
+    pub wkt: String,
+}
+
+impl Grid {
+    fn of(ds: &Dataset) -> Grid {
+        let (width, height) = ds.raster_size();
+        Grid { width, height, geotransform: ds.geo_transform().unwrap_or([0.0, 1.0, 0.0, 0.0, 0.0, 1.0]), wkt: ds.projection() }
+    }
+
+    fn is_georeferenced(&self) -> bool {
+        self.geotransform != [0.0, 1.0, 0.0, 0.0, 0.0, 1.0] && !self.wkt.is_empty()
+    }
+
+    /// The map coordinate of the centre of pixel (col, row).
+    pub fn pixel_centre(&self, col: f64, row: f64) -> (f64, f64) {
+        let g = &self.geotransform;
+        let (c, r) = (col + 0.5, row + 0.5);
+        (g[0] + c * g[1] + r * g[2], g[3] + c * g[4] + r * g[5])
+    }
+
+    /// This grid coarsened by `cell` pixels per output pixel (sizes rounded up).
+    pub fn coarsened(&self, cell: usize) -> Grid {
+        let mut g = self.clone();
+        g.width = self.width.div_ceil(cell);
+        g.height = self.height.div_ceil(cell);
+        for i in [1, 2, 4, 5] {
+            g.geotransform[i] *= cell as f64;
+        }
+        g
+    }
+
+    fn bounds(&self) -> [f64; 4] {
+        let (x0, y0) = self.pixel_centre(-0.5, -0.5);
+        let (x1, y1) = self.pixel_centre(self.width as f64 - 0.5, self.height as f64 - 0.5);
+        [x0.min(x1), y0.min(y1), x0.max(x1), y0.max(y1)]
+    }
+
+    fn same_as(&self, other: &Grid) -> bool {
+        let tol = self.geotransform[1].abs().max(self.geotransform[5].abs()) * 1e-6;
+        self.width == other.width
+            && self.height == other.height
+            && self.geotransform.iter().zip(&other.geotransform).all(|(a, b)| (a - b).abs() <= tol)
+            && same_crs(&self.wkt, &other.wkt)
+    }
+}
+
+fn same_crs(a: &str, b: &str) -> bool {
+    if a == b {
+        return true;
+    }
+    match (SpatialRef::from_wkt(a), SpatialRef::from_wkt(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
+}
+
+/// How to bind and align covariates.
+#[derive(Clone, Debug, Default)]
+pub struct BindOptions {
+    /// Explicit bindings `NAME=FILE:BAND` or `NAME=BAND` (the first raster), 1-based bands.
+    pub bindings: Vec<String>,
+    /// Bind the covariates to the bands in order (all rasters' bands, one after another), ignoring descriptions.
+    pub by_order: bool,
+    /// The grid of the map; default: the first covariate raster.
+    pub reference: Option<PathBuf>,
+    /// GDAL resampling for rasters that must be aligned (near, bilinear, cubic, average...).
+    pub resampling: Option<String>,
+}
+
+/// The covariates of one prediction job, as one stacked VRT on the reference grid.
+#[derive(Debug)]
+pub struct Covariates {
+    /// The stacked VRT: a `/vsimem/` path each reader opens for itself.
+    pub stack: String,
+    pub grid: Grid,
+    pub names: Vec<String>,
+    /// Where each covariate comes from, e.g. "stack.tif band 3 (warped, bilinear)".
+    pub sources: Vec<String>,
+    /// Nodata value of each stacked band (NaN is always treated as missing too).
+    pub nodata: Vec<Option<f64>>,
+    vsimem: Vec<String>,
+}
+
+impl Drop for Covariates {
+    fn drop(&mut self) {
+        for f in &self.vsimem {
+            let _ = gdal::vsi::unlink_mem_file(f);
+        }
+    }
+}
+
+struct Source {
+    path: PathBuf,
+    ds: Dataset,
+    grid: Grid,
+    descriptions: Vec<String>,
+}
+
+static NEXT_ID: AtomicU64 = AtomicU64::new(0);
+
+impl Covariates {
+    /// Opens `rasters` and binds the manifest's covariate `names` to their bands.
+    pub fn bind(rasters: &[PathBuf], names: &[String], options: &BindOptions) -> Result<Covariates, RasterError> {
+        if rasters.is_empty() {
+            return Err(RasterError::MissingCovariate { name: names.first().cloned().unwrap_or_default(), hint: "no covariate rasters were given".into() });
+        }
+        let sources = rasters.iter().map(|p| open_source(p)).collect::<Result<Vec<_>, _>>()?;
+        let (reference_path, grid) = match &options.reference {
+            Some(p) => (p.clone(), open_source(p)?.grid),
+            None => (sources[0].path.clone(), sources[0].grid.clone()),
+        };
+        let bound = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| find_band(&sources, n, i, options))
+            .collect::<Result<Vec<(usize, usize)>, _>>()?;
+
+        let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+        let dir = format!("/vsimem/terrapix/{}-{id}", std::process::id());
+        let mut vsimem = Vec::new();
+        let resampling = options.resampling.clone().unwrap_or_else(|| "bilinear".into());
+        // One aligned dataset name per source that is used.
+        let mut aligned: Vec<Option<String>> = vec![None; sources.len()];
+        for &(s, _) in &bound {
+            if aligned[s].is_some() {
+                continue;
+            }
+            let src = &sources[s];
+            if src.grid.same_as(&grid) {
+                aligned[s] = Some(src.path.to_string_lossy().into_owned());
+                continue;
+            }
+            if !src.grid.is_georeferenced() || !grid.is_georeferenced() {
+                return Err(RasterError::NoGeoreference { path: src.path.clone(), reference: reference_path.clone() });
+            }
+            check_overlap(src, &grid, &reference_path)?;
+            let name = format!("{dir}/aligned{s}.vrt");
+            warp_to_grid(src, &grid, &resampling, &name)?;
+            vsimem.push(name.clone());
+            aligned[s] = Some(name);
+        }
+
+        let mut xml = format!(
+            "<VRTDataset rasterXSize=\"{}\" rasterYSize=\"{}\">\n  <SRS>{}</SRS>\n  <GeoTransform>{}</GeoTransform>\n",
+            grid.width,
+            grid.height,
+            xml_escape(&grid.wkt),
+            grid.geotransform.iter().map(|v| format!("{v:.17e}")).collect::<Vec<_>>().join(", ")
+        );
+        let mut nodata = Vec::new();
+        let mut described = Vec::new();
+        for (i, (&(s, b), name)) in bound.iter().zip(names).enumerate() {
+            let src = &sources[s];
+            let band = src.ds.rasterband(b).map_err(gdal_err(src.path.to_string_lossy()))?;
+            let nd = band.no_data_value();
+            nodata.push(nd);
+            let warped = aligned[s].as_deref() != Some(&*src.path.to_string_lossy());
+            described.push(format!(
+                "{} band {b}{}",
+                src.path.display(),
+                if warped { format!(" (aligned, {resampling})") } else { String::new() }
+            ));
+            xml += &format!(
+                "  <VRTRasterBand dataType=\"Float32\" band=\"{}\">\n    <Description>{}</Description>\n{}    <SimpleSource>\n      <SourceFilename relativeToVRT=\"0\">{}</SourceFilename>\n      <SourceBand>{b}</SourceBand>\n    </SimpleSource>\n  </VRTRasterBand>\n",
+                i + 1,
+                xml_escape(name),
+                nd.map(|v| format!("    <NoDataValue>{v:.17e}</NoDataValue>\n")).unwrap_or_default(),
+                xml_escape(aligned[s].as_deref().expect("every bound source is aligned")),
+            );
+        }
+        xml += "</VRTDataset>\n";
+        let stack = format!("{dir}/stack.vrt");
+        gdal::vsi::create_mem_file(&stack, xml.into_bytes()).map_err(gdal_err(&stack))?;
+        vsimem.push(stack.clone());
+        Ok(Covariates { stack, grid, names: names.to_vec(), sources: described, nodata, vsimem })
+    }
+
+    /// Opens a reader on the stack (one per thread: GDAL datasets are not shared across threads).
+    pub fn reader(&self) -> Result<WindowReader, RasterError> {
+        let ds = Dataset::open(&self.stack).map_err(gdal_err(&self.stack))?;
+        Ok(WindowReader { ds, width: self.grid.width, height: self.grid.height, bands: self.names.len(), nodata: self.nodata.clone() })
+    }
+}
+
+fn open_source(path: &Path) -> Result<Source, RasterError> {
+    if !path.exists() && !path.to_string_lossy().starts_with("/vsi") {
+        return Err(RasterError::Open { path: path.into(), reason: "no such file".into() });
+    }
+    let ds = Dataset::open(path).map_err(|e| RasterError::Open { path: path.into(), reason: e.to_string() })?;
+    if ds.raster_count() == 0 {
+        return Err(RasterError::Open { path: path.into(), reason: "it has no raster bands".into() });
+    }
+    let descriptions = (1..=ds.raster_count())
+        .map(|b| ds.rasterband(b).ok().and_then(|band| band.description().ok()).unwrap_or_default())
+        .collect();
+    Ok(Source { path: path.into(), grid: Grid::of(&ds), ds, descriptions })
+}
+
+/// Finds the (source index, 1-based band) of covariate `name` (the `index`-th covariate).
+fn find_band(sources: &[Source], name: &str, index: usize, options: &BindOptions) -> Result<(usize, usize), RasterError> {
+    for binding in &options.bindings {
+        let Some((n, target)) = binding.split_once('=') else { return Err(RasterError::BadBinding(binding.clone())) };
+        if n != name {
+            continue;
+        }
+        let (file, band) = match target.rsplit_once(':') {
+            Some((f, b)) => (Some(f), b),
+            None => (None, target),
+        };
+        let band: usize = band.parse().map_err(|_| RasterError::BadBinding(binding.clone()))?;
+        let s = match file {
+            None => 0,
+            // A path as given on the command line, or a bare file name.
+            Some(f) => sources
+                .iter()
+                .position(|s| s.path == Path::new(f) || s.path.file_name() == Some(std::ffi::OsStr::new(f)))
+                .ok_or_else(|| RasterError::BadBinding(format!("{binding} (no covariate raster named '{f}')")))?,
+        };
+        if band == 0 || band > sources[s].descriptions.len() {
+            return Err(RasterError::BadBinding(format!(
+                "{binding} ('{}' has {} bands)",
+                sources[s].path.display(),
+                sources[s].descriptions.len()
+            )));
+        }
+        return Ok((s, band));
+    }
+    if options.by_order {
+        let mut k = index;
+        for (s, src) in sources.iter().enumerate() {
+            if k < src.descriptions.len() {
+                return Ok((s, k + 1));
+            }
+            k -= src.descriptions.len();
+        }
+        let total: usize = sources.iter().map(|s| s.descriptions.len()).sum();
+        return Err(RasterError::MissingCovariate {
+            name: name.into(),
+            hint: format!("binding by order needs at least {} bands, the rasters have {total}", index + 1),
+        });
+    }
+    let matches = |exact: bool| -> Vec<(usize, usize)> {
+        let mut found = Vec::new();
+        for (s, src) in sources.iter().enumerate() {
+            for (b, d) in src.descriptions.iter().enumerate() {
+                if (exact && d == name) || (!exact && d.eq_ignore_ascii_case(name)) {
+                    found.push((s, b + 1));
+                }
+            }
+        }
+        found
+    };
+    let mut found = matches(true);
+    if found.is_empty() {
+        found = matches(false);
+    }
+    match found.len() {
+        1 => Ok(found[0]),
+        0 => {
+            let available: Vec<String> = sources
+                .iter()
+                .flat_map(|s| {
+                    s.descriptions.iter().enumerate().map(move |(b, d)| {
+                        format!("{}:{} '{}'", s.path.file_name().unwrap_or_default().to_string_lossy(), b + 1, d)
+                    })
+                })
+                .take(40)
+                .collect();
+            Err(RasterError::MissingCovariate {
+                name: name.into(),
+                hint: format!(
+                    "No band has that description. Bands available: {}. Bind bands explicitly with --bind NAME=FILE:BAND, or by position with --by-order.",
+                    available.join(", ")
+                ),
+            })
+        }
+        _ => {
+            let show = |(s, b): (usize, usize)| format!("{} of '{}'", b, sources[s].path.display());
+            Err(RasterError::Ambiguous { name: name.into(), a: show(found[0]), b: show(found[1]) })
+        }
+    }
+}
+
+fn check_overlap(src: &Source, grid: &Grid, reference: &Path) -> Result<(), RasterError> {
+    let err = gdal_err(src.path.to_string_lossy());
+    let mut from = SpatialRef::from_wkt(&src.grid.wkt).map_err(gdal_err(src.path.to_string_lossy()))?;
+    let mut to = SpatialRef::from_wkt(&grid.wkt).map_err(gdal_err(reference.to_string_lossy()))?;
+    for s in [&mut from, &mut to] {
+        s.set_axis_mapping_strategy(gdal::spatial_ref::AxisMappingStrategy::TraditionalGisOrder);
+    }
+    let t = CoordTransform::new(&from, &to).map_err(err)?;
+    let b = t.transform_bounds(&src.grid.bounds(), 21).map_err(gdal_err(src.path.to_string_lossy()))?;
+    let r = grid.bounds();
+    if b[0] >= r[2] || b[2] <= r[0] || b[1] >= r[3] || b[3] <= r[1] {
+        return Err(RasterError::NoOverlap { path: src.path.clone(), reference: reference.into() });
+    }
+    Ok(())
+}
+
+/// Writes a warped VRT of `src` on exactly `grid` to the (vsimem) file `dest`.
+fn warp_to_grid(src: &Source, grid: &Grid, resampling: &str, dest: &str) -> Result<(), RasterError> {
+    let g = &grid.geotransform;
+    let (x0, y1) = (g[0], g[3]);
+    let (x1, y0) = (g[0] + g[1] * grid.width as f64, g[3] + g[5] * grid.height as f64);
+    let args = [
+        "-of", "VRT", "-t_srs", &grid.wkt, "-te", &x0.to_string(), &y0.min(y1).to_string(), &x1.to_string(), &y0.max(y1).to_string(),
+        "-ts", &grid.width.to_string(), &grid.height.to_string(), "-r", resampling, "-ot", "Float32",
+    ];
+    let cargs: Vec<CString> = args.iter().map(|a| CString::new(*a).expect("no NUL in warp arguments")).collect();
+    let mut argv: Vec<*mut libc::c_char> = cargs.iter().map(|c| c.as_ptr() as *mut libc::c_char).collect();
+    argv.push(std::ptr::null_mut());
+    let dest_c = CString::new(dest).expect("no NUL in vsimem name");
+    // SAFETY: argv is a NULL-terminated array of valid C strings that outlive the calls; the
+    // source handle is valid for the duration; the returned dataset is closed here.
+    unsafe {
+        let opts = gdal_sys::GDALWarpAppOptionsNew(argv.as_mut_ptr(), std::ptr::null_mut());
+        if opts.is_null() {
+            return Err(RasterError::Gdal { path: src.path.to_string_lossy().into(), reason: last_cpl_error("invalid warp options") });
+        }
+        let mut src_h = src.ds.c_dataset();
+        let mut usage_error = 0;
+        let out = gdal_sys::GDALWarp(dest_c.as_ptr(), std::ptr::null_mut(), 1, &mut src_h, opts, &mut usage_error);
+        gdal_sys::GDALWarpAppOptionsFree(opts);
+        if out.is_null() {
+            return Err(RasterError::Gdal { path: src.path.to_string_lossy().into(), reason: last_cpl_error("warping failed") });
+        }
+        gdal_sys::GDALClose(out);
+    }
+    Ok(())
+}
+
+pub(crate) fn last_cpl_error(fallback: &str) -> String {
+    // SAFETY: CPLGetLastErrorMsg returns a pointer to a thread-local, NUL-terminated string.
+    let msg = unsafe { CStr::from_ptr(gdal_sys::CPLGetLastErrorMsg()) }.to_string_lossy().into_owned();
+    if msg.is_empty() {
+        fallback.into()
+    } else {
+        msg
+    }
+}
+
+fn xml_escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+/// Reads windows of the stacked covariates, with a halo and the manifest's edge policy, as
+/// band-sequential Float32 where every missing value (nodata or NaN) is NaN.
+pub struct WindowReader {
+    ds: Dataset,
+    pub width: usize,
+    pub height: usize,
+    pub bands: usize,
+    nodata: Vec<Option<f64>>,
+}
+
+impl WindowReader {
+    /// Reads the window at (x, y) of size (w, h) grown by `halo` pixels on every side into
+    /// `buf` (`bands * (w + 2 halo) * (h + 2 halo)` values). Pixels outside the raster follow `edge`.
+    pub fn read(&self, x: isize, y: isize, w: usize, h: usize, halo: usize, edge: EdgeMode, buf: &mut Vec<f32>) -> Result<(), RasterError> {
+        let (pw, ph) = (w + 2 * halo, h + 2 * halo);
+        buf.clear();
+        buf.resize(self.bands * pw * ph, f32::NAN);
+        let (gx0, gy0) = (x - halo as isize, y - halo as isize);
+        let cx0 = gx0.max(0);
+        let cy0 = gy0.max(0);
+        let cx1 = (gx0 + pw as isize).min(self.width as isize);
+        let cy1 = (gy0 + ph as isize).min(self.height as isize);
+        if cx1 <= cx0 || cy1 <= cy0 {
+            return Ok(()); // entirely outside: all missing
+        }
+        let (cw, ch) = ((cx1 - cx0) as usize, (cy1 - cy0) as usize);
+        let (ox, oy) = ((cx0 - gx0) as usize, (cy0 - gy0) as usize);
+        let band_space = (pw * ph * 4) as i64;
+        // SAFETY: the destination pointer plus the spacings stays inside `buf`: the clipped window
+        // (cw x ch at offset ox, oy) fits in the padded pw x ph plane of each of `bands` planes.
+        let err = unsafe {
+            gdal_sys::GDALDatasetRasterIOEx(
+                self.ds.c_dataset(),
+                gdal_sys::GDALRWFlag::GF_Read,
+                cx0 as i32,
+                cy0 as i32,
+                cw as i32,
+                ch as i32,
+                buf.as_mut_ptr().add(oy * pw + ox) as *mut libc::c_void,
+                cw as i32,
+                ch as i32,
+                gdal_sys::GDALDataType::GDT_Float32,
+                self.bands as i32,
+                std::ptr::null_mut(),
+                4,
+                (pw * 4) as i64,
+                band_space,
+                std::ptr::null_mut(),
+            )
+        };
+        if err != gdal_sys::CPLErr::CE_None {
+            return Err(RasterError::Gdal { path: "covariates".into(), reason: last_cpl_error("read failed") });
+        }
+        for (b, plane) in buf.chunks_mut(pw * ph).enumerate() {
+            if let Some(nd) = self.nodata[b] {
+                let nd = nd as f32;
+                for v in plane.iter_mut() {
+                    if *v == nd {
+                        *v = f32::NAN;
+                    }
+                }
+            }
+            if edge == EdgeMode::Replicate && (cw, ch) != (pw, ph) {
+                replicate_edges(plane, pw, ph, ox, oy, cw, ch);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Fills the part of a pw x ph plane outside the valid rectangle (ox, oy, cw, ch) with the
+/// nearest valid edge value.
+fn replicate_edges(plane: &mut [f32], pw: usize, ph: usize, ox: usize, oy: usize, cw: usize, ch: usize) {
+    for row in oy..oy + ch {
+        let line = &mut plane[row * pw..(row + 1) * pw];
+        let (left, right) = (line[ox], line[ox + cw - 1]);
+        line[..ox].fill(left);
+        line[ox + cw..].fill(right);
+    }
+    for row in 0..oy {
+        plane.copy_within(oy * pw..(oy + 1) * pw, row * pw);
+    }
+    for row in oy + ch..ph {
+        plane.copy_within((oy + ch - 1) * pw..(oy + ch) * pw, row * pw);
+    }
+}
+
+/// Settings of the output GeoTIFF.
+#[derive(Clone, Debug)]
+pub struct OutputOptions {
+    /// GeoTIFF compression (DEFLATE, LZW, ZSTD, NONE...).
+    pub compress: String,
+    /// Write a Cloud Optimized GeoTIFF (overviews, COG layout).
+    pub cog: bool,
+    pub block: usize,
+}
+
+impl Default for OutputOptions {
+    fn default() -> Self {
+        OutputOptions { compress: "DEFLATE".into(), cog: false, block: 256 }
+    }
+}
+
+/// Description of one output band.
+pub struct BandInfo {
+    pub description: String,
+    pub unit: String,
+}
+
+/// The output map being written: a tiled GeoTIFF under a temporary name, moved into place by
+/// [`MapWriter::finish`]; dropped unfinished, it removes its temporary file.
+pub struct MapWriter {
+    ds: Option<Dataset>,
+    tmp: PathBuf,
+    path: PathBuf,
+    options: OutputOptions,
+}
+
+impl MapWriter {
+    pub fn create(path: &Path, grid: &Grid, bands: &[BandInfo], nodata: f32, options: &OutputOptions) -> Result<MapWriter, RasterError> {
+        let out_err = |reason: String| RasterError::Output { path: path.into(), reason };
+        let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        if !dir.is_dir() {
+            return Err(out_err(format!("folder '{}' does not exist", dir.display())));
+        }
+        let tmp = crate::util::temp_sibling(path);
+        let driver = gdal::DriverManager::get_driver_by_name("GTiff").map_err(|e| out_err(e.to_string()))?;
+        let block = options.block.to_string();
+        let mut co = vec![
+            ("TILED", "YES".to_string()),
+            ("BLOCKXSIZE", block.clone()),
+            ("BLOCKYSIZE", block),
+            ("COMPRESS", options.compress.clone()),
+            ("BIGTIFF", "IF_SAFER".to_string()),
+        ];
+        if matches!(options.compress.to_ascii_uppercase().as_str(), "DEFLATE" | "LZW" | "ZSTD") {
+            co.push(("PREDICTOR", "3".into()));
+        }
+        let co: Vec<String> = co.into_iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let co = co.iter().map(String::as_str).collect::<gdal::cpl::CslStringList>();
+        let ds = driver
+            .create_with_band_type_with_options::<f32, _>(&tmp, grid.width, grid.height, bands.len(), &co)
+            .map_err(|e| out_err(e.to_string()))?;
+        // From here on, an early return drops the writer, which removes the temporary file.
+        let mut writer = MapWriter { ds: Some(ds), tmp, path: path.into(), options: options.clone() };
+        let ds = writer.ds.as_mut().expect("just created");
+        ds.set_geo_transform(&grid.geotransform).map_err(|e| out_err(e.to_string()))?;
+        if !grid.wkt.is_empty() {
+            ds.set_projection(&grid.wkt).map_err(|e| out_err(e.to_string()))?;
+        }
+        for (i, info) in bands.iter().enumerate() {
+            let mut band = ds.rasterband(i + 1).map_err(|e| out_err(e.to_string()))?;
+            band.set_no_data_value(Some(nodata as f64)).map_err(|e| out_err(e.to_string()))?;
+            band.set_description(&info.description).map_err(|e| out_err(e.to_string()))?;
+            let unit = CString::new(info.unit.as_str()).unwrap_or_default();
+            // SAFETY: a valid band handle and a NUL-terminated string.
+            unsafe { gdal_sys::GDALSetRasterUnitType(band.c_rasterband(), unit.as_ptr()) };
+        }
+        Ok(writer)
+    }
+
+    /// Writes `data` (band-sequential, w x h per band) at (x, y).
+    pub fn write(&mut self, x: usize, y: usize, w: usize, h: usize, data: &[Vec<f32>]) -> Result<(), RasterError> {
+        let ds = self.ds.as_ref().expect("writer is open until finish");
+        for (i, plane) in data.iter().enumerate() {
+            let mut band = ds.rasterband(i + 1).map_err(gdal_err(self.path.to_string_lossy()))?;
+            let mut buf = gdal::raster::Buffer::new((w, h), plane.clone());
+            band.write((x as isize, y as isize), (w, h), &mut buf).map_err(gdal_err(self.path.to_string_lossy()))?;
+        }
+        Ok(())
+    }
+
+    /// Closes the map and moves it to its final name (converting to COG if asked).
+    pub fn finish(mut self) -> Result<(), RasterError> {
+        let out_err = |reason: String| RasterError::Output { path: self.path.clone(), reason };
+        let ds = self.ds.take().expect("finish is called once");
+        ds.close().map_err(|e| out_err(e.to_string()))?;
+        if self.options.cog {
+            let cog_tmp = crate::util::temp_sibling(&self.tmp);
+            let result = (|| -> Result<(), gdal::errors::GdalError> {
+                let src = Dataset::open(&self.tmp)?;
+                let driver = gdal::DriverManager::get_driver_by_name("COG")?;
+                let co = [format!("COMPRESS={}", self.options.compress), "BIGTIFF=IF_SAFER".into()];
+                let co = co.iter().map(String::as_str).collect::<gdal::cpl::CslStringList>();
+                src.create_copy(&driver, &cog_tmp, &co)?.close()
+            })();
+            let _ = std::fs::remove_file(&self.tmp);
+            if let Err(e) = result {
+                let _ = std::fs::remove_file(&cog_tmp);
+                return Err(out_err(format!("COG conversion failed: {e}")));
+            }
+            std::fs::rename(&cog_tmp, &self.tmp).map_err(|e| out_err(e.to_string()))?;
+        }
+        std::fs::rename(&self.tmp, &self.path).map_err(|e| out_err(e.to_string()))?;
+        Ok(())
+    }
+}
+
+impl Drop for MapWriter {
+    fn drop(&mut self) {
+        if let Some(ds) = self.ds.take() {
+            drop(ds);
+            let _ = std::fs::remove_file(&self.tmp);
+        }
+    }
+}
+
+/// Caps GDAL's block cache for a batch job (unless the user set GDAL_CACHEMAX), so memory stays
+/// bounded whatever the raster size; GDAL's own default is 5 % of the machine's memory.
+pub fn bound_gdal_cache(bytes: i64) {
+    if std::env::var_os("GDAL_CACHEMAX").is_none() {
+        // SAFETY: plain setter of a global GDAL setting.
+        unsafe { gdal_sys::GDALSetCacheMax64(bytes) };
+    }
+}
