@@ -30,9 +30,13 @@ pub enum EngineError {
     Run(String),
 }
 
-/// Runtime settings. Zero threads means one per available core.
+/// Runtime settings.
 #[derive(Clone, Debug, Default)]
 pub struct EngineOptions {
+    /// Sessions in the pool: how many inferences run at once (0 = one per core).
+    pub sessions: usize,
+    /// ONNX Runtime threads inside each session (0 = 1). On a few cores, several one-thread
+    /// sessions fed by different tiles beat one session whose threads wait on each other.
     pub intra_threads: usize,
     /// Explicit path to libonnxruntime.so; otherwise it is looked up (see [`ort_library`]).
     pub ort_library: Option<PathBuf>,
@@ -159,7 +163,8 @@ pub struct Model {
     pub outputs: Vec<TensorSig>,
     /// Fixed batch size, when the graph's batch dimension is not dynamic.
     pub fixed_batch: Option<usize>,
-    session: Mutex<Session>,
+    sessions: Vec<Mutex<Session>>,
+    next: std::sync::atomic::AtomicUsize,
 }
 
 impl Model {
@@ -173,17 +178,18 @@ impl Model {
     pub fn from_bundle(path: &Path, manifest: Manifest, options: &EngineOptions) -> Result<Model, EngineError> {
         let env = environment(options)?;
         let serr = |e: String| EngineError::Session { path: path.into(), reason: e };
-        let threads = if options.intra_threads > 0 {
-            options.intra_threads
-        } else {
-            std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
-        };
-        let session = build_session(env, path, threads).map_err(serr)?;
+        let count = if options.sessions > 0 { options.sessions } else { default_parallelism() };
+        let threads = options.intra_threads.max(1);
+        let first = build_session(env, path, threads).map_err(serr)?;
         let sig = |outlets: &[ort::value::Outlet]| outlets.iter().map(tensor_sig).collect::<Vec<_>>();
-        let inputs = sig(session.inputs());
-        let outputs = sig(session.outputs());
+        let inputs = sig(first.inputs());
+        let outputs = sig(first.outputs());
         let fixed_batch = check_signature(&manifest, &inputs, &outputs).map_err(|detail| EngineError::Mismatch { path: path.into(), detail })?;
-        Ok(Model { path: path.into(), manifest, inputs, outputs, fixed_batch, session: Mutex::new(session) })
+        let mut sessions = vec![Mutex::new(first)];
+        for _ in 1..count {
+            sessions.push(Mutex::new(build_session(env, path, threads).map_err(serr)?));
+        }
+        Ok(Model { path: path.into(), manifest, inputs, outputs, fixed_batch, sessions, next: Default::default() })
     }
 
     /// Runs the graph on `n` samples. `inputs[i]` is the flat data of manifest input i (shape
@@ -198,7 +204,7 @@ impl Model {
             let tensor = TensorRef::from_array_view((shape, data.as_slice())).map_err(run_err)?;
             feeds.push((spec.name.as_str().into(), tensor.into()));
         }
-        let mut session = self.session.lock().unwrap_or_else(|p| p.into_inner());
+        let mut session = self.session();
         let outputs = session.run(feeds).map_err(run_err)?;
         let mut bands = Vec::with_capacity(self.manifest.outputs.len());
         for band in &self.manifest.outputs {
@@ -219,6 +225,30 @@ impl Model {
     }
 }
 
+impl Model {
+    /// Sessions in the pool: how many inferences can run at once.
+    pub fn parallelism(&self) -> usize {
+        self.sessions.len()
+    }
+
+    /// A free session from the pool, or (all busy) the next one in turn, waited for.
+    fn session(&self) -> std::sync::MutexGuard<'_, Session> {
+        for s in &self.sessions {
+            if let Ok(guard) = s.try_lock() {
+                return guard;
+            }
+        }
+        let k = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % self.sessions.len();
+        // A poisoned session only means another thread panicked mid-run; the session is intact.
+        self.sessions[k].lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// Cores available to this process.
+pub fn default_parallelism() -> usize {
+    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+}
+
 fn build_session(env: &Environment, path: &Path, threads: usize) -> Result<Session, String> {
     let e = |e: ort::Error<ort::session::builder::SessionBuilder>| e.to_string();
     Session::builder(env)
@@ -229,7 +259,7 @@ fn build_session(env: &Environment, path: &Path, threads: usize) -> Result<Sessi
         .map_err(e)?
         .with_inter_threads(1)
         .map_err(e)?
-        // terrapix overlaps reading with inference: idle ORT threads must not spin on the cores.
+        // Other work (reading, other sessions) shares the cores: idle ORT threads must not spin.
         .with_intra_op_spinning(false)
         .map_err(e)?
         .commit_from_file(path)

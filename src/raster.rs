@@ -1,9 +1,10 @@
 //! GDAL I/O: binding covariate bands to a manifest's names, aligning rasters to one reference
 //! grid, reading windows with their halo, and creating the output map.
 //!
-//! All covariates are presented to the rest of terrapix as ONE stacked VRT (in `/vsimem/`), one
-//! Float32 band per covariate in manifest order. Sources on another grid or CRS are wrapped in a
-//! warped VRT first, so alignment happens on the fly inside GDAL.
+//! The covariates are presented to the rest of terrapix as one band-sequential Float32 buffer per
+//! window, one plane per covariate in manifest order. Sources on the reference grid are read
+//! directly; sources on another grid or CRS through a warped VRT (in `/vsimem/`), so alignment
+//! happens on the fly inside GDAL.
 
 use std::ffi::{CStr, CString};
 use std::path::{Path, PathBuf};
@@ -114,18 +115,27 @@ pub struct BindOptions {
     pub resampling: Option<String>,
 }
 
-/// The covariates of one prediction job, as one stacked VRT on the reference grid.
+/// The covariates of one prediction job, bound to bands and aligned to the reference grid.
 #[derive(Debug)]
 pub struct Covariates {
-    /// The stacked VRT: a `/vsimem/` path each reader opens for itself.
-    pub stack: String,
     pub grid: Grid,
     pub names: Vec<String>,
-    /// Where each covariate comes from, e.g. "stack.tif band 3 (warped, bilinear)".
+    /// Where each covariate comes from, e.g. "stack.tif band 3 (aligned, bilinear)".
     pub sources: Vec<String>,
-    /// Nodata value of each stacked band (NaN is always treated as missing too).
+    /// Nodata value of each covariate band (NaN is always treated as missing too).
     pub nodata: Vec<Option<f64>>,
+    /// Consecutive covariates read from one dataset with one RasterIO call.
+    runs: Vec<Run>,
     vsimem: Vec<String>,
+}
+
+/// Covariates `first..first + bands.len()` are bands `bands` of `dataset` (a file on the
+/// reference grid, or a warped VRT of one in /vsimem/).
+#[derive(Clone, Debug)]
+struct Run {
+    dataset: String,
+    bands: Vec<i32>,
+    first: usize,
 }
 
 impl Drop for Covariates {
@@ -164,6 +174,8 @@ impl Covariates {
 
         let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
         let dir = format!("/vsimem/terrapix/{}-{id}", std::process::id());
+        // Sources on the reference grid are read directly (a VRT in between costs several times
+        // the read); the others through a warped VRT that aligns them on the fly.
         let mut vsimem = Vec::new();
         let resampling = options.resampling.clone().unwrap_or_else(|| "bilinear".into());
         // One aligned dataset name per source that is used.
@@ -187,45 +199,51 @@ impl Covariates {
             aligned[s] = Some(name);
         }
 
-        let mut xml = format!(
-            "<VRTDataset rasterXSize=\"{}\" rasterYSize=\"{}\">\n  <SRS>{}</SRS>\n  <GeoTransform>{}</GeoTransform>\n",
-            grid.width,
-            grid.height,
-            xml_escape(&grid.wkt),
-            grid.geotransform.iter().map(|v| format!("{v:.17e}")).collect::<Vec<_>>().join(", ")
-        );
+        let mut runs: Vec<Run> = Vec::new();
         let mut nodata = Vec::new();
         let mut described = Vec::new();
-        for (i, (&(s, b), name)) in bound.iter().zip(names).enumerate() {
+        for (i, &(s, b)) in bound.iter().enumerate() {
             let src = &sources[s];
             let band = src.ds.rasterband(b).map_err(gdal_err(src.path.to_string_lossy()))?;
-            let nd = band.no_data_value();
-            nodata.push(nd);
-            let warped = aligned[s].as_deref() != Some(&*src.path.to_string_lossy());
+            nodata.push(band.no_data_value());
+            let dataset = aligned[s].clone().expect("every bound source is aligned");
+            let warped = dataset != src.path.to_string_lossy();
             described.push(format!(
                 "{} band {b}{}",
                 src.path.display(),
                 if warped { format!(" (aligned, {resampling})") } else { String::new() }
             ));
-            xml += &format!(
-                "  <VRTRasterBand dataType=\"Float32\" band=\"{}\">\n    <Description>{}</Description>\n{}    <SimpleSource>\n      <SourceFilename relativeToVRT=\"0\">{}</SourceFilename>\n      <SourceBand>{b}</SourceBand>\n    </SimpleSource>\n  </VRTRasterBand>\n",
-                i + 1,
-                xml_escape(name),
-                nd.map(|v| format!("    <NoDataValue>{v:.17e}</NoDataValue>\n")).unwrap_or_default(),
-                xml_escape(aligned[s].as_deref().expect("every bound source is aligned")),
-            );
+            match runs.last_mut() {
+                Some(run) if run.dataset == dataset => run.bands.push(b as i32),
+                _ => runs.push(Run { dataset, bands: vec![b as i32], first: i }),
+            }
         }
-        xml += "</VRTDataset>\n";
-        let stack = format!("{dir}/stack.vrt");
-        gdal::vsi::create_mem_file(&stack, xml.into_bytes()).map_err(gdal_err(&stack))?;
-        vsimem.push(stack.clone());
-        Ok(Covariates { stack, grid, names: names.to_vec(), sources: described, nodata, vsimem })
+        Ok(Covariates { grid, names: names.to_vec(), sources: described, nodata, runs, vsimem })
     }
 
-    /// Opens a reader on the stack (one per thread: GDAL datasets are not shared across threads).
+    /// Opens a reader (one per thread: GDAL datasets are not shared across threads).
     pub fn reader(&self) -> Result<WindowReader, RasterError> {
-        let ds = Dataset::open(&self.stack).map_err(gdal_err(&self.stack))?;
-        Ok(WindowReader { ds, width: self.grid.width, height: self.grid.height, bands: self.names.len(), nodata: self.nodata.clone() })
+        let mut datasets: Vec<(String, Dataset)> = Vec::new();
+        let mut runs = Vec::new();
+        for run in &self.runs {
+            let k = match datasets.iter().position(|(name, _)| *name == run.dataset) {
+                Some(k) => k,
+                None => {
+                    let ds = Dataset::open(&run.dataset).map_err(gdal_err(&run.dataset))?;
+                    datasets.push((run.dataset.clone(), ds));
+                    datasets.len() - 1
+                }
+            };
+            runs.push((k, run.clone()));
+        }
+        Ok(WindowReader {
+            datasets: datasets.into_iter().map(|(_, d)| d).collect(),
+            runs,
+            width: self.grid.width,
+            height: self.grid.height,
+            bands: self.names.len(),
+            nodata: self.nodata.clone(),
+        })
     }
 }
 
@@ -386,14 +404,11 @@ pub(crate) fn last_cpl_error(fallback: &str) -> String {
     }
 }
 
-fn xml_escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
-}
-
-/// Reads windows of the stacked covariates, with a halo and the manifest's edge policy, as
+/// Reads windows of the covariates, with a halo and the manifest's edge policy, as
 /// band-sequential Float32 where every missing value (nodata or NaN) is NaN.
 pub struct WindowReader {
-    ds: Dataset,
+    datasets: Vec<Dataset>,
+    runs: Vec<(usize, Run)>,
     pub width: usize,
     pub height: usize,
     pub bands: usize,
@@ -418,30 +433,34 @@ impl WindowReader {
         let (cw, ch) = ((cx1 - cx0) as usize, (cy1 - cy0) as usize);
         let (ox, oy) = ((cx0 - gx0) as usize, (cy0 - gy0) as usize);
         let band_space = (pw * ph * 4) as i64;
-        // SAFETY: the destination pointer plus the spacings stays inside `buf`: the clipped window
-        // (cw x ch at offset ox, oy) fits in the padded pw x ph plane of each of `bands` planes.
-        let err = unsafe {
-            gdal_sys::GDALDatasetRasterIOEx(
-                self.ds.c_dataset(),
-                gdal_sys::GDALRWFlag::GF_Read,
-                cx0 as i32,
-                cy0 as i32,
-                cw as i32,
-                ch as i32,
-                buf.as_mut_ptr().add(oy * pw + ox) as *mut libc::c_void,
-                cw as i32,
-                ch as i32,
-                gdal_sys::GDALDataType::GDT_Float32,
-                self.bands as i32,
-                std::ptr::null_mut(),
-                4,
-                (pw * 4) as i64,
-                band_space,
-                std::ptr::null_mut(),
-            )
-        };
-        if err != gdal_sys::CPLErr::CE_None {
-            return Err(RasterError::Gdal { path: "covariates".into(), reason: last_cpl_error("read failed") });
+        for (k, run) in &self.runs {
+            let mut band_map = run.bands.clone();
+            // SAFETY: the destination pointer plus the spacings stays inside `buf`: the clipped
+            // window (cw x ch at offset ox, oy) fits in the padded pw x ph plane, and the run's
+            // planes first..first + n lie within the `bands` planes of `buf`.
+            let err = unsafe {
+                gdal_sys::GDALDatasetRasterIOEx(
+                    self.datasets[*k].c_dataset(),
+                    gdal_sys::GDALRWFlag::GF_Read,
+                    cx0 as i32,
+                    cy0 as i32,
+                    cw as i32,
+                    ch as i32,
+                    buf.as_mut_ptr().add(run.first * pw * ph + oy * pw + ox) as *mut libc::c_void,
+                    cw as i32,
+                    ch as i32,
+                    gdal_sys::GDALDataType::GDT_Float32,
+                    band_map.len() as i32,
+                    band_map.as_mut_ptr(),
+                    4,
+                    (pw * 4) as i64,
+                    band_space,
+                    std::ptr::null_mut(),
+                )
+            };
+            if err != gdal_sys::CPLErr::CE_None {
+                return Err(RasterError::Gdal { path: run.dataset.clone(), reason: last_cpl_error("read failed") });
+            }
         }
         for (b, plane) in buf.chunks_mut(pw * ph).enumerate() {
             if let Some(nd) = self.nodata[b] {

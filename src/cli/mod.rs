@@ -90,9 +90,12 @@ enum Command {
 
 #[derive(Args, Clone)]
 struct RuntimeArgs {
-    /// Threads for inference and tensor assembly (0 = all cores).
+    /// Inference sessions run at once, one thread each (0 = one per core).
     #[arg(long, default_value_t = 0)]
     threads: usize,
+    /// ONNX Runtime threads inside each session.
+    #[arg(long, default_value_t = 1)]
+    intra_threads: usize,
     /// Path of libonnxruntime.so (default: $TERRAPIX_ORT_LIB, a .venv, or python3's onnxruntime).
     #[arg(long)]
     ort_library: Option<PathBuf>,
@@ -103,7 +106,7 @@ impl RuntimeArgs {
         if self.threads > 0 {
             let _ = rayon::ThreadPoolBuilder::new().num_threads(self.threads).build_global();
         }
-        EngineOptions { intra_threads: self.threads, ort_library: self.ort_library.clone() }
+        EngineOptions { sessions: self.threads, intra_threads: self.intra_threads, ort_library: self.ort_library.clone() }
     }
 }
 
@@ -182,9 +185,9 @@ struct PredictArgs {
     /// Tile side in output cells (0 = automatic).
     #[arg(long, default_value_t = 0)]
     tile: usize,
-    /// Reader threads.
-    #[arg(long, default_value_t = 1)]
-    readers: usize,
+    /// Worker threads (default: one per inference session, see --threads).
+    #[arg(long, default_value_t = 0)]
+    workers: usize,
     /// Also write a PNG quick-look of the first band.
     #[arg(long)]
     quicklook: Option<PathBuf>,
@@ -319,7 +322,7 @@ fn predict_cmd(a: PredictArgs) -> Result<()> {
         output: OutputOptions { compress: a.compress, cog: a.cog, ..Default::default() },
         batch: a.batch,
         tile: a.tile,
-        readers: a.readers,
+        workers: a.workers,
     };
     let interrupted = Arc::new(AtomicBool::new(false));
     let flag = interrupted.clone();
@@ -369,7 +372,7 @@ fn bench_ort(model: &Path, covariates: &[PathBuf], tiles: usize, runtime: &Runti
     let (cell, halo) = (predictor.cell(), predictor.halo());
     let side = (256 / cell).max(1) * cell;
     let reader = covs.reader()?;
-    let (mut pixels, mut seconds) = (0usize, 0f64);
+    let (mut pixels, mut read_s, mut total) = (0usize, 0f64, predict::StageTimes::default());
     for t in 0..tiles {
         let per_row = (covs.grid.width / side).max(1);
         let (x, y) = ((t % per_row) * side, (t / per_row) * side);
@@ -379,12 +382,21 @@ fn bench_ort(model: &Path, covariates: &[PathBuf], tiles: usize, runtime: &Runti
         }
         let (w, h) = (w / cell * cell, h / cell * cell);
         let mut data = Vec::new();
+        let started = std::time::Instant::now();
         reader.read(x as isize, y as isize, w, h, halo, model.manifest.nodata.edge, &mut data)?;
+        read_s += started.elapsed().as_secs_f64();
         let mut block = predict::Block { data, width: w, height: h, halo, geo: Some((covs.grid.geotransform, x, y)) };
-        let (samples, s) = predictor.time_inference(&mut block)?;
-        pixels += samples * cell * cell;
-        seconds += s;
+        let times = predictor.time_stages(&mut block)?;
+        pixels += times.samples * cell * cell;
+        total.assemble_seconds += times.assemble_seconds;
+        total.infer_seconds += times.infer_seconds;
     }
-    println!("ort-only: {:.3} Mpix/s ({pixels} input pixels in {seconds:.2} s of inference, batch {})", pixels as f64 / seconds / 1e6, predictor.batch);
+    println!(
+        "ort-only: {:.3} Mpix/s ({pixels} input pixels; ONNX Runtime {:.3} s, assembly {:.3} s, reading {read_s:.3} s; batch {})",
+        pixels as f64 / total.infer_seconds / 1e6,
+        total.infer_seconds,
+        total.assemble_seconds,
+        predictor.batch
+    );
     Ok(())
 }

@@ -33,6 +33,14 @@ impl Block {
     }
 }
 
+/// Time split of one block, for benchmarks.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct StageTimes {
+    pub samples: usize,
+    pub assemble_seconds: f64,
+    pub infer_seconds: f64,
+}
+
 /// Output of one block: one plane of `width x height` cells per output band.
 pub struct BlockOutput {
     pub width: usize,
@@ -152,15 +160,20 @@ impl<'m> Predictor<'m> {
         let n_out = self.back_transform.len();
         let mut bands = vec![vec![self.output_nodata; ow * oh]; n_out];
         let mut infer_seconds = 0.0;
+        // Tensor buffers live as long as the thread: fresh ones per block cost page faults.
+        thread_local!(static TENSORS: std::cell::RefCell<Vec<Vec<f32>>> = const { std::cell::RefCell::new(Vec::new()) });
         for chunk in cells.chunks(self.batch) {
             if cancelled() {
                 return Err(PredictError::Cancelled);
             }
-            let n = self.model.fixed_batch.unwrap_or(chunk.len());
-            let tensors: Vec<Vec<f32>> = self.inputs.iter().map(|input| self.assemble(input, block, chunk, n)).collect();
-            let t = Instant::now();
-            let out = self.model.run(n, &tensors)?;
-            infer_seconds += t.elapsed().as_secs_f64();
+            let out = TENSORS.with_borrow_mut(|tensors| {
+                let n = self.assemble_all(block, chunk, tensors);
+                let t = Instant::now();
+                let out = self.model.run(n, tensors);
+                infer_seconds += t.elapsed().as_secs_f64();
+                out
+            })?;
+
             for (b, values) in out.into_iter().enumerate() {
                 let back = self.back_transform[b] && self.transform == TargetTransform::Log1p;
                 for (&cell, &v) in chunk.iter().zip(&values) {
@@ -171,19 +184,22 @@ impl<'m> Predictor<'m> {
         Ok(BlockOutput { width: ow, height: oh, bands, valid: cells.len(), infer_seconds })
     }
 
-    /// Benchmark helper: assembles the tensors of `block` as [`Predictor::predict`] does, but
-    /// times only ONNX Runtime. Returns (samples, seconds).
-    pub fn time_inference(&self, block: &mut Block) -> Result<(usize, f64), PredictError> {
+    /// Benchmark helper: runs `block` as [`Predictor::predict`] does, timing tensor assembly and
+    /// ONNX Runtime separately.
+    pub fn time_stages(&self, block: &mut Block) -> Result<StageTimes, PredictError> {
+        let t = Instant::now();
         let (_, _, cells) = self.prepare(block);
-        let mut seconds = 0.0;
+        let mut times = StageTimes { samples: cells.len(), assemble_seconds: t.elapsed().as_secs_f64(), ..Default::default() };
+        let mut tensors = Vec::new();
         for chunk in cells.chunks(self.batch) {
-            let n = self.model.fixed_batch.unwrap_or(chunk.len());
-            let tensors: Vec<Vec<f32>> = self.inputs.iter().map(|input| self.assemble(input, block, chunk, n)).collect();
+            let t = Instant::now();
+            let n = self.assemble_all(block, chunk, &mut tensors);
+            times.assemble_seconds += t.elapsed().as_secs_f64();
             let t = Instant::now();
             self.model.run(n, &tensors)?;
-            seconds += t.elapsed().as_secs_f64();
+            times.infer_seconds += t.elapsed().as_secs_f64();
         }
-        Ok((cells.len(), seconds))
+        Ok(times)
     }
 
     /// Fills gaps (if the policy says so) and lists the valid cells. Returns (width, height, cells)
@@ -242,60 +258,68 @@ impl<'m> Predictor<'m> {
 
     /// Builds the flat tensor of one input for the cells in `chunk`, padded to `n` samples by
     /// repeating the last (only when the graph has a fixed batch size).
-    fn assemble(&self, input: &InputPlan, block: &Block, chunk: &[usize], n: usize) -> Vec<f32> {
+    fn assemble(&self, input: &InputPlan, block: &Block, chunk: &[usize], n: usize, out: &mut Vec<f32>) {
+        /// Samples per parallel task: enough work per task to dwarf rayon's overhead.
+        const GROUP: usize = 256;
         let len = input.layout.sample_len(input.channels.len());
-        let mut out = vec![0f32; n * len];
+        // Every element is overwritten below; resizing only grows the reused buffer.
+        out.resize(n * len, 0.0);
         let ow = block.width / self.cell;
         let (stride, plane, halo) = (block.stride(), block.plane(), block.halo);
         let data = &block.data;
-        let map = |col: usize, row: usize| -> (f32, f32) {
+        // The window (k x k) each sample reads and its top-left pixel in the block buffer.
+        let (k, origin): (usize, &(dyn Fn(usize, usize) -> (usize, usize) + Sync)) = match input.layout {
+            Layout::Pixel | Layout::Series { .. } => (1, &|cx, cy| (halo + cx, halo + cy)),
+            Layout::Window { size } => (size, &move |cx, cy| (halo + cx - size / 2, halo + cy - size / 2)),
+            Layout::Patch { size } => (size, &move |cx, cy| (halo + cx * size, halo + cy * size)),
+        };
+        let map = |x: usize, y: usize| -> (f32, f32) {
             match block.geo {
                 Some((g, c0, r0)) => {
-                    let (c, r) = ((c0 + col) as f64 + 0.5 - halo as f64, (r0 + row) as f64 + 0.5 - halo as f64);
+                    let (c, r) = ((c0 + x) as f64 + 0.5 - halo as f64, (r0 + y) as f64 + 0.5 - halo as f64);
                     ((g[0] + c * g[1] + r * g[2]) as f32, (g[3] + c * g[4] + r * g[5]) as f32)
                 }
                 None => (f32::NAN, f32::NAN),
             }
         };
-        let value = |ch: &ChannelPlan, x: usize, y: usize, dx: usize, dy: usize, k: usize| -> f32 {
-            let v = match ch.source {
-                Source::Band(b) => data[b * plane + y * stride + x],
-                Source::PatchX => linspace(dx, k),
-                Source::PatchY => linspace(dy, k),
-                Source::MapX => map(x, y).0,
-                Source::MapY => map(x, y).1,
-            };
-            (v - ch.mean) * ch.inv_std
-        };
-        out.par_chunks_mut(len).enumerate().for_each(|(s, sample)| {
-            let cell = chunk[s.min(chunk.len() - 1)];
-            let (cx, cy) = (cell % ow, cell / ow);
-            match input.layout {
-                Layout::Pixel | Layout::Series { .. } => {
-                    let (x, y) = (halo + cx, halo + cy);
-                    for (o, ch) in sample.iter_mut().zip(&input.channels) {
-                        *o = value(ch, x, y, 0, 0, 1);
+        out.par_chunks_mut(len * GROUP).enumerate().for_each(|(g, group)| {
+            let cells = &chunk[(g * GROUP).min(chunk.len() - 1)..];
+            let count = group.len() / len;
+            // Top-left buffer position of each sample's window (the last cell repeats as padding).
+            let origins: Vec<(usize, usize)> =
+                (0..count).map(|j| cells[j.min(cells.len() - 1)]).map(|cell| origin(cell % ow, cell / ow)).collect();
+            // Channel-major: each channel's plane is read in order, the samples written strided.
+            for (c, ch) in input.channels.iter().enumerate() {
+                let (mean, inv) = (ch.mean, ch.inv_std);
+                match ch.source {
+                    Source::Band(b) if k == 1 => {
+                        let base = &data[b * plane..(b + 1) * plane];
+                        for (dst, &(x0, y0)) in group[c..].iter_mut().step_by(len).zip(&origins) {
+                            *dst = (base[y0 * stride + x0] - mean) * inv;
+                        }
                     }
-                }
-                Layout::Window { size: k } | Layout::Patch { size: k } => {
-                    let (x0, y0) = match input.layout {
-                        Layout::Window { .. } => (halo + cx - k / 2, halo + cy - k / 2),
-                        _ => (halo + cx * k, halo + cy * k),
-                    };
-                    let mut o = sample.iter_mut();
-                    for ch in &input.channels {
-                        if let Source::Band(b) = ch.source {
-                            let base = &data[b * plane..(b + 1) * plane];
-                            for dy in 0..k {
-                                let row = &base[(y0 + dy) * stride + x0..(y0 + dy) * stride + x0 + k];
-                                for &v in row {
-                                    *o.next().expect("sample sized by layout") = (v - ch.mean) * ch.inv_std;
-                                }
-                            }
-                        } else {
+                    Source::Band(b) => {
+                        let base = &data[b * plane..(b + 1) * plane];
+                        let dst = &mut group[c * k * k..];
+                        // Fixed sizes let the compiler unroll the small row copies.
+                        match k {
+                            3 => gather::<3>(base, stride, &origins, dst, len, mean, inv),
+                            5 => gather::<5>(base, stride, &origins, dst, len, mean, inv),
+                            7 => gather::<7>(base, stride, &origins, dst, len, mean, inv),
+                            _ => gather_any(k, base, stride, &origins, dst, len, mean, inv),
+                        }
+                    }
+                    source => {
+                        for (j, &(x0, y0)) in origins.iter().enumerate() {
                             for dy in 0..k {
                                 for dx in 0..k {
-                                    *o.next().expect("sample sized by layout") = value(ch, x0 + dx, y0 + dy, dx, dy, k);
+                                    let v = match source {
+                                        Source::PatchX => linspace(dx, k),
+                                        Source::PatchY => linspace(dy, k),
+                                        Source::MapX => map(x0 + dx, y0 + dy).0,
+                                        _ => map(x0 + dx, y0 + dy).1,
+                                    };
+                                    group[j * len + c * k * k + dy * k + dx] = (v - mean) * inv;
                                 }
                             }
                         }
@@ -303,7 +327,45 @@ impl<'m> Predictor<'m> {
                 }
             }
         });
-        out
+    }
+
+    /// Assembles every input of one batch into `tensors` (reused across batches: a fresh
+    /// allocation per batch costs page faults that rival the copying itself).
+    fn assemble_all(&self, block: &Block, chunk: &[usize], tensors: &mut Vec<Vec<f32>>) -> usize {
+        let n = self.model.fixed_batch.unwrap_or(chunk.len());
+        tensors.resize_with(self.inputs.len(), Vec::new);
+        for (input, out) in self.inputs.iter().zip(tensors.iter_mut()) {
+            self.assemble(input, block, chunk, n, out);
+        }
+        n
+    }
+}
+
+/// Copies the k x k window at each origin of `base` (a plane of width `stride`), normalised, to
+/// `dst[j * len..]` for sample j.
+#[inline]
+fn gather<const K: usize>(base: &[f32], stride: usize, origins: &[(usize, usize)], dst: &mut [f32], len: usize, mean: f32, inv: f32) {
+    for (j, &(x0, y0)) in origins.iter().enumerate() {
+        let out = &mut dst[j * len..j * len + K * K];
+        for (dy, out_row) in out.chunks_exact_mut(K).enumerate() {
+            let out_row: &mut [f32; K] = out_row.try_into().expect("K values");
+            let row: &[f32; K] = base[(y0 + dy) * stride + x0..][..K].try_into().expect("K values");
+            for dx in 0..K {
+                out_row[dx] = (row[dx] - mean) * inv;
+            }
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn gather_any(k: usize, base: &[f32], stride: usize, origins: &[(usize, usize)], dst: &mut [f32], len: usize, mean: f32, inv: f32) {
+    for (j, &(x0, y0)) in origins.iter().enumerate() {
+        for dy in 0..k {
+            let row = &base[(y0 + dy) * stride + x0..][..k];
+            for (o, &v) in dst[j * len + dy * k..][..k].iter_mut().zip(row) {
+                *o = (v - mean) * inv;
+            }
+        }
     }
 }
 

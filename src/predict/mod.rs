@@ -1,20 +1,22 @@
-//! Whole-raster prediction: the covariates are cut into tiles of output cells; reader threads
-//! read each tile with its halo, an inference thread predicts it, and the calling thread
-//! writes it and reports progress. Channels between the stages are bounded, so memory depends
-//! on the tile size, never on the raster size.
+//! Whole-raster prediction: the covariates are cut into tiles of output cells. Rayon workers
+//! each read a tile with its halo (own GDAL reader), predict it (own ONNX Runtime session from
+//! the model's pool) and hand it to the calling thread, which writes it and reports progress.
+//! Workers out of phase overlap reading with inference; the hand-over channel is bounded, so
+//! memory depends on the tile size and worker count, never on the raster size.
 
 pub mod block;
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use crossbeam_channel::bounded;
+use rayon::prelude::*;
 
-pub use block::{Block, BlockOutput, PredictError, Predictor};
+pub use block::{Block, BlockOutput, PredictError, Predictor, StageTimes};
 
 use crate::engine::Model;
-use crate::raster::{BandInfo, BindOptions, Covariates, MapWriter, OutputOptions};
+use crate::raster::{BandInfo, BindOptions, Covariates, MapWriter, OutputOptions, RasterError, WindowReader};
 
 #[derive(Clone, Debug, Default)]
 pub struct PredictOptions {
@@ -24,8 +26,8 @@ pub struct PredictOptions {
     pub batch: usize,
     /// Tile side in output cells (0 = automatic).
     pub tile: usize,
-    /// Reader threads (0 = one).
-    pub readers: usize,
+    /// Worker threads (0 = one per session of the model).
+    pub workers: usize,
 }
 
 /// What a run did, for the CLI's summary and the benchmarks.
@@ -78,58 +80,51 @@ pub fn predict_raster(
 
     let tiles = plan_tiles(grid.width, grid.height, options.output.block, options.tile, cell, halo, predictor.bands);
     let total = tiles.len();
-    let next = AtomicUsize::new(0);
     let stop = AtomicBool::new(false);
     let edge = manifest.nodata.edge;
     let geo = covs.grid.geotransform;
-    let readers = options.readers.max(1);
+    let workers = if options.workers > 0 { options.workers } else { model.parallelism() };
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(workers)
+        .build()
+        .map_err(|e| PredictError::Invalid(format!("cannot start worker threads: {e}")))?;
     let mut report = Report { width: grid.width, height: grid.height, input_pixels: covs.grid.width * covs.grid.height, tiles: total, ..Default::default() };
 
     let result: Result<(), PredictError> = std::thread::scope(|s| {
-        let (read_tx, read_rx) = bounded::<Result<(usize, Block, f64), PredictError>>(readers + 1);
-        let (pred_tx, pred_rx) = bounded::<Result<(usize, BlockOutput, f64), PredictError>>(2);
-        for _ in 0..readers {
-            let read_tx = read_tx.clone();
-            let (covs, tiles, next, stop) = (&covs, &tiles, &next, &stop);
-            s.spawn(move || {
-                let reader = match covs.reader() {
-                    Ok(r) => r,
-                    Err(e) => return drop(read_tx.send(Err(e.into()))),
-                };
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    if i >= tiles.len() || stop.load(Ordering::Relaxed) {
-                        return;
-                    }
+        let (tx, rx) = bounded::<Result<(usize, BlockOutput, f64), PredictError>>(workers + 1);
+        let (covs, tiles, stop, predictor) = (&covs, &tiles, &stop, &predictor);
+        s.spawn(move || {
+            let cancelled = || stop.load(Ordering::Relaxed);
+            // Each worker keeps its reader and its read buffer for all its tiles.
+            let init = || (covs.reader(), Vec::new());
+            let work = |state: &mut (Result<WindowReader, RasterError>, Vec<f32>), i: usize| -> Result<(), ()> {
+                if cancelled() {
+                    return Err(());
+                }
+                let out = (|| {
+                    let reader = state.0.as_ref().map_err(|e| PredictError::Invalid(e.to_string()))?;
                     let t = &tiles[i];
                     let (x, y, w, h) = (t.x * cell, t.y * cell, t.w * cell, t.h * cell);
                     let started = Instant::now();
-                    let mut data = Vec::new();
-                    let block = reader
-                        .read(x as isize, y as isize, w, h, halo, edge, &mut data)
-                        .map(|_| Block { data, width: w, height: h, halo, geo: Some((geo, x, y)) })
-                        .map(|b| (i, b, started.elapsed().as_secs_f64()))
-                        .map_err(PredictError::from);
-                    if read_tx.send(block).is_err() {
-                        return;
-                    }
+                    let mut data = std::mem::take(&mut state.1);
+                    reader.read(x as isize, y as isize, w, h, halo, edge, &mut data)?;
+                    let read_s = started.elapsed().as_secs_f64();
+                    let mut block = Block { data, width: w, height: h, halo, geo: Some((geo, x, y)) };
+                    let out = predictor.predict(&mut block, &cancelled);
+                    state.1 = block.data;
+                    Ok((i, out?, read_s))
+                })();
+                let failed = out.is_err();
+                if tx.send(out).is_err() || failed {
+                    return Err(()); // the writer stopped, or this tile failed: no more tiles
                 }
-            });
-        }
-        drop(read_tx);
-        let (predictor, stop_ref) = (&predictor, &stop);
-        s.spawn(move || {
-            let cancelled = || stop_ref.load(Ordering::Relaxed);
-            for item in read_rx {
-                let out = item.and_then(|(i, mut block, read_s)| Ok((i, predictor.predict(&mut block, &cancelled)?, read_s)));
-                if pred_tx.send(out).is_err() {
-                    return;
-                }
-            }
+                Ok(())
+            };
+            let _ = pool.install(|| (0..tiles.len()).into_par_iter().with_max_len(1).try_for_each_init(init, work));
         });
 
         let mut done = 0;
-        for item in pred_rx.iter() {
+        for item in rx.iter() {
             let (i, out, read_s) = match item {
                 Ok(v) => v,
                 Err(e) => {
@@ -138,7 +133,10 @@ pub fn predict_raster(
                 }
             };
             let t = &tiles[i];
-            writer.write(t.x, t.y, out.width.min(t.w), out.height.min(t.h), &out.bands)?;
+            if let Err(e) = writer.write(t.x, t.y, out.width.min(t.w), out.height.min(t.h), &out.bands) {
+                stop.store(true, Ordering::Relaxed);
+                return Err(e.into());
+            }
             report.valid_cells += out.valid;
             report.infer_seconds += out.infer_seconds;
             report.read_seconds += read_s;
