@@ -591,7 +591,11 @@ impl MapWriter {
             let result = (|| -> Result<(), gdal::errors::GdalError> {
                 let src = Dataset::open(&self.tmp)?;
                 let driver = gdal::DriverManager::get_driver_by_name("COG")?;
-                let co = [format!("COMPRESS={}", self.options.compress), "BIGTIFF=IF_SAFER".into()];
+                let co = [
+                    format!("COMPRESS={}", self.options.compress),
+                    format!("BLOCKSIZE={}", self.options.block),
+                    "BIGTIFF=IF_SAFER".into(),
+                ];
                 let co = co.iter().map(String::as_str).collect::<gdal::cpl::CslStringList>();
                 src.create_copy(&driver, &cog_tmp, &co)?.close()
             })();
