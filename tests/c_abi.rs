@@ -1,0 +1,132 @@
+//! The C ABI: the checked-in header is what cbindgen generates now, and a real C program,
+//! compiled with the system compiler against libterrapix.so, uses every entry point.
+
+mod common;
+
+use common::*;
+use terrapix::bundle::Layout;
+
+#[test]
+fn header_is_up_to_date() {
+    let root = repo();
+    let config = cbindgen::Config::from_file(root.join("cbindgen.toml")).expect("cbindgen.toml");
+    let mut generated = Vec::new();
+    cbindgen::Builder::new()
+        .with_crate(&root)
+        .with_config(config)
+        .generate()
+        .expect("cbindgen generates the header")
+        .write(&mut generated);
+    let path = root.join("include/terrapix.h");
+    if std::env::var_os("TERRAPIX_UPDATE_HEADER").is_some() {
+        std::fs::write(&path, &generated).unwrap();
+    }
+    let current = std::fs::read(&path).unwrap_or_default();
+    assert!(
+        current == generated,
+        "include/terrapix.h is stale: regenerate it with `TERRAPIX_UPDATE_HEADER=1 cargo test --test c_abi`"
+    );
+}
+
+const PROGRAM: &str = r#"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "terrapix.h"
+
+static int calls = 0;
+static int stop_after_two(double fraction, const char *message, void *user) {
+    (void)fraction; (void)message; (void)user;
+    return ++calls < 2;
+}
+
+int main(int argc, char **argv) {
+    const char *model_path = argv[1], *covs = argv[2], *out = argv[3];
+    printf("version %s\n", tpx_version());
+
+    TpxModel *bad = tpx_model_open("/no/such/model.onnx", 0, 0);
+    if (bad != NULL) return 10;
+    printf("bad open: %s\n", tpx_last_error());
+
+    TpxModel *m = tpx_model_open(model_path, 2, 1);
+    if (!m) { printf("open failed: %s\n", tpx_last_error()); return 11; }
+    TpxModelInfo info;
+    if (tpx_model_info(m, &info) != TPX_OK) return 12;
+    printf("info covariates=%zu halo=%zu cell=%zu outputs=%zu\n", info.covariates, info.halo, info.cell, info.outputs);
+    printf("covariate0 %s\n", tpx_model_covariate(m, 0));
+    char *json = tpx_model_manifest_json(m);
+    printf("manifest has schema: %d\n", strstr(json, "\"schema\": 1") != NULL);
+    tpx_string_free(json);
+
+    /* A 4 x 3 block with the model's halo: covariate b has value (b + 1) everywhere, one missing. */
+    size_t w = 4, h = 3, pw = w + 2 * info.halo, ph = h + 2 * info.halo;
+    float *in = malloc(sizeof(float) * info.covariates * pw * ph);
+    for (size_t b = 0; b < info.covariates; b++)
+        for (size_t i = 0; i < pw * ph; i++) in[b * pw * ph + i] = (float)(b + 1);
+    in[(info.halo) * pw + info.halo] = -1.0f; /* core pixel (0, 0) of band 0 is nodata */
+    float out_buf[12];
+    if (tpx_predict_buffer(m, in, info.covariates, w, h, info.halo, -1.0f, NULL, out_buf, 12) != TPX_OK) {
+        printf("buffer failed: %s\n", tpx_last_error()); return 13;
+    }
+    printf("buffer %.6f %.6f\n", out_buf[0], out_buf[6]);
+    if (tpx_predict_buffer(m, in, info.covariates + 1, w, h, info.halo, -1.0f, NULL, out_buf, 12) != TPX_INVALID_ARGUMENT) return 14;
+    printf("wrong bands: %s\n", tpx_last_error());
+    free(in);
+
+    const char *paths[1] = { covs };
+    TpxStatus s = tpx_predict_raster(m, paths, 1, out, "{\"tile\": 16}", stop_after_two, NULL);
+    printf("cancelled: %d (%s)\n", s == TPX_CANCELLED, tpx_last_error());
+    s = tpx_predict_raster(m, paths, 1, out, "{\"tile\": 32, \"compress\": \"LZW\"}", NULL, NULL);
+    if (s != TPX_OK) { printf("raster failed: %s\n", tpx_last_error()); return 15; }
+    s = tpx_predict_raster(m, paths, 1, out, "{\"bogus\": 1}", NULL, NULL);
+    printf("bad options: %d (%s)\n", s == TPX_INVALID_ARGUMENT, tpx_last_error());
+    tpx_model_close(m);
+    printf("done\n");
+    return 0;
+}
+"#;
+
+#[test]
+fn a_c_program_uses_the_library() {
+    let dir = tempdir();
+    let (covs, land) = landscape(dir.path(), 64);
+    let m = manifest(vec![input("x", Layout::Window { size: 3 }, &["elevation", "slope"])], 1);
+    let model = dir.path().join("m.onnx");
+    let w = write_linear_bundle(&model, &m, 0.25);
+    let src = dir.path().join("main.c");
+    std::fs::write(&src, PROGRAM).unwrap();
+    // The cdylib sits next to the test binary's deps folder: target/<profile>/libterrapix.so.
+    let lib_dir = std::path::PathBuf::from(env!("CARGO_BIN_EXE_terrapix")).parent().unwrap().to_path_buf();
+    assert!(lib_dir.join("libterrapix.so").exists(), "libterrapix.so in {}", lib_dir.display());
+    let exe = dir.path().join("main");
+    let cc = std::process::Command::new("cc")
+        .args(["-std=c99", "-Wall", "-Werror", "-o"])
+        .arg(&exe)
+        .arg(&src)
+        .arg(format!("-I{}", repo().join("include").display()))
+        .arg(format!("-L{}", lib_dir.display()))
+        .args(["-lterrapix", &format!("-Wl,-rpath,{}", lib_dir.display())])
+        .output()
+        .unwrap();
+    assert!(cc.status.success(), "cc: {}", String::from_utf8_lossy(&cc.stderr));
+    let map = dir.path().join("map.tif");
+    let run = std::process::Command::new(&exe).arg(&model).arg(&covs).arg(&map).output().unwrap();
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(run.status.success(), "C program exit {:?}:\n{stdout}\n{}", run.status.code(), String::from_utf8_lossy(&run.stderr));
+    assert!(stdout.contains(&format!("version {}", terrapix::VERSION)), "{stdout}");
+    assert!(stdout.contains("bad open: cannot read model '/no/such/model.onnx'"), "{stdout}");
+    assert!(stdout.contains("info covariates=2 halo=1 cell=1 outputs=1"), "{stdout}");
+    assert!(stdout.contains("covariate0 elevation") && stdout.contains("manifest has schema: 1"), "{stdout}");
+    // Pixel (0,0) needs the missing value: nodata. Pixel (2,1)'s window is all present:
+    // band 0 = 1 and band 1 = 2 everywhere, except the missing one, outside its window.
+    let expect: f32 = (0..9).map(|i| w[i]).sum::<f32>() * 1.0 + (9..18).map(|i| w[i]).sum::<f32>() * 2.0 + 0.25;
+    let line = stdout.lines().find(|l| l.starts_with("buffer ")).unwrap();
+    let vals: Vec<f32> = line[7..].split(' ').map(|v| v.parse().unwrap()).collect();
+    assert_eq!(vals[0], -9999.0, "{line}");
+    assert!((vals[1] - expect).abs() < 1e-5, "{line} vs {expect}");
+    assert!(stdout.contains("wrong bands: the model needs 2 covariate bands, got 3"), "{stdout}");
+    assert!(stdout.contains("cancelled: 1 (cancelled; no output was written)"), "{stdout}");
+    assert!(stdout.contains("bad options: 1 (options_json: unknown field `bogus`"), "{stdout}");
+    assert!(stdout.contains("done"), "{stdout}");
+    assert_map_eq(&map, 1, &expected_linear(&m, &w, 0.25, &land)[0], -9999.0, 1e-5);
+}
