@@ -4,7 +4,5 @@
 fn main() {
     println!("cargo:rerun-if-changed=proto/onnx.proto");
     let fds = protox::compile(["proto/onnx.proto"], ["proto"]).expect("compile proto/onnx.proto");
-    prost_build::Config::new()
-        .compile_fds(fds)
-        .expect("generate ONNX protobuf types");
+    prost_build::Config::new().compile_fds(fds).expect("generate ONNX protobuf types");
 }

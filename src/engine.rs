@@ -184,7 +184,8 @@ impl Model {
         let sig = |outlets: &[ort::value::Outlet]| outlets.iter().map(tensor_sig).collect::<Vec<_>>();
         let inputs = sig(first.inputs());
         let outputs = sig(first.outputs());
-        let fixed_batch = check_signature(&manifest, &inputs, &outputs).map_err(|detail| EngineError::Mismatch { path: path.into(), detail })?;
+        let fixed_batch =
+            check_signature(&manifest, &inputs, &outputs).map_err(|detail| EngineError::Mismatch { path: path.into(), detail })?;
         let mut sessions = vec![Mutex::new(first)];
         for _ in 1..count {
             sessions.push(Mutex::new(build_session(env, path, threads).map_err(serr)?));
@@ -305,8 +306,7 @@ pub fn check_signature(m: &Manifest, inputs: &[TensorSig], outputs: &[TensorSig]
         if g.elem != "float32" {
             return Err(format!("input '{}': manifest expects float32 {want_txt}, graph has {g}", spec.name));
         }
-        let shape_ok = g.dims.len() == want.len() + 1
-            && g.dims[1..].iter().zip(&want).all(|(gd, wd)| *gd < 0 || *gd as usize == *wd);
+        let shape_ok = g.dims.len() == want.len() + 1 && g.dims[1..].iter().zip(&want).all(|(gd, wd)| *gd < 0 || *gd as usize == *wd);
         if !shape_ok {
             return Err(format!("input '{}': manifest says {want_txt}, graph has {g}", spec.name));
         }

@@ -104,9 +104,7 @@ pub fn generate(size: usize, seed: u64) -> Landscape {
     let tpi: Vec<f32> = elevation.iter().zip(&mean).map(|(e, m)| e - m).collect();
     let patchiness = smooth_noise(&mut rng, size, &[(24, 1.0), (6, 0.3)]);
     // Vegetation: greener in hollows (wetter), less on steep slopes, patchy land use.
-    let potential: Vec<f32> = (0..n)
-        .map(|i| 0.42 + 0.25 * sigmoid(-tpi[i] / 1.5) - 0.02 * slope[i] + 0.08 * patchiness[i])
-        .collect();
+    let potential: Vec<f32> = (0..n).map(|i| 0.42 + 0.25 * sigmoid(-tpi[i] / 1.5) - 0.02 * slope[i] + 0.08 * patchiness[i]).collect();
     // A lake in the lowest basin: water has no vegetation index.
     let lake_level = {
         let mut sorted = elevation.clone();

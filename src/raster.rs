@@ -159,18 +159,18 @@ impl Covariates {
     /// Opens `rasters` and binds the manifest's covariate `names` to their bands.
     pub fn bind(rasters: &[PathBuf], names: &[String], options: &BindOptions) -> Result<Covariates, RasterError> {
         if rasters.is_empty() {
-            return Err(RasterError::MissingCovariate { name: names.first().cloned().unwrap_or_default(), hint: "no covariate rasters were given".into() });
+            return Err(RasterError::MissingCovariate {
+                name: names.first().cloned().unwrap_or_default(),
+                hint: "no covariate rasters were given".into(),
+            });
         }
         let sources = rasters.iter().map(|p| open_source(p)).collect::<Result<Vec<_>, _>>()?;
         let (reference_path, grid) = match &options.reference {
             Some(p) => (p.clone(), open_source(p)?.grid),
             None => (sources[0].path.clone(), sources[0].grid.clone()),
         };
-        let bound = names
-            .iter()
-            .enumerate()
-            .map(|(i, n)| find_band(&sources, n, i, options))
-            .collect::<Result<Vec<(usize, usize)>, _>>()?;
+        let bound =
+            names.iter().enumerate().map(|(i, n)| find_band(&sources, n, i, options)).collect::<Result<Vec<(usize, usize)>, _>>()?;
 
         let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
         let dir = format!("/vsimem/terrapix/{}-{id}", std::process::id());
@@ -255,9 +255,8 @@ fn open_source(path: &Path) -> Result<Source, RasterError> {
     if ds.raster_count() == 0 {
         return Err(RasterError::Open { path: path.into(), reason: "it has no raster bands".into() });
     }
-    let descriptions = (1..=ds.raster_count())
-        .map(|b| ds.rasterband(b).ok().and_then(|band| band.description().ok()).unwrap_or_default())
-        .collect();
+    let descriptions =
+        (1..=ds.raster_count()).map(|b| ds.rasterband(b).ok().and_then(|band| band.description().ok()).unwrap_or_default()).collect();
     Ok(Source { path: path.into(), grid: Grid::of(&ds), ds, descriptions })
 }
 
@@ -325,9 +324,10 @@ fn find_band(sources: &[Source], name: &str, index: usize, options: &BindOptions
             let available: Vec<String> = sources
                 .iter()
                 .flat_map(|s| {
-                    s.descriptions.iter().enumerate().map(move |(b, d)| {
-                        format!("{}:{} '{}'", s.path.file_name().unwrap_or_default().to_string_lossy(), b + 1, d)
-                    })
+                    s.descriptions
+                        .iter()
+                        .enumerate()
+                        .map(move |(b, d)| format!("{}:{} '{}'", s.path.file_name().unwrap_or_default().to_string_lossy(), b + 1, d))
                 })
                 .take(40)
                 .collect();
@@ -368,8 +368,22 @@ fn warp_to_grid(src: &Source, grid: &Grid, resampling: &str, dest: &str) -> Resu
     let (x0, y1) = (g[0], g[3]);
     let (x1, y0) = (g[0] + g[1] * grid.width as f64, g[3] + g[5] * grid.height as f64);
     let args = [
-        "-of", "VRT", "-t_srs", &grid.wkt, "-te", &x0.to_string(), &y0.min(y1).to_string(), &x1.to_string(), &y0.max(y1).to_string(),
-        "-ts", &grid.width.to_string(), &grid.height.to_string(), "-r", resampling, "-ot", "Float32",
+        "-of",
+        "VRT",
+        "-t_srs",
+        &grid.wkt,
+        "-te",
+        &x0.to_string(),
+        &y0.min(y1).to_string(),
+        &x1.to_string(),
+        &y0.max(y1).to_string(),
+        "-ts",
+        &grid.width.to_string(),
+        &grid.height.to_string(),
+        "-r",
+        resampling,
+        "-ot",
+        "Float32",
     ];
     let cargs: Vec<CString> = args.iter().map(|a| CString::new(*a).expect("no NUL in warp arguments")).collect();
     let mut argv: Vec<*mut libc::c_char> = cargs.iter().map(|c| c.as_ptr() as *mut libc::c_char).collect();
@@ -404,6 +418,17 @@ pub(crate) fn last_cpl_error(fallback: &str) -> String {
     }
 }
 
+/// A window of the covariate grid: its core (x, y, width, height) and the context pixels read
+/// around it.
+#[derive(Clone, Copy, Debug)]
+pub struct Window {
+    pub x: isize,
+    pub y: isize,
+    pub width: usize,
+    pub height: usize,
+    pub halo: usize,
+}
+
 /// Reads windows of the covariates, with a halo and the manifest's edge policy, as
 /// band-sequential Float32 where every missing value (nodata or NaN) is NaN.
 pub struct WindowReader {
@@ -416,9 +441,10 @@ pub struct WindowReader {
 }
 
 impl WindowReader {
-    /// Reads the window at (x, y) of size (w, h) grown by `halo` pixels on every side into
-    /// `buf` (`bands * (w + 2 halo) * (h + 2 halo)` values). Pixels outside the raster follow `edge`.
-    pub fn read(&self, x: isize, y: isize, w: usize, h: usize, halo: usize, edge: EdgeMode, buf: &mut Vec<f32>) -> Result<(), RasterError> {
+    /// Reads `window` grown by its halo on every side into `buf` (`bands * (width + 2 halo) *
+    /// (height + 2 halo)` values). Pixels outside the raster follow `edge`.
+    pub fn read(&self, window: Window, edge: EdgeMode, buf: &mut Vec<f32>) -> Result<(), RasterError> {
+        let Window { x, y, width: w, height: h, halo } = window;
         let (pw, ph) = (w + 2 * halo, h + 2 * halo);
         buf.clear();
         buf.resize(self.bands * pw * ph, f32::NAN);
@@ -591,11 +617,8 @@ impl MapWriter {
             let result = (|| -> Result<(), gdal::errors::GdalError> {
                 let src = Dataset::open(&self.tmp)?;
                 let driver = gdal::DriverManager::get_driver_by_name("COG")?;
-                let co = [
-                    format!("COMPRESS={}", self.options.compress),
-                    format!("BLOCKSIZE={}", self.options.block),
-                    "BIGTIFF=IF_SAFER".into(),
-                ];
+                let co =
+                    [format!("COMPRESS={}", self.options.compress), format!("BLOCKSIZE={}", self.options.block), "BIGTIFF=IF_SAFER".into()];
                 let co = co.iter().map(String::as_str).collect::<gdal::cpl::CslStringList>();
                 src.create_copy(&driver, &cog_tmp, &co)?.close()
             })();

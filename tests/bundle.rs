@@ -35,15 +35,17 @@ fn ensemble_computes_member_mean_and_std_in_one_graph() {
     terrapix_ok(&["predict", "--model", ens.to_str().unwrap(), "--covariates", covs.to_str().unwrap(), "-o", map.to_str().unwrap(), "-q"]);
     let n = members[0].1.len();
     let mean: Vec<f32> = (0..n).map(|i| members.iter().map(|(_, e)| e[i]).sum::<f32>() / 3.0).collect();
-    let std: Vec<f32> = (0..n)
-        .map(|i| (members.iter().map(|(_, e)| (e[i] - mean[i]).powi(2)).sum::<f32>() / 3.0).sqrt())
-        .collect();
+    let std: Vec<f32> = (0..n).map(|i| (members.iter().map(|(_, e)| (e[i] - mean[i]).powi(2)).sum::<f32>() / 3.0).sqrt()).collect();
     assert_map_eq(&map, 1, &mean, -9999.0, 1e-5);
     assert_map_eq(&map, 2, &std, -9999.0, 1e-4);
 
     // The onnx package's checker accepts the graph written from Rust.
     let check = std::process::Command::new(venv_python())
-        .args(["-c", "import onnx, sys; onnx.checker.check_model(onnx.load(sys.argv[1]), full_check=True); print('checked')", ens.to_str().unwrap()])
+        .args([
+            "-c",
+            "import onnx, sys; onnx.checker.check_model(onnx.load(sys.argv[1]), full_check=True); print('checked')",
+            ens.to_str().unwrap(),
+        ])
         .output()
         .expect("venv python");
     assert!(check.status.success(), "onnx checker: {}", String::from_utf8_lossy(&check.stderr));
@@ -63,15 +65,36 @@ fn ensemble_refuses_members_with_different_inputs() {
 #[test]
 fn bundle_wraps_a_plain_onnx_model_from_flags() {
     let dir = tempdir();
-    let m = manifest(vec![input("x_cnn", Layout::Window { size: 5 }, &["a", "b"]), input("x_lstm", Layout::Series { steps: 3, features: 2 }, &["c", "d", "e", "f", "g", "h"])], 1);
+    let m = manifest(
+        vec![
+            input("x_cnn", Layout::Window { size: 5 }, &["a", "b"]),
+            input("x_lstm", Layout::Series { steps: 3, features: 2 }, &["c", "d", "e", "f", "g", "h"]),
+        ],
+        1,
+    );
     let w = weights(2 * 25 + 6, 1);
     let plain = Bundle { model: linear_model(&m, &w, 0.0, None), manifest: None };
     let p = dir.path().join("plain.onnx");
     std::fs::write(&p, plain.to_bytes()).unwrap();
     let out = dir.path().join("wrapped.onnx");
     terrapix_ok(&[
-        "bundle", p.to_str().unwrap(), "-o", out.to_str().unwrap(), "--target", "agb", "--unit", "Mg/ha", "--log1p",
-        "--input", "x_cnn:window5:a,b", "--input", "x_lstm:series3x2:c,d,e,f,g,h", "--band", "mean=y:0", "--fill-gaps", "1",
+        "bundle",
+        p.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--target",
+        "agb",
+        "--unit",
+        "Mg/ha",
+        "--log1p",
+        "--input",
+        "x_cnn:window5:a,b",
+        "--input",
+        "x_lstm:series3x2:c,d,e,f,g,h",
+        "--band",
+        "mean=y:0",
+        "--fill-gaps",
+        "1",
     ]);
     let b = Bundle::read(&out).unwrap();
     let man = b.manifest.unwrap();
@@ -95,6 +118,52 @@ fn fixed_batch_graphs_are_padded() {
     let model = dir.path().join("fixed.onnx");
     b.write(&model).unwrap();
     let map = dir.path().join("fixed.tif");
-    terrapix_ok(&["predict", "--model", model.to_str().unwrap(), "--covariates", covs.to_str().unwrap(), "-o", map.to_str().unwrap(), "-q"]);
+    terrapix_ok(&[
+        "predict",
+        "--model",
+        model.to_str().unwrap(),
+        "--covariates",
+        covs.to_str().unwrap(),
+        "-o",
+        map.to_str().unwrap(),
+        "-q",
+    ]);
     assert_map_eq(&map, 1, &expected_linear(&m, &w, 0.0, &land)[0], -9999.0, 1e-5);
+}
+
+#[test]
+fn bundled_default_model_maps_the_sample_landscape() {
+    let dir = tempdir();
+    let land = terrapix::landscape::generate(256, 11);
+    let w = land.write(dir.path(), 10, 11).unwrap();
+    let map = dir.path().join("soc.tif");
+    let model = repo().join("models/soc-demo.onnx");
+    let out = terrapix_ok(&[
+        "predict",
+        "--model",
+        model.to_str().unwrap(),
+        "--covariates",
+        w.covariates.to_str().unwrap(),
+        "-o",
+        map.to_str().unwrap(),
+        "-q",
+    ]);
+    assert!(out.contains("bands: mean, std"), "{out}");
+    let (mean, _, _) = read_band(&map, 1);
+    let (std, _, _) = read_band(&map, 2);
+    let (mut se, mut ss, mut n) = (0f64, 0f64, 0usize);
+    let truth: Vec<f32> = land.soc.clone();
+    let valid: Vec<usize> = (0..truth.len()).filter(|&i| truth[i].is_finite() && mean[i] != -9999.0).collect();
+    let avg = valid.iter().map(|&i| truth[i] as f64).sum::<f64>() / valid.len() as f64;
+    for &i in &valid {
+        se += (mean[i] as f64 - truth[i] as f64).powi(2);
+        ss += (truth[i] as f64 - avg).powi(2);
+        n += 1;
+        assert!(std[i] >= 0.0 && std[i] < 1.0, "ensemble spread {}", std[i]);
+    }
+    let (rmse, r2) = ((se / n as f64).sqrt(), 1.0 - se / ss);
+    assert!(n > 60000 && rmse < 0.2 && r2 > 0.85, "n {n}, RMSE {rmse:.3}, R² {r2:.3}");
+    // The lakes are nodata.
+    let lake = truth.iter().position(|v| v.is_nan()).unwrap();
+    assert_eq!(mean[lake], -9999.0);
 }

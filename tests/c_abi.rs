@@ -11,21 +11,13 @@ fn header_is_up_to_date() {
     let root = repo();
     let config = cbindgen::Config::from_file(root.join("cbindgen.toml")).expect("cbindgen.toml");
     let mut generated = Vec::new();
-    cbindgen::Builder::new()
-        .with_crate(&root)
-        .with_config(config)
-        .generate()
-        .expect("cbindgen generates the header")
-        .write(&mut generated);
+    cbindgen::Builder::new().with_crate(&root).with_config(config).generate().expect("cbindgen generates the header").write(&mut generated);
     let path = root.join("include/terrapix.h");
     if std::env::var_os("TERRAPIX_UPDATE_HEADER").is_some() {
         std::fs::write(&path, &generated).unwrap();
     }
     let current = std::fs::read(&path).unwrap_or_default();
-    assert!(
-        current == generated,
-        "include/terrapix.h is stale: regenerate it with `TERRAPIX_UPDATE_HEADER=1 cargo test --test c_abi`"
-    );
+    assert!(current == generated, "include/terrapix.h is stale: regenerate it with `TERRAPIX_UPDATE_HEADER=1 cargo test --test c_abi`");
 }
 
 const PROGRAM: &str = r#"

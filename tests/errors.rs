@@ -153,7 +153,10 @@ fn manifest_graph_mismatch_names_both_sides() {
     assert!(err.contains("manifest and graph disagree") && err.contains("wrapped.onnx"), "{err}");
     assert_nothing_left(j.dir.path(), "wrapped");
     let err = terrapix_err(&["bundle", &plain, "-o", &out, "--target", "soc", "--input", "features:window3:elevation,slope"]);
-    assert!(err.contains("graph input 'x float32[N, 2, 3, 3]' is not described by the manifest (manifest inputs: [\"features\"])"), "{err}");
+    assert!(
+        err.contains("graph input 'x float32[N, 2, 3, 3]' is not described by the manifest (manifest inputs: [\"features\"])"),
+        "{err}"
+    );
 }
 
 #[test]

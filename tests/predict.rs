@@ -18,7 +18,8 @@ fn check_layout(name: &str, inputs: Vec<terrapix::bundle::InputSpec>, outputs: u
     let model = dir.path().join(format!("{name}.onnx"));
     let w = write_linear_bundle(&model, &m, 0.5);
     let map = dir.path().join(format!("{name}.tif"));
-    let mut args = vec!["predict", "--model", model.to_str().unwrap(), "--covariates", covs.to_str().unwrap(), "-o", map.to_str().unwrap(), "-q"];
+    let mut args =
+        vec!["predict", "--model", model.to_str().unwrap(), "--covariates", covs.to_str().unwrap(), "-o", map.to_str().unwrap(), "-q"];
     args.extend_from_slice(extra);
     terrapix_ok(&args);
     let expected = expected_linear(&m, &w, 0.5, &land);
@@ -85,7 +86,20 @@ fn tiles_and_workers_do_not_change_the_map() {
     let mut maps = Vec::new();
     for (tile, threads) in [("0", "1"), ("16", "2"), ("50", "3")] {
         let map = dir.path().join(format!("m{tile}.tif"));
-        terrapix_ok(&["predict", "--model", model.to_str().unwrap(), "--covariates", covs.to_str().unwrap(), "-o", map.to_str().unwrap(), "-q", "--tile", tile, "--threads", threads]);
+        terrapix_ok(&[
+            "predict",
+            "--model",
+            model.to_str().unwrap(),
+            "--covariates",
+            covs.to_str().unwrap(),
+            "-o",
+            map.to_str().unwrap(),
+            "-q",
+            "--tile",
+            tile,
+            "--threads",
+            threads,
+        ]);
         maps.push(read_band(&map, 1).0);
     }
     assert_eq!(maps[0], maps[1]);
@@ -100,7 +114,16 @@ fn lake_pixels_and_windows_touching_them_are_nodata() {
     let model = dir.path().join("m.onnx");
     let w = write_linear_bundle(&model, &m, 0.0);
     let map = dir.path().join("m.tif");
-    terrapix_ok(&["predict", "--model", model.to_str().unwrap(), "--covariates", covs.to_str().unwrap(), "-o", map.to_str().unwrap(), "-q"]);
+    terrapix_ok(&[
+        "predict",
+        "--model",
+        model.to_str().unwrap(),
+        "--covariates",
+        covs.to_str().unwrap(),
+        "-o",
+        map.to_str().unwrap(),
+        "-q",
+    ]);
     let expected = expected_linear(&m, &w, 0.0, &land);
     let lake = land.soc.iter().filter(|v| v.is_nan()).count();
     let nodata = expected[0].iter().filter(|v| v.is_nan()).count();
@@ -116,7 +139,9 @@ fn gap_filling_fills_isolated_gaps_only() {
     let holed = dir.path().join("holed.tif");
     std::fs::copy(&covs, &holed).unwrap();
     {
-        let ds = gdal::Dataset::open_ex(&holed, gdal::DatasetOptions { open_flags: gdal::GdalOpenFlags::GDAL_OF_UPDATE, ..Default::default() }).unwrap();
+        let ds =
+            gdal::Dataset::open_ex(&holed, gdal::DatasetOptions { open_flags: gdal::GdalOpenFlags::GDAL_OF_UPDATE, ..Default::default() })
+                .unwrap();
         let mut band = ds.rasterband(1).unwrap();
         let mut buf = gdal::raster::Buffer::new((1, 1), vec![NODATA]);
         band.write((30, 40), (1, 1), &mut buf).unwrap();
@@ -129,13 +154,23 @@ fn gap_filling_fills_isolated_gaps_only() {
     let w = write_linear_bundle(&filled_model, &m, 0.0);
     let (strict, filled) = (dir.path().join("strict.tif"), dir.path().join("filled.tif"));
     for (model, map) in [(&model, &strict), (&filled_model, &filled)] {
-        terrapix_ok(&["predict", "--model", model.to_str().unwrap(), "--covariates", holed.to_str().unwrap(), "-o", map.to_str().unwrap(), "-q"]);
+        terrapix_ok(&[
+            "predict",
+            "--model",
+            model.to_str().unwrap(),
+            "--covariates",
+            holed.to_str().unwrap(),
+            "-o",
+            map.to_str().unwrap(),
+            "-q",
+        ]);
     }
     let i = 40 * 120 + 30;
     assert_eq!(read_band(&strict, 1).0[i], NODATA, "a hole is nodata without gap filling");
     let got = read_band(&filled, 1).0[i];
     let e = |x: usize, y: usize| land.bands[0][y * 120 + x];
-    let neighbours: Vec<f32> = [(29, 39), (30, 39), (31, 39), (29, 40), (31, 40), (29, 41), (30, 41), (31, 41)].iter().map(|&(x, y)| e(x, y)).collect();
+    let neighbours: Vec<f32> =
+        [(29, 39), (30, 39), (31, 39), (29, 40), (31, 40), (29, 41), (30, 41), (31, 41)].iter().map(|&(x, y)| e(x, y)).collect();
     let mean = neighbours.iter().sum::<f32>() / 8.0;
     let want = mean * w[0] + land.bands[1][i] * w[1];
     assert!((got - want).abs() < 1e-3, "filled hole: got {got}, expected {want}");
@@ -164,7 +199,17 @@ fn covariates_split_across_rasters_and_crs_are_aligned_on_the_fly() {
     write_linear_bundle(&model, &m, 0.0);
     let (one, split) = (p("one.tif"), p("split.tif"));
     terrapix_ok(&["predict", "--model", model.to_str().unwrap(), "--covariates", covs.to_str().unwrap(), "-o", &one, "-q"]);
-    let out = terrapix_ok(&["predict", "--model", model.to_str().unwrap(), "--covariates", &p("terrain.tif"), &p("ndvi_wgs84.tif"), "-o", &split, "-q"]);
+    let out = terrapix_ok(&[
+        "predict",
+        "--model",
+        model.to_str().unwrap(),
+        "--covariates",
+        &p("terrain.tif"),
+        &p("ndvi_wgs84.tif"),
+        "-o",
+        &split,
+        "-q",
+    ]);
     assert!(out.contains("200 x 200"), "{out}");
     let (a, _, _) = read_band(std::path::Path::new(&one), 1);
     let (b, _, _) = read_band(std::path::Path::new(&split), 1);
@@ -194,7 +239,8 @@ fn output_is_a_tiled_compressed_geotiff_with_band_metadata_or_a_cog() {
     write_linear_bundle(&model, &m, 0.0);
     for (name, cog) in [("plain.tif", false), ("cog.tif", true)] {
         let map = dir.path().join(name);
-        let mut args = vec!["predict", "--model", model.to_str().unwrap(), "--covariates", covs.to_str().unwrap(), "-o", map.to_str().unwrap(), "-q"];
+        let mut args =
+            vec!["predict", "--model", model.to_str().unwrap(), "--covariates", covs.to_str().unwrap(), "-o", map.to_str().unwrap(), "-q"];
         if cog {
             args.push("--cog");
         }
@@ -209,7 +255,8 @@ fn output_is_a_tiled_compressed_geotiff_with_band_metadata_or_a_cog() {
         if cog {
             assert!(info.contains("LAYOUT=COG"), "{info}");
         }
-        let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().flatten().filter(|e| e.file_name().to_string_lossy().contains(".tmp-")).collect();
+        let leftovers: Vec<_> =
+            std::fs::read_dir(dir.path()).unwrap().flatten().filter(|e| e.file_name().to_string_lossy().contains(".tmp-")).collect();
         assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
     }
 }

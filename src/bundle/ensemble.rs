@@ -6,9 +6,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::onnx::{
-    tensor_proto::DataType, GraphProto, ModelProto, NodeProto, OperatorSetIdProto, TensorProto, ValueInfoProto,
-};
+use super::onnx::{tensor_proto::DataType, GraphProto, ModelProto, NodeProto, OperatorSetIdProto, TensorProto, ValueInfoProto};
 use super::{Bundle, BundleError, Manifest, OutputBand, OutputKind};
 
 pub const MEAN_OUTPUT: &str = "mean";
@@ -153,11 +151,7 @@ fn scalar(name: &str, value: f32) -> TensorProto {
 
 /// Local functions are renamed per member (their bodies have their own scope); returns the
 /// map from (domain, old name) to the new name for the nodes that call them.
-fn rename_functions(
-    model: &ModelProto,
-    prefix: &str,
-    out: &mut Vec<super::onnx::FunctionProto>,
-) -> HashMap<(String, String), String> {
+fn rename_functions(model: &ModelProto, prefix: &str, out: &mut Vec<super::onnx::FunctionProto>) -> HashMap<(String, String), String> {
     let mut map = HashMap::new();
     for f in &model.functions {
         let domain = f.domain.clone().unwrap_or_default();

@@ -284,10 +284,7 @@ impl Manifest {
     pub fn check(&self) -> Result<(), BundleError> {
         let bad = |msg: String| Err(BundleError::Manifest(msg));
         if self.schema != SCHEMA_VERSION {
-            return bad(format!(
-                "manifest schema {} is not supported by this terrapix (it reads schema {SCHEMA_VERSION})",
-                self.schema
-            ));
+            return bad(format!("manifest schema {} is not supported by this terrapix (it reads schema {SCHEMA_VERSION})", self.schema));
         }
         if self.inputs.is_empty() {
             return bad("the manifest lists no inputs".into());
@@ -327,8 +324,7 @@ impl Manifest {
                         generated::ALL.join(", ")
                     ));
                 }
-                if (c.covariate == generated::PATCH_X || c.covariate == generated::PATCH_Y)
-                    && !matches!(input.layout, Layout::Patch { .. })
+                if (c.covariate == generated::PATCH_X || c.covariate == generated::PATCH_Y) && !matches!(input.layout, Layout::Patch { .. })
                 {
                     return bad(format!("input '{}': {} only makes sense in a patch input", input.name, c.covariate));
                 }

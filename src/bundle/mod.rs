@@ -68,10 +68,7 @@ impl Bundle {
     pub fn set_manifest(&mut self, manifest: Manifest) -> Result<(), BundleError> {
         manifest.check()?;
         self.model.metadata_props.retain(|p| p.key.as_deref() != Some(MANIFEST_KEY));
-        self.model.metadata_props.push(onnx::StringStringEntryProto {
-            key: Some(MANIFEST_KEY.into()),
-            value: Some(manifest.to_json()),
-        });
+        self.model.metadata_props.push(onnx::StringStringEntryProto { key: Some(MANIFEST_KEY.into()), value: Some(manifest.to_json()) });
         self.manifest = Some(manifest);
         Ok(())
     }
@@ -99,8 +96,7 @@ impl Bundle {
 }
 
 fn decode(bytes: &[u8], path: &Path) -> Result<onnx::ModelProto, BundleError> {
-    let model = onnx::ModelProto::decode(bytes)
-        .map_err(|e| BundleError::Corrupt { path: path.into(), reason: e.to_string() })?;
+    let model = onnx::ModelProto::decode(bytes).map_err(|e| BundleError::Corrupt { path: path.into(), reason: e.to_string() })?;
     if model.graph.is_none() {
         return Err(BundleError::Corrupt { path: path.into(), reason: "it holds no graph".into() });
     }
@@ -108,11 +104,7 @@ fn decode(bytes: &[u8], path: &Path) -> Result<onnx::ModelProto, BundleError> {
 }
 
 fn manifest_text(model: &onnx::ModelProto) -> Option<&str> {
-    model
-        .metadata_props
-        .iter()
-        .find(|p| p.key.as_deref() == Some(MANIFEST_KEY))
-        .and_then(|p| p.value.as_deref())
+    model.metadata_props.iter().find(|p| p.key.as_deref() == Some(MANIFEST_KEY)).and_then(|p| p.value.as_deref())
 }
 
 /// ONNX tensors can live in external files named by a relative `location`. A model may only
@@ -146,8 +138,8 @@ fn check_external_data(model: &onnx::ModelProto, path: &Path) -> Result<(), Bund
             }
             let location = entry.value.clone().unwrap_or_default();
             let rel = Path::new(&location);
-            let escapes = rel.is_absolute()
-                || rel.components().any(|c| !matches!(c, std::path::Component::Normal(_) | std::path::Component::CurDir));
+            let escapes =
+                rel.is_absolute() || rel.components().any(|c| !matches!(c, std::path::Component::Normal(_) | std::path::Component::CurDir));
             if escapes {
                 return Err(BundleError::ExternalData { path: path.into(), location });
             }

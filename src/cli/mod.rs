@@ -12,7 +12,7 @@ use terrapix::bundle::{ensemble, Bundle, EdgeMode, GapFill, Manifest};
 use terrapix::engine::{self, EngineOptions, Model};
 use terrapix::predict::{self, PredictOptions, Predictor};
 use terrapix::quicklook::{self, Ramp};
-use terrapix::raster::{BindOptions, Covariates, OutputOptions};
+use terrapix::raster::{BindOptions, Covariates, OutputOptions, Window};
 
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
 
@@ -236,7 +236,10 @@ fn info(path: &Path, json: bool) -> Result<()> {
     println!("{}", specs::describe(manifest));
     match Model::from_bundle(path, manifest.clone(), &EngineOptions::default()) {
         Ok(model) => {
-            println!("\nGraph signature (ONNX Runtime, {}):", engine::loaded_library().map(|p| p.display().to_string()).unwrap_or_default());
+            println!(
+                "\nGraph signature (ONNX Runtime, {}):",
+                engine::loaded_library().map(|p| p.display().to_string()).unwrap_or_default()
+            );
             for s in &model.inputs {
                 println!("  input  {s}");
             }
@@ -383,7 +386,7 @@ fn bench_ort(model: &Path, covariates: &[PathBuf], tiles: usize, runtime: &Runti
         let (w, h) = (w / cell * cell, h / cell * cell);
         let mut data = Vec::new();
         let started = std::time::Instant::now();
-        reader.read(x as isize, y as isize, w, h, halo, model.manifest.nodata.edge, &mut data)?;
+        reader.read(Window { x: x as isize, y: y as isize, width: w, height: h, halo }, model.manifest.nodata.edge, &mut data)?;
         read_s += started.elapsed().as_secs_f64();
         let mut block = predict::Block { data, width: w, height: h, halo, geo: Some((covs.grid.geotransform, x, y)) };
         let times = predictor.time_stages(&mut block)?;

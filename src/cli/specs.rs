@@ -1,8 +1,7 @@
 //! Manifests from command-line flags, and their human-readable description.
 
 use terrapix::bundle::{
-    Channel, InputSpec, Layout, Manifest, NodataPolicy, OutputBand, OutputKind, Provenance, Target, TargetTransform,
-    SCHEMA_VERSION,
+    Channel, InputSpec, Layout, Manifest, NodataPolicy, OutputBand, OutputKind, Provenance, Target, TargetTransform, SCHEMA_VERSION,
 };
 
 pub struct ManifestFlags {
@@ -80,7 +79,8 @@ pub fn expand_names(list: &str) -> Result<Vec<String>, String> {
             (Some(open), Some(body)) => {
                 let (prefix, range) = (&item[..open], &body[open + 1..]);
                 let (a, b) = range.split_once('-').ok_or_else(|| format!("bad range '{item}' (expected name[A-B])"))?;
-                let (a, b): (usize, usize) = (a.parse().map_err(|_| format!("bad range '{item}'"))?, b.parse().map_err(|_| format!("bad range '{item}'"))?);
+                let (a, b): (usize, usize) =
+                    (a.parse().map_err(|_| format!("bad range '{item}'"))?, b.parse().map_err(|_| format!("bad range '{item}'"))?);
                 out.extend((a..=b).map(|i| format!("{prefix}{i}")));
             }
             _ => out.push(item.to_string()),
@@ -99,7 +99,9 @@ fn parse_band(spec: &str) -> Result<OutputBand, String> {
     let kind = match name {
         "mean" => OutputKind::Mean,
         "std" | "sd" => OutputKind::Std,
-        q if q.starts_with('q') && q[1..].parse::<f64>().is_ok() => OutputKind::Quantile { q: q[1..].parse::<f64>().unwrap_or(0.0) / 100.0 },
+        q if q.starts_with('q') && q[1..].parse::<f64>().is_ok() => {
+            OutputKind::Quantile { q: q[1..].parse::<f64>().unwrap_or(0.0) / 100.0 }
+        }
         _ => OutputKind::Value,
     };
     Ok(OutputBand { name: name.into(), graph_output: graph_output.into(), index, kind })
@@ -138,7 +140,8 @@ pub fn describe(m: &Manifest) -> String {
         s += &format!("\nCross-validation ({}, {} folds): {}", cv.scheme, cv.folds, overall.join(", "));
     }
     let p = &m.provenance;
-    for (k, v) in [("created by", &p.created_by), ("created at", &p.created_at), ("training data", &p.training_data), ("method", &p.method)] {
+    for (k, v) in [("created by", &p.created_by), ("created at", &p.created_at), ("training data", &p.training_data), ("method", &p.method)]
+    {
         if !v.is_empty() {
             s += &format!("\n{k}: {v}");
         }

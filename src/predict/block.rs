@@ -249,7 +249,8 @@ impl<'m> Predictor<'m> {
             for (i, o) in ok.iter_mut().enumerate() {
                 let (x0, y0) = (off + (i % ow) * step, off + (i / ow) * step);
                 let (x1, y1) = (x0 + k, y0 + k);
-                let s = sat[y1 * (stride + 1) + x1] + sat[y0 * (stride + 1) + x0] - sat[y0 * (stride + 1) + x1] - sat[y1 * (stride + 1) + x0];
+                let s =
+                    sat[y1 * (stride + 1) + x1] + sat[y0 * (stride + 1) + x0] - sat[y0 * (stride + 1) + x1] - sat[y1 * (stride + 1) + x0];
                 *o &= s == full;
             }
         }
@@ -435,7 +436,7 @@ mod tests {
 
     #[test]
     fn linspace_matches_numpy() {
-        assert_eq!(linspace(0, 24, ), -1.0);
+        assert_eq!(linspace(0, 24,), -1.0);
         assert_eq!(linspace(23, 24), 1.0);
         assert!((linspace(1, 3) - 0.0).abs() < 1e-7);
     }

@@ -16,7 +16,7 @@ use rayon::prelude::*;
 pub use block::{Block, BlockOutput, PredictError, Predictor, StageTimes};
 
 use crate::engine::Model;
-use crate::raster::{BandInfo, BindOptions, Covariates, MapWriter, OutputOptions, RasterError, WindowReader};
+use crate::raster::{BandInfo, BindOptions, Covariates, MapWriter, OutputOptions, RasterError, Window, WindowReader};
 
 #[derive(Clone, Debug, Default)]
 pub struct PredictOptions {
@@ -71,11 +71,8 @@ pub fn predict_raster(
     let predictor = Predictor::new(model, options.batch);
     let (cell, halo) = (predictor.cell(), predictor.halo());
     let grid = covs.grid.coarsened(cell);
-    let bands: Vec<BandInfo> = manifest
-        .outputs
-        .iter()
-        .map(|o| BandInfo { description: manifest.band_description(o), unit: manifest.band_unit(o) })
-        .collect();
+    let bands: Vec<BandInfo> =
+        manifest.outputs.iter().map(|o| BandInfo { description: manifest.band_description(o), unit: manifest.band_unit(o) }).collect();
     let mut writer = MapWriter::create(output, &grid, &bands, manifest.nodata.output_nodata, &options.output)?;
 
     let tiles = plan_tiles(grid.width, grid.height, options.output.block, options.tile, cell, halo, predictor.bands);
@@ -88,7 +85,13 @@ pub fn predict_raster(
         .num_threads(workers)
         .build()
         .map_err(|e| PredictError::Invalid(format!("cannot start worker threads: {e}")))?;
-    let mut report = Report { width: grid.width, height: grid.height, input_pixels: covs.grid.width * covs.grid.height, tiles: total, ..Default::default() };
+    let mut report = Report {
+        width: grid.width,
+        height: grid.height,
+        input_pixels: covs.grid.width * covs.grid.height,
+        tiles: total,
+        ..Default::default()
+    };
 
     let result: Result<(), PredictError> = std::thread::scope(|s| {
         let (tx, rx) = bounded::<Result<(usize, BlockOutput, f64), PredictError>>(workers + 1);
@@ -107,7 +110,7 @@ pub fn predict_raster(
                     let (x, y, w, h) = (t.x * cell, t.y * cell, t.w * cell, t.h * cell);
                     let started = Instant::now();
                     let mut data = std::mem::take(&mut state.1);
-                    reader.read(x as isize, y as isize, w, h, halo, edge, &mut data)?;
+                    reader.read(Window { x: x as isize, y: y as isize, width: w, height: h, halo }, edge, &mut data)?;
                     let read_s = started.elapsed().as_secs_f64();
                     let mut block = Block { data, width: w, height: h, halo, geo: Some((geo, x, y)) };
                     let out = predictor.predict(&mut block, &cancelled);
@@ -148,9 +151,7 @@ pub fn predict_raster(
         }
         Ok(())
     });
-    if let Err(e) = result {
-        return Err(e); // `writer` is dropped here and removes its temporary file
-    }
+    result?; // on error `writer` is dropped, which removes its temporary file
     if report.valid_cells == 0 {
         let names = covs.names.join(", ");
         return Err(PredictError::AllNodata(format!("covariates: {names}")));

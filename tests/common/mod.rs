@@ -12,8 +12,7 @@ use terrapix::bundle::onnx::{
     GraphProto, ModelProto, NodeProto, OperatorSetIdProto, TensorProto, TensorShapeProto, TypeProto, ValueInfoProto,
 };
 use terrapix::bundle::{
-    Bundle, Channel, InputSpec, Layout, Manifest, NodataPolicy, OutputBand, OutputKind, Provenance, Target, TargetTransform,
-    SCHEMA_VERSION,
+    Bundle, Channel, InputSpec, Layout, Manifest, NodataPolicy, OutputBand, OutputKind, Provenance, Target, TargetTransform, SCHEMA_VERSION,
 };
 
 pub fn repo() -> PathBuf {
@@ -189,7 +188,7 @@ pub fn expected_linear(m: &Manifest, w: &[f32], bias: f32, land: &terrapix::land
     let names = terrapix::landscape::band_names();
     let size = land.size as isize;
     let cell = m.cell();
-    let out_size = (land.size + cell - 1) / cell;
+    let out_size = land.size.div_ceil(cell);
     let k_out = m.outputs.len();
     let mut out = vec![vec![f32::NAN; out_size * out_size]; k_out];
     let at = |band: &str, x: isize, y: isize| -> f32 {
