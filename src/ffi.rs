@@ -266,6 +266,7 @@ pub unsafe extern "C" fn tpx_predict_raster(
             batch: opts.batch,
             tile: opts.tile,
             workers: opts.workers,
+            gdal_cache: None,
         };
         let mut report = |done: usize, total: usize| match progress {
             // SAFETY: the caller's callback with the caller's user data.

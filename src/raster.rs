@@ -598,11 +598,18 @@ impl MapWriter {
 
     /// Writes `data` (band-sequential, w x h per band) at (x, y).
     pub fn write(&mut self, x: usize, y: usize, w: usize, h: usize, data: &[Vec<f32>]) -> Result<(), RasterError> {
-        let ds = self.ds.as_ref().expect("writer is open until finish");
+        let ds = self.ds.as_mut().expect("writer is open until finish");
+        let (width, height) = ds.raster_size();
         for (i, plane) in data.iter().enumerate() {
             let mut band = ds.rasterband(i + 1).map_err(gdal_err(self.path.to_string_lossy()))?;
             let mut buf = gdal::raster::Buffer::new((w, h), plane.clone());
             band.write((x as isize, y as isize), (w, h), &mut buf).map_err(gdal_err(self.path.to_string_lossy()))?;
+        }
+        // A window that is exactly one output block is final: write it out now, so finished
+        // blocks do not accumulate in GDAL's cache (flushing also drops them from it).
+        let b = self.options.block;
+        if x % b == 0 && y % b == 0 && w == b.min(width - x) && h == b.min(height - y) {
+            ds.flush_cache().map_err(gdal_err(self.path.to_string_lossy()))?;
         }
         Ok(())
     }
@@ -640,6 +647,15 @@ impl Drop for MapWriter {
             drop(ds);
             let _ = std::fs::remove_file(&self.tmp);
         }
+    }
+}
+
+/// Makes this thread read uncompressed GeoTIFFs straight into the caller's buffer, bypassing
+/// GDAL's block cache (unless the user set GTIFF_DIRECT_IO): each covariate value is read once,
+/// so caching blocks only costs memory and a copy. Thread-local: the host's settings stay.
+pub fn prefer_direct_reads() {
+    if gdal::config::get_config_option("GTIFF_DIRECT_IO", "").unwrap_or_default().is_empty() {
+        let _ = gdal::config::set_thread_local_config_option("GTIFF_DIRECT_IO", "YES");
     }
 }
 

@@ -326,6 +326,8 @@ fn predict_cmd(a: PredictArgs) -> Result<()> {
         batch: a.batch,
         tile: a.tile,
         workers: a.workers,
+        // Enough for the output blocks being written; reads bypass the cache.
+        gdal_cache: Some(64 << 20),
     };
     let interrupted = Arc::new(AtomicBool::new(false));
     let flag = interrupted.clone();

@@ -28,6 +28,9 @@ pub struct PredictOptions {
     pub tile: usize,
     /// Worker threads (0 = one per session of the model).
     pub workers: usize,
+    /// Cap GDAL's (process-wide) block cache at this many bytes, unless GDAL_CACHEMAX is set.
+    /// Left alone when None: a host such as QGIS owns that setting.
+    pub gdal_cache: Option<i64>,
 }
 
 /// What a run did, for the CLI's summary and the benchmarks.
@@ -65,7 +68,9 @@ pub fn predict_raster(
     progress: &mut ProgressFn<'_>,
 ) -> Result<Report, PredictError> {
     let start = Instant::now();
-    crate::raster::bound_gdal_cache(256 << 20);
+    if let Some(bytes) = options.gdal_cache {
+        crate::raster::bound_gdal_cache(bytes);
+    }
     let manifest = &model.manifest;
     let covs = Covariates::bind(covariates, &manifest.covariates(), &options.bind)?;
     let predictor = Predictor::new(model, options.batch);
@@ -99,7 +104,10 @@ pub fn predict_raster(
         s.spawn(move || {
             let cancelled = || stop.load(Ordering::Relaxed);
             // Each worker keeps its reader and its read buffer for all its tiles.
-            let init = || (covs.reader(), Vec::new());
+            let init = || {
+                crate::raster::prefer_direct_reads();
+                (covs.reader(), Vec::new())
+            };
             let work = |state: &mut (Result<WindowReader, RasterError>, Vec<f32>), i: usize| -> Result<(), ()> {
                 if cancelled() {
                     return Err(());

@@ -1,0 +1,87 @@
+"""Runs the benchmark of scripts/bench.sh. Each measurement is repeated ROUNDS times,
+interleaved (terrapix, baseline, ORT-only, terrapix, ...), and the best of each is kept, so
+that the ratios compare like with like on a shared, noisy machine."""
+import os, re, subprocess, sys
+
+ROUNDS = int(sys.argv[1]) if len(sys.argv) > 1 else 3
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BENCH = os.path.join(ROOT, "..", "shared", "bench")
+OUT = os.path.join(ROOT, "out", "bench")
+T = os.path.join(ROOT, "target", "release", "terrapix")
+PY = sys.executable
+THREADS = "2"
+os.makedirs(OUT, exist_ok=True)
+
+
+def sh(*args):
+    r = subprocess.run(args, capture_output=True, text=True)
+    if r.returncode != 0:
+        sys.exit(f"failed: {' '.join(args)}\n{r.stdout}\n{r.stderr}")
+    return r.stdout
+
+
+def out(name):
+    return os.path.join(OUT, name)
+
+
+def stack(size, bands):
+    path = out(f"stack_{size}_{bands}.tif")
+    if not os.path.exists(path):
+        sh(PY, os.path.join(BENCH, "make_stack.py"), path, str(size), str(bands))
+    return path
+
+
+MODELS = {  # name: (baseline kind, stack size, bands, terrapix bundle flags)
+    "mlp": (2048, 12, ["--input", "x:pixel:cov[1-12]"]),
+    "cnnlstm": (1024, 130, ["--input", "x_cnn:window5:cov[1-10]", "--input", "x_lstm:series10x12:cov[11-130]"]),
+    "coordcnn": (2048, 12, ["--input", "x:patch24:cov[1-10],@patch_x,@patch_y"]),
+}
+
+if not all(os.path.exists(out(f"{m}.onnx")) for m in MODELS):
+    sh(PY, os.path.join(BENCH, "make_models.py"), OUT)
+for m, (_, _, flags) in MODELS.items():
+    sh(T, "bundle", out(f"{m}.onnx"), "-o", out(f"{m}.bundle.onnx"), "--target", "y", *flags)
+
+
+def terrapix(model, stk):
+    s = sh(T, "predict", "--model", model, "--covariates", stk, "-o", out("tp.tif"), "-q", "--stats", "--threads", THREADS)
+    mpix = float(re.search(r"stats: ([0-9.]+) Mpix/s", s).group(1))
+    peak = float(re.search(r"peak memory ([0-9.]+) MiB", s).group(1))
+    return mpix, peak
+
+
+def baseline(name, stk):
+    s = sh(PY, os.path.join(BENCH, "baseline_predict.py"), out(f"{name}.onnx"), name, stk, out("py.tif"), THREADS)
+    return float(re.search(r"= ([0-9.]+) Mpix/s", s).group(1))
+
+
+def ort_only(model, stk):
+    # ONNX Runtime alone, as the baseline runs it: one session with 2 threads, on the tensors
+    # terrapix assembles for the first tiles.
+    s = sh(T, "bench-ort", "--model", model, "--covariates", stk, "--tiles", "8", "--threads", "1", "--intra-threads", THREADS)
+    return float(re.search(r"ort-only: ([0-9.]+) Mpix/s", s).group(1))
+
+
+print(f"terrapix benchmark: best of {ROUNDS} interleaved rounds, {THREADS} threads, {os.cpu_count()} cores")
+print(f"{'model':9} {'stack':>14} {'terrapix':>9} {'baseline':>9} {'ORT-only':>9} {'vs base':>8} {'vs ORT':>7} {'peak MiB':>9}")
+rows = {}
+for name, (size, bands, _) in MODELS.items():
+    stk = stack(size, bands)
+    model = out(f"{name}.bundle.onnx")
+    best = {"tp": 0.0, "py": 0.0, "ort": 0.0, "peak": 0.0}
+    for _ in range(ROUNDS):
+        mpix, peak = terrapix(model, stk)
+        best["tp"], best["peak"] = max(best["tp"], mpix), max(best["peak"], peak)
+        best["py"] = max(best["py"], baseline(name, stk))
+        best["ort"] = max(best["ort"], ort_only(model, stk))
+    rows[name] = best
+    print(f"{name:9} {f'{size}x{size}x{bands}':>14} {best['tp']:9.3f} {best['py']:9.3f} {best['ort']:9.3f} "
+          f"{best['tp'] / best['py']:7.2f}x {best['tp'] / best['ort']:6.2f}x {best['peak']:9.0f}")
+
+# Memory is bounded by the tile size, not the raster size: same job on 1024^2 and 8192^2.
+peaks = {}
+for size in (1024, 8192):
+    stk = stack(size, 12)
+    mpix, peaks[size] = terrapix(out("mlp.bundle.onnx"), stk)
+    print(f"memory: mlp on {size}x{size}x12: peak {peaks[size]:.0f} MiB ({mpix:.2f} Mpix/s)")
+print(f"memory ratio 8192^2 / 1024^2: {peaks[8192] / peaks[1024]:.2f}")
