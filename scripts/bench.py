@@ -58,7 +58,7 @@ def baseline(name, stk):
 def ort_only(model, stk):
     # ONNX Runtime alone, as the baseline runs it: one session with 2 threads, on the tensors
     # terrapix assembles for the first tiles.
-    s = sh(T, "bench-ort", "--model", model, "--covariates", stk, "--tiles", "8", "--threads", "1", "--intra-threads", THREADS)
+    s = sh(T, "bench-ort", "--model", model, "--covariates", stk, "--tiles", "32", "--threads", "1", "--intra-threads", THREADS)
     return float(re.search(r"ort-only: ([0-9.]+) Mpix/s", s).group(1))
 
 

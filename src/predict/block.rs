@@ -121,7 +121,9 @@ impl<'m> Predictor<'m> {
         let sample_len: usize = m.inputs.iter().map(|i| i.layout.sample_len(i.channels.len())).sum();
         let batch = match (model.fixed_batch, batch) {
             (Some(b), _) => b,
-            (None, 0) => (4 * 1024 * 1024 / sample_len.max(1)).clamp(256, 8192),
+            // About 4 MB of input per call: large enough to amortise a run, small enough that
+            // the activations stay in cache (measured: mlp, cnnlstm and coordcnn of ../shared/bench).
+            (None, 0) => ((1 << 20) / sample_len.max(1)).clamp(256, 4096),
             (None, b) => b,
         };
         Predictor {
