@@ -32,7 +32,7 @@ fn ensemble_computes_member_mean_and_std_in_one_graph() {
     assert!(info.contains("manifest and graph agree"), "{info}");
 
     let map = dir.path().join("ens.tif");
-    terrapix_ok(&["predict", "--model", ens.to_str().unwrap(), "--covariates", covs.to_str().unwrap(), "-o", map.to_str().unwrap(), "-q"]);
+    predict_ok(&ens, &[&covs], &map, &[]);
     let n = members[0].1.len();
     let mean: Vec<f32> = (0..n).map(|i| members.iter().map(|(_, e)| e[i]).sum::<f32>() / 3.0).collect();
     let std: Vec<f32> = (0..n).map(|i| (members.iter().map(|(_, e)| (e[i] - mean[i]).powi(2)).sum::<f32>() / 3.0).sqrt()).collect();
@@ -118,16 +118,7 @@ fn fixed_batch_graphs_are_padded() {
     let model = dir.path().join("fixed.onnx");
     b.write(&model).unwrap();
     let map = dir.path().join("fixed.tif");
-    terrapix_ok(&[
-        "predict",
-        "--model",
-        model.to_str().unwrap(),
-        "--covariates",
-        covs.to_str().unwrap(),
-        "-o",
-        map.to_str().unwrap(),
-        "-q",
-    ]);
+    predict_ok(&model, &[&covs], &map, &[]);
     assert_map_eq(&map, 1, &expected_linear(&m, &w, 0.0, &land)[0], -9999.0, 1e-5);
 }
 
@@ -138,16 +129,7 @@ fn bundled_default_model_maps_the_sample_landscape() {
     let w = land.write(dir.path(), 10, 11).unwrap();
     let map = dir.path().join("soc.tif");
     let model = repo().join("models/soc-demo.onnx");
-    let out = terrapix_ok(&[
-        "predict",
-        "--model",
-        model.to_str().unwrap(),
-        "--covariates",
-        w.covariates.to_str().unwrap(),
-        "-o",
-        map.to_str().unwrap(),
-        "-q",
-    ]);
+    let out = predict_ok(&model, &[&w.covariates], &map, &[]);
     assert!(out.contains("bands: mean, std"), "{out}");
     let (mean, _, _) = read_band(&map, 1);
     let (std, _, _) = read_band(&map, 2);

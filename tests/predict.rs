@@ -18,10 +18,7 @@ fn check_layout(name: &str, inputs: Vec<terrapix::bundle::InputSpec>, outputs: u
     let model = dir.path().join(format!("{name}.onnx"));
     let w = write_linear_bundle(&model, &m, 0.5);
     let map = dir.path().join(format!("{name}.tif"));
-    let mut args =
-        vec!["predict", "--model", model.to_str().unwrap(), "--covariates", covs.to_str().unwrap(), "-o", map.to_str().unwrap(), "-q"];
-    args.extend_from_slice(extra);
-    terrapix_ok(&args);
+    predict_ok(&model, &[&covs], &map, extra);
     let expected = expected_linear(&m, &w, 0.5, &land);
     for (k, plane) in expected.iter().enumerate() {
         assert_map_eq(&map, k + 1, plane, NODATA, 1e-5);
@@ -86,20 +83,7 @@ fn tiles_and_workers_do_not_change_the_map() {
     let mut maps = Vec::new();
     for (tile, threads) in [("0", "1"), ("16", "2"), ("50", "3")] {
         let map = dir.path().join(format!("m{tile}.tif"));
-        terrapix_ok(&[
-            "predict",
-            "--model",
-            model.to_str().unwrap(),
-            "--covariates",
-            covs.to_str().unwrap(),
-            "-o",
-            map.to_str().unwrap(),
-            "-q",
-            "--tile",
-            tile,
-            "--threads",
-            threads,
-        ]);
+        predict_ok(&model, &[&covs], &map, &["--tile", tile, "--threads", threads]);
         maps.push(read_band(&map, 1).0);
     }
     assert_eq!(maps[0], maps[1]);
@@ -114,16 +98,7 @@ fn lake_pixels_and_windows_touching_them_are_nodata() {
     let model = dir.path().join("m.onnx");
     let w = write_linear_bundle(&model, &m, 0.0);
     let map = dir.path().join("m.tif");
-    terrapix_ok(&[
-        "predict",
-        "--model",
-        model.to_str().unwrap(),
-        "--covariates",
-        covs.to_str().unwrap(),
-        "-o",
-        map.to_str().unwrap(),
-        "-q",
-    ]);
+    predict_ok(&model, &[&covs], &map, &[]);
     let expected = expected_linear(&m, &w, 0.0, &land);
     let lake = land.soc.iter().filter(|v| v.is_nan()).count();
     let nodata = expected[0].iter().filter(|v| v.is_nan()).count();
@@ -154,16 +129,7 @@ fn gap_filling_fills_isolated_gaps_only() {
     let w = write_linear_bundle(&filled_model, &m, 0.0);
     let (strict, filled) = (dir.path().join("strict.tif"), dir.path().join("filled.tif"));
     for (model, map) in [(&model, &strict), (&filled_model, &filled)] {
-        terrapix_ok(&[
-            "predict",
-            "--model",
-            model.to_str().unwrap(),
-            "--covariates",
-            holed.to_str().unwrap(),
-            "-o",
-            map.to_str().unwrap(),
-            "-q",
-        ]);
+        predict_ok(model, &[&holed], map, &[]);
     }
     let i = 40 * 120 + 30;
     assert_eq!(read_band(&strict, 1).0[i], NODATA, "a hole is nodata without gap filling");
@@ -197,22 +163,12 @@ fn covariates_split_across_rasters_and_crs_are_aligned_on_the_fly() {
     let m = manifest(vec![input("x", Layout::Pixel, &["elevation", "slope", "ndvi_2020"])], 1);
     let model = d.join("m.onnx");
     write_linear_bundle(&model, &m, 0.0);
-    let (one, split) = (p("one.tif"), p("split.tif"));
-    terrapix_ok(&["predict", "--model", model.to_str().unwrap(), "--covariates", covs.to_str().unwrap(), "-o", &one, "-q"]);
-    let out = terrapix_ok(&[
-        "predict",
-        "--model",
-        model.to_str().unwrap(),
-        "--covariates",
-        &p("terrain.tif"),
-        &p("ndvi_wgs84.tif"),
-        "-o",
-        &split,
-        "-q",
-    ]);
+    let (one, split) = (d.join("one.tif"), d.join("split.tif"));
+    predict_ok(&model, &[&covs], &one, &[]);
+    let out = predict_ok(&model, &[&d.join("terrain.tif"), &d.join("ndvi_wgs84.tif")], &split, &[]);
     assert!(out.contains("200 x 200"), "{out}");
-    let (a, _, _) = read_band(std::path::Path::new(&one), 1);
-    let (b, _, _) = read_band(std::path::Path::new(&split), 1);
+    let (a, _, _) = read_band(&one, 1);
+    let (b, _, _) = read_band(&split, 1);
     // Two resamplings blur the index a little: compare the interior, most pixels close.
     let mut close = 0;
     let mut n = 0;
@@ -239,12 +195,7 @@ fn output_is_a_tiled_compressed_geotiff_with_band_metadata_or_a_cog() {
     write_linear_bundle(&model, &m, 0.0);
     for (name, cog) in [("plain.tif", false), ("cog.tif", true)] {
         let map = dir.path().join(name);
-        let mut args =
-            vec!["predict", "--model", model.to_str().unwrap(), "--covariates", covs.to_str().unwrap(), "-o", map.to_str().unwrap(), "-q"];
-        if cog {
-            args.push("--cog");
-        }
-        terrapix_ok(&args);
+        predict_ok(&model, &[&covs], &map, if cog { &["--cog"] } else { &[] });
         let info = std::process::Command::new("gdalinfo").arg(&map).output().unwrap();
         let info = String::from_utf8_lossy(&info.stdout);
         assert!(info.contains("Description = soc b0") && info.contains("Description = soc b1"), "{info}");

@@ -34,6 +34,15 @@ pub fn terrapix_ok(args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// Runs `terrapix predict -q` of `model` over `covariates` into `map`, plus `extra` flags; asserts
+/// success and returns stdout.
+pub fn predict_ok(model: &Path, covariates: &[&Path], map: &Path, extra: &[&str]) -> String {
+    let mut args = vec!["predict", "--model", model.to_str().unwrap(), "-o", map.to_str().unwrap(), "-q", "--covariates"];
+    args.extend(covariates.iter().map(|p| p.to_str().unwrap()));
+    args.extend_from_slice(extra);
+    terrapix_ok(&args)
+}
+
 /// Runs terrapix and asserts failure; returns stderr.
 pub fn terrapix_err(args: &[&str]) -> String {
     let out = terrapix(args);
