@@ -9,5 +9,7 @@ echo "== cargo fmt --check"
 cargo fmt --check
 echo "== cargo clippy"
 cargo clippy --release --all-targets --quiet -- -D warnings
+echo "== cargo build (the binary and libterrapix.so, which the C and GDAL tests load)"
+cargo build --release
 echo "== cargo test"
 cargo test --release --all-targets
