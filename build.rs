@@ -1,8 +1,25 @@
-//! Compiles the vendored ONNX protobuf schema (proto/onnx.proto, Apache-2.0, from the `onnx`
+//! Builds the C++ shim of the TERRAPIX GDAL driver, and compiles the vendored ONNX protobuf schema (proto/onnx.proto, Apache-2.0, from the `onnx`
 //! project) into Rust types with prost. protox is a pure-Rust protobuf compiler, so building
 //! terrapix needs no `protoc` on the machine.
 fn main() {
     println!("cargo:rerun-if-changed=proto/onnx.proto");
+    println!("cargo:rerun-if-changed=src/gdal_plugin/driver.cpp");
+    // The TERRAPIX GDAL driver shim, compiled against the system GDAL's C++ headers.
+    let gdal_include = std::process::Command::new("gdal-config")
+        .arg("--cflags")
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default();
+    let mut cpp = cc::Build::new();
+    cpp.cpp(true).std("c++17").file("src/gdal_plugin/driver.cpp").warnings(true);
+    for flag in gdal_include.split_whitespace() {
+        match flag.strip_prefix("-I") {
+            Some(dir) => cpp.include(dir),
+            None => cpp.flag(flag),
+        };
+    }
+    cpp.compile("terrapix_gdal_driver");
     let fds = protox::compile(["proto/onnx.proto"], ["proto"]).expect("compile proto/onnx.proto");
     prost_build::Config::new().compile_fds(fds).expect("generate ONNX protobuf types");
 }

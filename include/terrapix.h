@@ -126,6 +126,10 @@ enum TpxStatus tpx_predict_buffer(const struct TpxModel *model,
                                   float *output,
                                   size_t output_len);
 
+// Registers terrapix's GDAL pixel functions and driver in the calling process's GDAL, for hosts
+// that load libterrapix themselves (the QGIS plugin, a C program). Idempotent.
+void tpx_gdal_register(void);
+
 #ifdef __cplusplus
 }  // extern "C"
 #endif  // __cplusplus

@@ -5,12 +5,13 @@
 //! - [`engine`]: ONNX Runtime, loaded dynamically, and the manifest-versus-graph check;
 //! - [`raster`]: GDAL I/O, band binding, alignment, windows with halo, the output map;
 //! - [`predict`]: one block ([`predict::Predictor`]) and the tiled, pipelined whole raster;
-//! - [`ffi`]: the C ABI (`include/terrapix.h`);
+//! - [`ffi`]: the C ABI (`include/terrapix.h`); [`gdal_plugin`]: pixel functions and the TERRAPIX driver;
 //! - [`landscape`], [`quicklook`]: the seeded sample landscape and PNG previews of maps.
 
 pub mod bundle;
 pub mod engine;
 pub mod ffi;
+pub mod gdal_plugin;
 pub mod landscape;
 pub mod predict;
 pub mod quicklook;

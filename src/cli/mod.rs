@@ -49,6 +49,8 @@ enum Command {
     },
     /// Predict a map from covariate rasters.
     Predict(PredictArgs),
+    /// Write a prediction VRT: GDAL tools and QGIS then predict on the fly (needs the GDAL plugin).
+    Vrt(VrtArgs),
     /// Write the seeded sample landscape (covariates.tif, truth.tif, samples.csv).
     SampleData {
         dir: PathBuf,
@@ -155,14 +157,23 @@ struct BundleArgs {
 }
 
 #[derive(Args)]
-struct PredictArgs {
+struct VrtArgs {
     #[arg(long)]
     model: PathBuf,
-    /// Covariate rasters (GeoTIFF, VRT, anything GDAL reads); bands bound by description.
     #[arg(long, num_args = 1.., required = true)]
     covariates: Vec<PathBuf>,
+    /// The VRT to write; its job file gets the same name with the extension .tpx.
     #[arg(short, long)]
     output: PathBuf,
+    #[command(flatten)]
+    binding: BindingArgs,
+    #[command(flatten)]
+    runtime: RuntimeArgs,
+}
+
+/// How covariate bands are bound and aligned (shared by predict and vrt).
+#[derive(Args)]
+struct BindingArgs {
     /// Explicit binding NAME=FILE:BAND or NAME=BAND (1-based; BAND alone means the first raster).
     #[arg(long = "bind")]
     bindings: Vec<String>,
@@ -175,6 +186,25 @@ struct PredictArgs {
     /// Resampling for covariates on another grid (near, bilinear, cubic, average, ...).
     #[arg(long, default_value = "bilinear")]
     resampling: String,
+}
+
+impl BindingArgs {
+    fn options(self) -> BindOptions {
+        BindOptions { bindings: self.bindings, by_order: self.by_order, reference: self.reference, resampling: Some(self.resampling) }
+    }
+}
+
+#[derive(Args)]
+struct PredictArgs {
+    #[arg(long)]
+    model: PathBuf,
+    /// Covariate rasters (GeoTIFF, VRT, anything GDAL reads); bands bound by description.
+    #[arg(long, num_args = 1.., required = true)]
+    covariates: Vec<PathBuf>,
+    #[arg(short, long)]
+    output: PathBuf,
+    #[command(flatten)]
+    binding: BindingArgs,
     /// Write a Cloud Optimized GeoTIFF.
     #[arg(long)]
     cog: bool,
@@ -206,6 +236,7 @@ pub fn run() -> Result<()> {
         Command::Bundle(args) => bundle(args),
         Command::Ensemble { members, output, manifest, runtime } => ensemble_cmd(&members, &output, manifest.as_deref(), &runtime),
         Command::Predict(args) => predict_cmd(args),
+        Command::Vrt(args) => vrt_cmd(args),
         Command::SampleData { dir, size, seed, samples } => {
             let land = terrapix::landscape::generate(size, seed);
             let w = land.write(&dir, samples, seed)?;
@@ -321,7 +352,7 @@ fn ensemble_cmd(members: &[PathBuf], output: &Path, manifest: Option<&Path>, run
 fn predict_cmd(a: PredictArgs) -> Result<()> {
     let model = Model::open(&a.model, &a.runtime.engine())?;
     let options = PredictOptions {
-        bind: BindOptions { bindings: a.bindings, by_order: a.by_order, reference: a.reference, resampling: Some(a.resampling) },
+        bind: a.binding.options(),
         output: OutputOptions { compress: a.compress, cog: a.cog, ..Default::default() },
         batch: a.batch,
         tile: a.tile,
@@ -366,6 +397,28 @@ fn predict_cmd(a: PredictArgs) -> Result<()> {
     if let Some(png) = &a.quicklook {
         let s = quicklook::render(&a.output, 1, png, Ramp::Viridis, 1024)?;
         println!("wrote {} (stretch {:.3} .. {:.3} {})", png.display(), s.low, s.high, model.manifest.target.unit);
+    }
+    Ok(())
+}
+
+fn vrt_cmd(a: VrtArgs) -> Result<()> {
+    let engine = a.runtime.engine();
+    let written = terrapix::gdal_plugin::write_prediction_vrt(&a.model, &a.covariates, &a.binding.options(), &a.output, &engine)?;
+    println!(
+        "wrote {} ({} x {}, bands: {}) and its job {}",
+        written.vrt.display(),
+        written.width,
+        written.height,
+        written.bands.join(", "),
+        written.job.display()
+    );
+    if !written.model_trusted_by_default {
+        let folder = a.model.canonicalize().ok().and_then(|p| p.parent().map(Path::to_path_buf)).unwrap_or_default();
+        println!(
+            "note: the model is outside the VRT's folder; GDAL loads it only from a trusted folder: \
+             export TERRAPIX_TRUSTED_MODELS={}",
+            folder.display()
+        );
     }
     Ok(())
 }

@@ -5,6 +5,7 @@
 //! memory depends on the tile size and worker count, never on the raster size.
 
 pub mod block;
+pub mod window;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -14,6 +15,7 @@ use crossbeam_channel::bounded;
 use rayon::prelude::*;
 
 pub use block::{Block, BlockOutput, PredictError, Predictor, StageTimes};
+pub use window::WindowPredictor;
 
 use crate::engine::Model;
 use crate::raster::{BandInfo, BindOptions, Covariates, MapWriter, OutputOptions, RasterError, Window, WindowReader};
