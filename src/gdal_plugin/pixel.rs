@@ -27,7 +27,7 @@ type PixelFn = unsafe extern "C" fn(
 const INDEX_ARGS: &str = "<Argument name='scale' type='double' description='Multiplies raw values (e.g. 0.0001 for reflectance stored as integers)' default='1'/>\
 <Argument name='offset' type='double' description='Added after scaling (e.g. -0.2 for Landsat Collection 2)' default='0'/>\
 <Argument name='nodata' type='double' description='Input value meaning missing'/>\
-<Argument type='builtin' value='NoData'/>";
+<Argument name='output_nodata' type='double' description='Written where an input is missing or the index undefined' default='nan'/>";
 
 pub fn register() {
     static ONCE: Once = Once::new();
@@ -36,7 +36,7 @@ pub fn register() {
 <Argument name='model' type='string' description='Path of the terrapix model bundle (.onnx)' mandatory='1'/>\
 <Argument name='band' type='string' description='Output band: name (mean, std, ...) or 1-based index' default='1'/>\
 <Argument name='nodata' type='double' description='Input value meaning missing'/>\
-<Argument type='builtin' value='NoData'/>\
+<Argument name='output_nodata' type='double' description='Written where no prediction is made (default: the model&apos;s)'/>\
 </PixelFunctionArgumentsList>";
         let index_args = format!("<PixelFunctionArgumentsList>{INDEX_ARGS}</PixelFunctionArgumentsList>");
         let savi_args = format!(
@@ -234,7 +234,7 @@ fn predict_body(call: &Call, args: &Args) -> Result<Vec<f32>, String> {
     let mut block = Block { data, width: call.width, height: call.height, halo: 0, geo: None };
     let mut out = predictor.predict(&mut block, &|| false).map_err(|e| e.to_string())?;
     let mut plane = out.bands.swap_remove(band);
-    if let Some(nd) = args.number("NoData")? {
+    if let Some(nd) = args.number("output_nodata")? {
         let model_nd = m.nodata.output_nodata;
         plane.iter_mut().filter(|v| **v == model_nd).for_each(|v| *v = nd as f32);
     }
@@ -249,7 +249,7 @@ fn index(call: &Call, args: &Args, inputs: usize, f: impl Fn(&[f32]) -> f32) -> 
     let scale = args.number("scale")?.unwrap_or(1.0) as f32;
     let offset = args.number("offset")?.unwrap_or(0.0) as f32;
     let nodata = args.number("nodata")?.map(|v| v as f32);
-    let out_nodata = args.number("NoData")?.map(|v| v as f32).unwrap_or(f32::NAN);
+    let out_nodata = args.number("output_nodata")?.map(|v| v as f32).unwrap_or(f32::NAN);
     let mut px = vec![0f32; inputs];
     Ok((0..call.width * call.height)
         .map(|i| {
