@@ -1,7 +1,7 @@
 """Runs the benchmark of scripts/bench.sh. Each measurement is repeated ROUNDS times,
 interleaved (terrapix, baseline, ORT-only, terrapix, ...), and the best of each is kept, so
 that the ratios compare like with like on a shared, noisy machine."""
-import os, re, subprocess, sys
+import os, re, shutil, subprocess, sys, time
 
 ROUNDS = int(sys.argv[1]) if len(sys.argv) > 1 else 3
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -85,3 +85,31 @@ for size in (1024, 8192):
     mpix, peaks[size] = terrapix(out("mlp.bundle.onnx"), stk)
     print(f"memory: mlp on {size}x{size}x12: peak {peaks[size]:.0f} MiB ({mpix:.2f} Mpix/s)")
 print(f"memory ratio 8192^2 / 1024^2: {peaks[8192] / peaks[1024]:.2f}")
+
+# On the fly in GDAL: gdal_translate over a prediction VRT (the TERRAPIX driver) against
+# terrapix predict on the same job, whole processes timed, the same output settings.
+plugins = out("plugins")
+os.makedirs(plugins, exist_ok=True)
+shutil.copy(os.path.join(ROOT, "target", "release", "libterrapix.so"), os.path.join(plugins, "gdal_terrapix.so"))
+lib = subprocess.run(["bash", "-c", f"ls {ROOT}/.venv/lib/python3*/site-packages/onnxruntime/capi/libonnxruntime.so.*"], capture_output=True, text=True).stdout.split()[0]
+env = dict(os.environ, GDAL_DRIVER_PATH=plugins, TERRAPIX_ORT_LIB=lib, GDAL_NUM_THREADS=THREADS)
+
+
+def timed(*args):
+    t = time.perf_counter()
+    r = subprocess.run(args, capture_output=True, text=True, env=env)
+    if r.returncode != 0:
+        sys.exit(f"failed: {' '.join(args)}\n{r.stderr}")
+    return time.perf_counter() - t
+
+
+print(f"{'model':9} {'predict s':>10} {'gdal_translate s':>17} {'gdal / predict speed':>21}")
+for name, (size, bands, _) in MODELS.items():
+    stk, model = stack(size, bands), out(f"{name}.bundle.onnx")
+    sh(T, "vrt", "--model", model, "--covariates", stk, "-o", out(f"{name}.vrt"))
+    best_p = best_g = float("inf")
+    for _ in range(ROUNDS):
+        best_p = min(best_p, timed(T, "predict", "--model", model, "--covariates", stk, "-o", out("tp.tif"), "-q", "--threads", THREADS))
+        best_g = min(best_g, timed("gdal_translate", "-q", "-co", "TILED=YES", "-co", "COMPRESS=DEFLATE", "-co", "PREDICTOR=3",
+                                   out(f"{name}.vrt"), out("gdal.tif")))
+    print(f"{name:9} {best_p:10.2f} {best_g:17.2f} {best_p / best_g:20.2f}x")

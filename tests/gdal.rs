@@ -369,3 +369,27 @@ fn the_documented_examples_run() {
     let mad = pairs.iter().map(|(x, y)| (x - y).abs()).sum::<f32>() / pairs.len() as f32;
     assert!(mad < 0.2, "mean absolute difference between the models: {mad}");
 }
+
+#[test]
+fn a_host_that_loads_libterrapix_registers_the_driver_itself() {
+    // What the QGIS plugin or a C program does: no GDAL_DRIVER_PATH, tpx_gdal_register() instead.
+    let dir = tempdir();
+    let d = dir.path();
+    let (covs, _) = landscape(d, 100);
+    let m = manifest(vec![input("x", Layout::Window { size: 3 }, &["elevation", "tpi"])], 1);
+    let model = d.join("m.onnx");
+    write_linear_bundle(&model, &m, 0.0);
+    let vrt = d.join("m.vrt");
+    terrapix_ok(&["vrt", "--model", s(&model), "--covariates", s(&covs), "-o", s(&vrt)]);
+    let reference = d.join("predict.tif");
+    predict_ok(&model, &[&covs], &reference, &[]);
+    gdal::DriverManager::register_all();
+    terrapix::gdal_plugin::tpx_gdal_register();
+    terrapix::gdal_plugin::tpx_gdal_register(); // idempotent
+    assert!(gdal::DriverManager::get_driver_by_name("TERRAPIX").is_ok());
+    let ds = gdal::Dataset::open(&vrt).expect("GDAL opens the prediction VRT in-process");
+    let band = ds.rasterband(1).unwrap();
+    let mut got = vec![0f32; 100 * 100];
+    band.read_into_slice((0, 0), (100, 100), (100, 100), &mut got, None).unwrap();
+    assert_eq!(got, read_band(&reference, 1).0);
+}
