@@ -5,6 +5,7 @@
 //! memory depends on the tile size and worker count, never on the raster size.
 
 pub mod block;
+pub mod plan;
 pub mod window;
 
 use std::path::{Path, PathBuf};
@@ -14,7 +15,8 @@ use std::time::Instant;
 use crossbeam_channel::bounded;
 use rayon::prelude::*;
 
-pub use block::{Block, BlockOutput, PredictError, Predictor, StageTimes};
+pub use block::{BlockOutput, PredictError, Predictor, StageTimes};
+pub use plan::{Block, TensorPlan};
 pub use window::WindowPredictor;
 
 use crate::engine::Model;
