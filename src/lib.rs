@@ -6,6 +6,7 @@
 //! - [`raster`]: GDAL I/O, band binding, alignment, windows with halo, the output map;
 //! - [`predict`]: one block ([`predict::Predictor`]) and the tiled, pipelined whole raster;
 //! - [`ffi`]: the C ABI (`include/terrapix.h`); [`gdal_plugin`]: pixel functions and the TERRAPIX driver;
+//! - [`sample`]: field samples and the tensors a model layout needs at each of them;
 //! - [`landscape`], [`quicklook`]: the seeded sample landscape and PNG previews of maps.
 
 pub mod bundle;
@@ -16,6 +17,7 @@ pub mod landscape;
 pub mod predict;
 pub mod quicklook;
 pub mod raster;
+pub mod sample;
 pub mod util;
 
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

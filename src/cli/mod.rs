@@ -51,6 +51,8 @@ enum Command {
     Predict(PredictArgs),
     /// Write a prediction VRT: GDAL tools and QGIS then predict on the fly (needs the GDAL plugin).
     Vrt(VrtArgs),
+    /// Extract the tensors a model layout needs at field sample points (for training).
+    Sample(SampleArgs),
     /// Write the seeded sample landscape (covariates.tif, truth.tif, samples.csv).
     SampleData {
         dir: PathBuf,
@@ -157,6 +159,49 @@ struct BundleArgs {
 }
 
 #[derive(Args)]
+struct SampleArgs {
+    /// Points: CSV (x/y or lon/lat columns), GeoPackage, Shapefile, anything OGR reads.
+    points: PathBuf,
+    #[arg(long, num_args = 1.., required = true)]
+    covariates: Vec<PathBuf>,
+    /// Target column.
+    #[arg(long)]
+    target: String,
+    /// Inputs as NAME:LAYOUT:COVARIATES (see `terrapix bundle --help`)...
+    #[arg(long = "input")]
+    inputs: Vec<String>,
+    /// ...or the inputs of an existing bundle.
+    #[arg(long)]
+    model: Option<PathBuf>,
+    /// Output folder: samples.json, one .npy per input, points.csv, skipped.csv.
+    #[arg(short, long)]
+    output: PathBuf,
+    /// Coordinate columns of a CSV file (default: x/lon/longitude, y/lat/latitude).
+    #[arg(long)]
+    x: Option<String>,
+    #[arg(long)]
+    y: Option<String>,
+    /// CRS of points that carry none (CSV); default EPSG:4326 for lon/lat columns.
+    #[arg(long)]
+    crs: Option<String>,
+    /// Group (site) and stratum columns, kept for cross-validation.
+    #[arg(long)]
+    group: Option<String>,
+    #[arg(long)]
+    stratum: Option<String>,
+    #[arg(long)]
+    layer: Option<String>,
+    /// Identifier column (default: id, ID or Point_ID if present).
+    #[arg(long)]
+    id: Option<String>,
+    /// Target value meaning "not measured".
+    #[arg(long)]
+    target_nodata: Option<f64>,
+    #[command(flatten)]
+    binding: BindingArgs,
+}
+
+#[derive(Args)]
 struct VrtArgs {
     #[arg(long)]
     model: PathBuf,
@@ -237,6 +282,7 @@ pub fn run() -> Result<()> {
         Command::Ensemble { members, output, manifest, runtime } => ensemble_cmd(&members, &output, manifest.as_deref(), &runtime),
         Command::Predict(args) => predict_cmd(args),
         Command::Vrt(args) => vrt_cmd(args),
+        Command::Sample(args) => sample_cmd(args),
         Command::SampleData { dir, size, seed, samples } => {
             let land = terrapix::landscape::generate(size, seed);
             let w = land.write(&dir, samples, seed)?;
@@ -397,6 +443,37 @@ fn predict_cmd(a: PredictArgs) -> Result<()> {
     if let Some(png) = &a.quicklook {
         let s = quicklook::render(&a.output, 1, png, Ramp::Viridis, 1024)?;
         println!("wrote {} (stretch {:.3} .. {:.3} {})", png.display(), s.low, s.high, model.manifest.target.unit);
+    }
+    Ok(())
+}
+
+fn sample_cmd(a: SampleArgs) -> Result<()> {
+    use terrapix::sample;
+    let inputs = match (&a.model, a.inputs.is_empty()) {
+        (Some(model), true) => Bundle::read(model)?.require_manifest(model)?.inputs.clone(),
+        (None, false) => a.inputs.iter().map(|s| specs::parse_input(s)).collect::<std::result::Result<Vec<_>, _>>()?,
+        _ => return Err("give the inputs either with --input specs or with --model BUNDLE".into()),
+    };
+    let options = sample::PointOptions {
+        target: a.target.clone(),
+        x: a.x,
+        y: a.y,
+        crs: a.crs,
+        group: a.group,
+        stratum: a.stratum,
+        layer: a.layer,
+        id: a.id,
+        target_nodata: a.target_nodata,
+    };
+    let points = sample::read_points(&a.points, &options)?;
+    let samples = sample::extract(&points, &a.covariates, &a.binding.options(), sample::sampling_manifest(inputs, &a.target)?)?;
+    samples.write(&a.output)?;
+    println!("{} of {} points sampled into {}", samples.len(), points.points.len(), a.output.display());
+    for (reason, count) in samples.skipped_summary() {
+        println!("  skipped {count}: {reason} (see skipped.csv)");
+    }
+    if samples.is_empty() {
+        return Err("no point could be sampled".into());
     }
     Ok(())
 }

@@ -49,7 +49,7 @@ pub fn manifest_from_flags(f: &ManifestFlags) -> Result<Manifest, String> {
 }
 
 /// `NAME:LAYOUT:COVARIATES`, e.g. `x_cnn:window5:cov[1-10]` or `x:series10x12:a,b,c`.
-fn parse_input(spec: &str) -> Result<InputSpec, String> {
+pub fn parse_input(spec: &str) -> Result<InputSpec, String> {
     let mut parts = spec.splitn(3, ':');
     let (Some(name), Some(layout), Some(covs)) = (parts.next(), parts.next(), parts.next()) else {
         return Err(format!("--input '{spec}': expected NAME:LAYOUT:COVARIATES"));

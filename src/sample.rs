@@ -1,0 +1,331 @@
+//! Field samples: points (CSV, GeoPackage, Shapefile... through OGR) with a target value, and
+//! the tensors a model layout needs at each of them, extracted from covariate rasters with the
+//! same [`TensorPlan`] that prediction uses, so a model trains on exactly what it will see.
+//! Points outside the rasters, on missing covariates or without a target are reported, never
+//! dropped silently.
+
+use std::path::{Path, PathBuf};
+
+use gdal::spatial_ref::{AxisMappingStrategy, CoordTransform, SpatialRef};
+use gdal::vector::LayerAccess;
+use gdal::{Dataset, DatasetOptions, GdalOpenFlags};
+use serde::{Deserialize, Serialize};
+
+use crate::bundle::{InputSpec, Manifest, NodataPolicy, OutputBand, OutputKind, Provenance, Target, TargetTransform, SCHEMA_VERSION};
+use crate::predict::{Block, TensorPlan};
+use crate::raster::{BindOptions, Covariates, Window};
+
+#[derive(Debug, thiserror::Error)]
+pub enum SampleError {
+    #[error("cannot read points from '{path}': {reason}")]
+    Points { path: PathBuf, reason: String },
+    #[error("'{path}' has no column '{column}' (columns: {available})")]
+    NoColumn { path: PathBuf, column: String, available: String },
+    #[error(transparent)]
+    Raster(#[from] crate::raster::RasterError),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("cannot write '{path}': {reason}")]
+    Write { path: PathBuf, reason: String },
+}
+
+/// How to read the points.
+#[derive(Clone, Debug, Default)]
+pub struct PointOptions {
+    /// Target column.
+    pub target: String,
+    /// Columns of x/y in a CSV file (default: x, lon, long, longitude / y, lat, latitude).
+    pub x: Option<String>,
+    pub y: Option<String>,
+    /// CRS of the points when the file has none (CSV): EPSG code, WKT or PROJ string;
+    /// default EPSG:4326 when the coordinate columns are lon/lat, else required.
+    pub crs: Option<String>,
+    /// Optional grouping (site) and stratification columns, kept for cross-validation.
+    pub group: Option<String>,
+    pub stratum: Option<String>,
+    /// Layer of a multi-layer source (default: the first).
+    pub layer: Option<String>,
+    /// Identifier column (default: a column named id, ID or Point_ID, else the feature number).
+    pub id: Option<String>,
+    /// Target value that means "not measured" (besides empty cells).
+    pub target_nodata: Option<f64>,
+}
+
+/// One field sample.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Point {
+    pub id: String,
+    /// Coordinates in the points' CRS.
+    pub x: f64,
+    pub y: f64,
+    pub target: Option<f64>,
+    pub group: Option<String>,
+    pub stratum: Option<String>,
+}
+
+/// Points and their CRS (WKT).
+pub struct Points {
+    pub points: Vec<Point>,
+    pub wkt: String,
+}
+
+const X_NAMES: &str = "x,X,lon,Lon,LON,long,Long,longitude,Longitude,LONGITUDE";
+const Y_NAMES: &str = "y,Y,lat,Lat,LAT,latitude,Latitude,LATITUDE";
+
+pub fn read_points(path: &Path, o: &PointOptions) -> Result<Points, SampleError> {
+    let perr = |reason: String| SampleError::Points { path: path.into(), reason };
+    if !path.exists() {
+        return Err(perr("no such file".into()));
+    }
+    let is_csv = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv"));
+    let xs = o.x.clone().unwrap_or_else(|| X_NAMES.into());
+    let ys = o.y.clone().unwrap_or_else(|| Y_NAMES.into());
+    let open_options =
+        [format!("X_POSSIBLE_NAMES={xs}"), format!("Y_POSSIBLE_NAMES={ys}"), "AUTODETECT_TYPE=YES".into(), "KEEP_GEOM_COLUMNS=YES".into()];
+    let open_refs: Vec<&str> = open_options.iter().map(String::as_str).collect();
+    let ds = Dataset::open_ex(
+        path,
+        DatasetOptions { open_flags: GdalOpenFlags::GDAL_OF_VECTOR, open_options: is_csv.then_some(&open_refs[..]), ..Default::default() },
+    )
+    .map_err(|e| perr(e.to_string()))?;
+    let mut layer = match &o.layer {
+        Some(name) => ds.layer_by_name(name).map_err(|e| perr(format!("layer '{name}': {e}")))?,
+        None => ds.layer(0).map_err(|e| perr(e.to_string()))?,
+    };
+    let columns: Vec<String> = layer.defn().fields().map(|f| f.name()).collect();
+    let column = |name: &str| -> Result<usize, SampleError> {
+        columns.iter().position(|c| c == name).ok_or_else(|| SampleError::NoColumn {
+            path: path.into(),
+            column: name.into(),
+            available: columns.join(", "),
+        })
+    };
+    let target = column(&o.target)?;
+    let group = o.group.as_deref().map(column).transpose()?;
+    let id = match &o.id {
+        Some(name) => Some(column(name)?),
+        None => ["id", "ID", "Id", "Point_ID", "point_id"].iter().find_map(|n| columns.iter().position(|c| c == n)),
+    };
+    let stratum = o.stratum.as_deref().map(column).transpose()?;
+    let wkt = match (layer.spatial_ref(), &o.crs) {
+        (_, Some(crs)) => SpatialRef::from_definition(crs).and_then(|s| s.to_wkt()).map_err(|e| perr(format!("CRS '{crs}': {e}")))?,
+        (Some(srs), None) => srs.to_wkt().map_err(|e| perr(e.to_string()))?,
+        (None, None) => {
+            let lonlat = ["lon", "long", "longitude"].iter().any(|n| columns.iter().any(|c| c.eq_ignore_ascii_case(n)));
+            if !lonlat {
+                return Err(perr("the points have no CRS: give it with --crs (e.g. EPSG:32637)".into()));
+            }
+            SpatialRef::from_epsg(4326).and_then(|s| s.to_wkt()).map_err(|e| perr(e.to_string()))?
+        }
+    };
+    let mut points = Vec::new();
+    for (i, f) in layer.features().enumerate() {
+        let Some(g) = f.geometry() else {
+            return Err(perr(format!("feature {} has no point geometry (for CSV, name the coordinate columns with --x/--y)", i + 1)));
+        };
+        let (x, y, _) = g.get_point(0);
+        let text = |idx: Option<usize>| idx.and_then(|k| f.field_as_string(k).ok().flatten()).filter(|s| !s.trim().is_empty());
+        // An empty cell is "not set" in OGR, which reads as 0 as a number: it is a missing value.
+        let value = text(Some(target))
+            .and_then(|_| f.field_as_double(target).ok().flatten())
+            .filter(|v| v.is_finite() && Some(*v) != o.target_nodata);
+        let id = text(id).unwrap_or_else(|| f.fid().map_or_else(|| (i + 1).to_string(), |v| v.to_string()));
+        points.push(Point { id, x, y, target: value, group: text(group), stratum: text(stratum) });
+    }
+    if points.is_empty() {
+        return Err(perr("it holds no points".into()));
+    }
+    Ok(Points { points, wkt })
+}
+
+/// A manifest that describes `inputs` with identity normalisation: what sampling and
+/// training start from before normalisation statistics are known.
+pub fn sampling_manifest(inputs: Vec<InputSpec>, target: &str) -> Result<Manifest, SampleError> {
+    let m = Manifest {
+        schema: SCHEMA_VERSION,
+        name: "samples".into(),
+        version: "0".into(),
+        description: String::new(),
+        target: Target { name: target.into(), unit: String::new(), transform: TargetTransform::None },
+        inputs,
+        outputs: vec![OutputBand { name: "value".into(), graph_output: "y".into(), index: 0, kind: OutputKind::Value }],
+        nodata: NodataPolicy::default(),
+        provenance: Provenance::default(),
+        metrics: None,
+        model_card: String::new(),
+    };
+    m.check().map_err(|e| SampleError::Invalid(e.to_string()))?;
+    Ok(m)
+}
+
+/// Why a point gave no sample.
+#[derive(Clone, Debug, Serialize)]
+pub struct Skipped {
+    pub point: Point,
+    pub reason: String,
+}
+
+/// Samples: for each kept point, the flat tensor of every input (`[n, layout shape...]`).
+pub struct Samples {
+    pub manifest: Manifest,
+    pub points: Vec<Point>,
+    /// Coordinates of the kept points in the covariates' CRS (for spatial cross-validation).
+    pub grid_xy: Vec<(f64, f64)>,
+    pub tensors: Vec<Vec<f32>>,
+    pub skipped: Vec<Skipped>,
+    pub covariates_wkt: String,
+}
+
+impl Samples {
+    pub fn len(&self) -> usize {
+        self.points.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.points.is_empty()
+    }
+    pub fn targets(&self) -> Vec<f32> {
+        self.points.iter().map(|p| p.target.unwrap_or(f64::NAN) as f32).collect()
+    }
+}
+
+/// Extracts the tensors of `manifest`'s inputs at every point from the covariate rasters.
+pub fn extract(points: &Points, rasters: &[PathBuf], bind: &BindOptions, manifest: Manifest) -> Result<Samples, SampleError> {
+    let covs = Covariates::bind(rasters, &manifest.covariates(), bind)?;
+    let plan = TensorPlan::new(&manifest);
+    let (cell, halo) = (plan.cell(), plan.halo());
+    let reader = covs.reader()?;
+    let grid = &covs.grid;
+    let to_grid = {
+        let mut from = SpatialRef::from_wkt(&points.wkt).map_err(|e| SampleError::Invalid(e.to_string()))?;
+        let mut to = SpatialRef::from_wkt(&grid.wkt).map_err(|e| SampleError::Invalid(e.to_string()))?;
+        from.set_axis_mapping_strategy(AxisMappingStrategy::TraditionalGisOrder);
+        to.set_axis_mapping_strategy(AxisMappingStrategy::TraditionalGisOrder);
+        if from == to {
+            None
+        } else {
+            Some(CoordTransform::new(&from, &to).map_err(|e| SampleError::Invalid(e.to_string()))?)
+        }
+    };
+    let mut inverse = [0f64; 6];
+    let mut gt = grid.geotransform;
+    // SAFETY: two 6-element arrays, as GDALInvGeoTransform expects.
+    if unsafe { gdal_sys::GDALInvGeoTransform(gt.as_mut_ptr(), inverse.as_mut_ptr()) } == 0 {
+        return Err(SampleError::Invalid("the covariates' geotransform cannot be inverted".into()));
+    }
+    let mut out = Samples {
+        manifest,
+        points: Vec::new(),
+        grid_xy: Vec::new(),
+        tensors: vec![Vec::new(); plan.sample_lens().len()],
+        skipped: Vec::new(),
+        covariates_wkt: grid.wkt.clone(),
+    };
+    let (mut data, mut tensors) = (Vec::new(), Vec::new());
+    for p in &points.points {
+        let skip = |out: &mut Samples, reason: &str| out.skipped.push(Skipped { point: p.clone(), reason: reason.into() });
+        if p.target.is_none() {
+            skip(&mut out, "no target value");
+            continue;
+        }
+        let (mut xs, mut ys, mut zs) = ([p.x], [p.y], [0.0]);
+        if let Some(t) = &to_grid {
+            if t.transform_coords(&mut xs, &mut ys, &mut zs).is_err() {
+                skip(&mut out, "cannot be transformed to the covariates' CRS");
+                continue;
+            }
+        }
+        let col = inverse[0] + xs[0] * inverse[1] + ys[0] * inverse[2];
+        let row = inverse[3] + xs[0] * inverse[4] + ys[0] * inverse[5];
+        if !(col >= 0.0 && row >= 0.0 && col < grid.width as f64 && row < grid.height as f64) {
+            skip(&mut out, "outside the covariate rasters");
+            continue;
+        }
+        // The sample's cell: the pixel under the point, or the patch centred on it.
+        let (x0, y0) = (col as isize - (cell / 2) as isize, row as isize - (cell / 2) as isize);
+        let window = Window { x: x0, y: y0, width: cell, height: cell, halo };
+        reader.read(window, out.manifest.nodata.edge, &mut data)?;
+        let geo = Some((grid.geotransform, x0.max(0) as usize, y0.max(0) as usize));
+        let mut block = Block { data: std::mem::take(&mut data), width: cell, height: cell, halo, geo };
+        let (_, _, valid) = plan.prepare(&mut block);
+        if valid.is_empty() {
+            skip(&mut out, "covariates missing (nodata) where the model needs them");
+        } else {
+            plan.assemble_all(&block, &valid, 1, &mut tensors);
+            for (all, one) in out.tensors.iter_mut().zip(&tensors) {
+                all.extend_from_slice(one);
+            }
+            out.points.push(p.clone());
+            out.grid_xy.push((xs[0], ys[0]));
+        }
+        data = block.data;
+    }
+    Ok(out)
+}
+
+/// The description of a written sample folder (`samples.json`).
+#[derive(Serialize, Deserialize)]
+pub struct SamplesFile {
+    pub terrapix_samples: u32,
+    pub target: String,
+    pub count: usize,
+    /// Inputs (layouts and covariates, identity normalisation) and their `.npy` files.
+    pub inputs: Vec<InputSpec>,
+    pub files: Vec<String>,
+    pub crs_wkt: String,
+    pub skipped: usize,
+}
+
+impl Samples {
+    /// Writes `dir/samples.json`, one `<input>.npy` per input (`[n, layout shape...]`, Float32),
+    /// `points.csv` (id, x, y in the covariates' CRS, target, group, stratum) and `skipped.csv`.
+    pub fn write(&self, dir: &Path) -> Result<(), SampleError> {
+        let werr = |path: &Path, e: &dyn std::fmt::Display| SampleError::Write { path: path.into(), reason: e.to_string() };
+        std::fs::create_dir_all(dir).map_err(|e| werr(dir, &e))?;
+        let mut files = Vec::new();
+        for (spec, data) in self.manifest.inputs.iter().zip(&self.tensors) {
+            let mut shape = vec![self.len()];
+            shape.extend(spec.layout.shape(spec.channels.len()));
+            let array = ndarray::ArrayD::from_shape_vec(shape, data.clone()).map_err(|e| werr(dir, &e))?;
+            let name = format!("{}.npy", spec.name);
+            ndarray_npy::write_npy(dir.join(&name), &array).map_err(|e| werr(&dir.join(&name), &e))?;
+            files.push(name);
+        }
+        let csv_field = |s: &str| if s.contains([',', '"', '\n']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() };
+        let mut points = String::from("id,x,y,target,group,stratum\n");
+        for (p, (x, y)) in self.points.iter().zip(&self.grid_xy) {
+            points += &format!(
+                "{},{x},{y},{},{},{}\n",
+                csv_field(&p.id),
+                p.target.unwrap_or(f64::NAN),
+                csv_field(p.group.as_deref().unwrap_or("")),
+                csv_field(p.stratum.as_deref().unwrap_or(""))
+            );
+        }
+        std::fs::write(dir.join("points.csv"), points).map_err(|e| werr(&dir.join("points.csv"), &e))?;
+        let mut skipped = String::from("id,x,y,reason\n");
+        for s in &self.skipped {
+            skipped += &format!("{},{},{},{}\n", csv_field(&s.point.id), s.point.x, s.point.y, csv_field(&s.reason));
+        }
+        std::fs::write(dir.join("skipped.csv"), skipped).map_err(|e| werr(&dir.join("skipped.csv"), &e))?;
+        let desc = SamplesFile {
+            terrapix_samples: 1,
+            target: self.manifest.target.name.clone(),
+            count: self.len(),
+            inputs: self.manifest.inputs.clone(),
+            files,
+            crs_wkt: self.covariates_wkt.clone(),
+            skipped: self.skipped.len(),
+        };
+        let json = serde_json::to_string_pretty(&desc).expect("serialisable");
+        std::fs::write(dir.join("samples.json"), json).map_err(|e| werr(&dir.join("samples.json"), &e))
+    }
+
+    /// Counts of skipped points by reason, for reports.
+    pub fn skipped_summary(&self) -> Vec<(String, usize)> {
+        let mut counts: std::collections::BTreeMap<String, usize> = Default::default();
+        for s in &self.skipped {
+            *counts.entry(s.reason.clone()).or_default() += 1;
+        }
+        counts.into_iter().collect()
+    }
+}
