@@ -20,6 +20,19 @@ fn main() {
         };
     }
     cpp.compile("terrapix_gdal_driver");
+    // With the trainer, binaries find libtorch (inside the torch Python package) by rpath.
+    if std::env::var_os("CARGO_FEATURE_TRAIN").is_some() {
+        for python in ["python", "python3"] {
+            let out = std::process::Command::new(python)
+                .args(["-c", "import os, torch; print(os.path.join(os.path.dirname(torch.__file__), 'lib'))"])
+                .output();
+            if let Some(out) = out.ok().filter(|o| o.status.success()) {
+                let lib = String::from_utf8_lossy(&out.stdout).trim().to_string();
+                println!("cargo:rustc-link-arg=-Wl,-rpath,{lib}");
+                break;
+            }
+        }
+    }
     let fds = protox::compile(["proto/onnx.proto"], ["proto"]).expect("compile proto/onnx.proto");
     prost_build::Config::new().compile_fds(fds).expect("generate ONNX protobuf types");
 }

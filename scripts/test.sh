@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
-# Every test, on a fresh Debian 12 machine or this one: set-up (idempotent), formatting and
-# lint checks, then the Rust unit and integration tests against the real GDAL, ONNX Runtime
-# and C compiler.
+# Every test, on a fresh Debian 12 machine or this one: set-up (idempotent; PyTorch for the
+# trainer included), formatting and lint checks, then the unit and integration tests against
+# the real GDAL, ONNX Runtime, libtorch and C compiler, with the trainer feature built in.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+bash scripts/setup.sh --torch
+# The trainer links libtorch from the torch package of .venv (tch's LIBTORCH_USE_PYTORCH).
+export PATH="$PWD/.venv/bin:$PATH" LIBTORCH_USE_PYTORCH=1
 echo "== cargo fmt --check"
 cargo fmt --check
-echo "== cargo clippy"
-cargo clippy --release --all-targets --quiet -- -D warnings
-echo "== cargo build (the binary and libterrapix.so, which the C and GDAL tests load)"
+echo "== cargo clippy (with the trainer)"
+cargo clippy --release --all-targets --features train --quiet -- -D warnings
+echo "== cargo build (the binary and libterrapix.so without libtorch, as shipped)"
 cargo build --release
-echo "== cargo test"
-cargo test --release --all-targets
+echo "== cargo test (with the trainer)"
+cargo test --release --all-targets --features train

@@ -7,6 +7,7 @@
 //! - [`predict`]: one block ([`predict::Predictor`]) and the tiled, pipelined whole raster;
 //! - [`ffi`]: the C ABI (`include/terrapix.h`); [`gdal_plugin`]: pixel functions and the TERRAPIX driver;
 //! - [`sample`]: field samples and the tensors a model layout needs at each of them;
+//! - `train` (feature `train`): libtorch models, cross-validation, ONNX ensemble export;
 //! - [`landscape`], [`quicklook`]: the seeded sample landscape and PNG previews of maps.
 
 pub mod bundle;
@@ -18,6 +19,8 @@ pub mod predict;
 pub mod quicklook;
 pub mod raster;
 pub mod sample;
+#[cfg(feature = "train")]
+pub mod train;
 pub mod util;
 
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

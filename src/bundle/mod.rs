@@ -4,6 +4,7 @@
 //! to any model, reading it back, and writing new graphs (ensembles).
 
 pub mod ensemble;
+pub mod graph;
 pub mod manifest;
 
 use prost::Message;

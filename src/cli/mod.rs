@@ -53,6 +53,9 @@ enum Command {
     Vrt(VrtArgs),
     /// Extract the tensors a model layout needs at field sample points (for training).
     Sample(SampleArgs),
+    /// Train a model with cross-validation and export the fold models as one ensemble bundle.
+    #[cfg(feature = "train")]
+    Train(TrainArgs),
     /// Write the seeded sample landscape (covariates.tif, truth.tif, samples.csv).
     SampleData {
         dir: PathBuf,
@@ -154,6 +157,30 @@ struct BundleArgs {
     /// Fill isolated input gaps from neighbours within this radius (pixels).
     #[arg(long)]
     fill_gaps: Option<usize>,
+    #[command(flatten)]
+    runtime: RuntimeArgs,
+}
+
+#[cfg(feature = "train")]
+#[derive(Args)]
+struct TrainArgs {
+    /// A folder written by `terrapix sample`.
+    #[arg(long)]
+    samples: PathBuf,
+    /// Trainer configuration (TOML); defaults: an MLP, spatial 5-fold CV.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// The ensemble bundle to write.
+    #[arg(short, long)]
+    output: PathBuf,
+    #[arg(long)]
+    name: Option<String>,
+    /// Unit of the target, e.g. %.
+    #[arg(long, default_value = "")]
+    unit: String,
+    /// Also write the cross-validation report (JSON).
+    #[arg(long)]
+    report: Option<PathBuf>,
     #[command(flatten)]
     runtime: RuntimeArgs,
 }
@@ -283,6 +310,8 @@ pub fn run() -> Result<()> {
         Command::Predict(args) => predict_cmd(args),
         Command::Vrt(args) => vrt_cmd(args),
         Command::Sample(args) => sample_cmd(args),
+        #[cfg(feature = "train")]
+        Command::Train(args) => train_cmd(args),
         Command::SampleData { dir, size, seed, samples } => {
             let land = terrapix::landscape::generate(size, seed);
             let w = land.write(&dir, samples, seed)?;
@@ -443,6 +472,48 @@ fn predict_cmd(a: PredictArgs) -> Result<()> {
     if let Some(png) = &a.quicklook {
         let s = quicklook::render(&a.output, 1, png, Ramp::Viridis, 1024)?;
         println!("wrote {} (stretch {:.3} .. {:.3} {})", png.display(), s.low, s.high, model.manifest.target.unit);
+    }
+    Ok(())
+}
+
+#[cfg(feature = "train")]
+fn train_cmd(a: TrainArgs) -> Result<()> {
+    use terrapix::train;
+    let cfg = match &a.config {
+        Some(p) => {
+            train::config::TrainConfig::from_toml(&std::fs::read_to_string(p).map_err(|e| format!("cannot read '{}': {e}", p.display()))?)?
+        }
+        None => train::config::TrainConfig::default(),
+    };
+    let data = train::data::TrainingData::read(&a.samples)?;
+    println!("training on {} samples ({:?} CV, {} folds) on {:?}", data.len(), cfg.cv.scheme, cfg.cv.folds, train::device());
+    let started = std::time::Instant::now();
+    let result = train::cross_validate(&data, &cfg)?;
+    for (k, m) in result.per_fold.iter().enumerate() {
+        println!(
+            "  fold {k}: RMSE {:.4}, R² {:.3} ({} test, {} train, {} removed by the buffer)",
+            m["rmse"], m["r2"], m["n"], m["train"], m["buffered"]
+        );
+    }
+    let o = &result.overall;
+    println!(
+        "out-of-fold: RMSE {:.4}, MAE {:.4}, bias {:+.4}, R² {:.3}, Spearman {:.3}, CCC {:.3}, RPIQ {:.2} ({:.1} s)",
+        o["rmse"],
+        o["mae"],
+        o["bias"],
+        o["r2"],
+        o["spearman"],
+        o["ccc"],
+        o["rpiq"],
+        started.elapsed().as_secs_f64()
+    );
+    let name = a.name.clone().unwrap_or_else(|| a.output.file_stem().unwrap_or_default().to_string_lossy().into());
+    let bundle = train::ensemble_bundle(&result, &data, &cfg, &name, &a.unit)?;
+    write_checked(&bundle, &a.output, &a.runtime)?;
+    println!("wrote {} (ensemble of {} members: mean, std)", a.output.display(), result.members.len());
+    if let Some(report) = &a.report {
+        let json = serde_json::json!({ "overall": result.overall, "per_fold": result.per_fold, "config": cfg });
+        std::fs::write(report, serde_json::to_string_pretty(&json)?).map_err(|e| format!("cannot write '{}': {e}", report.display()))?;
     }
     Ok(())
 }

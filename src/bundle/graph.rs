@@ -1,0 +1,145 @@
+//! A small builder for ONNX graphs written from Rust (the trainer's exports).
+
+use super::onnx::{
+    attribute_proto::AttributeType, tensor_proto::DataType, tensor_shape_proto::dimension::Value as Dim, tensor_shape_proto::Dimension,
+    type_proto, AttributeProto, GraphProto, ModelProto, NodeProto, OperatorSetIdProto, TensorProto, TensorShapeProto, TypeProto,
+    ValueInfoProto,
+};
+
+/// ONNX opset of the graphs terrapix writes.
+pub const OPSET: i64 = 17;
+
+/// A node attribute value.
+pub enum Attr {
+    Int(i64),
+    Ints(Vec<i64>),
+    Float(f32),
+    Str(String),
+}
+
+#[derive(Default)]
+pub struct GraphBuilder {
+    graph: GraphProto,
+    next: usize,
+}
+
+/// A float32 tensor value info; `None` dims are the batch dimension "N".
+pub fn value_info(name: &str, dims: &[Option<i64>]) -> ValueInfoProto {
+    let dim = |d: &Option<i64>| Dimension {
+        value: Some(match d {
+            Some(v) => Dim::DimValue(*v),
+            None => Dim::DimParam("N".into()),
+        }),
+        ..Default::default()
+    };
+    ValueInfoProto {
+        name: Some(name.into()),
+        r#type: Some(TypeProto {
+            value: Some(type_proto::Value::TensorType(type_proto::Tensor {
+                elem_type: Some(DataType::Float as i32),
+                shape: Some(TensorShapeProto { dim: dims.iter().map(dim).collect() }),
+            })),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+impl GraphBuilder {
+    pub fn new(name: &str) -> GraphBuilder {
+        GraphBuilder { graph: GraphProto { name: Some(name.into()), ..Default::default() }, next: 0 }
+    }
+
+    /// Declares a graph input of shape `[N, dims...]`.
+    pub fn input(&mut self, name: &str, dims: &[i64]) -> String {
+        let mut all = vec![None];
+        all.extend(dims.iter().map(|d| Some(*d)));
+        self.graph.input.push(value_info(name, &all));
+        name.into()
+    }
+
+    /// Adds a float initializer.
+    pub fn constant(&mut self, hint: &str, dims: &[i64], data: Vec<f32>) -> String {
+        debug_assert_eq!(dims.iter().product::<i64>().max(1) as usize, data.len().max(1));
+        let name = self.fresh(hint);
+        self.graph.initializer.push(TensorProto {
+            name: Some(name.clone()),
+            data_type: Some(DataType::Float as i32),
+            dims: dims.to_vec(),
+            float_data: data,
+            ..Default::default()
+        });
+        name
+    }
+
+    /// Adds an int64 initializer (shapes, axes).
+    pub fn int_constant(&mut self, hint: &str, data: Vec<i64>) -> String {
+        let name = self.fresh(hint);
+        self.graph.initializer.push(TensorProto {
+            name: Some(name.clone()),
+            data_type: Some(DataType::Int64 as i32),
+            dims: vec![data.len() as i64],
+            int64_data: data,
+            ..Default::default()
+        });
+        name
+    }
+
+    /// Adds a node with one output; returns the output's name.
+    pub fn op(&mut self, op: &str, inputs: &[&str], attrs: Vec<(&str, Attr)>) -> String {
+        let out = self.fresh(&op.to_lowercase());
+        self.op_outputs(op, inputs, attrs, &[&out]);
+        out
+    }
+
+    /// Adds a node with given outputs ("" for an unused optional output).
+    pub fn op_outputs(&mut self, op: &str, inputs: &[&str], attrs: Vec<(&str, Attr)>, outputs: &[&str]) {
+        let attribute = attrs
+            .into_iter()
+            .map(|(name, a)| {
+                let mut p = AttributeProto { name: Some(name.into()), ..Default::default() };
+                match a {
+                    Attr::Int(v) => (p.i, p.r#type) = (Some(v), Some(AttributeType::Int as i32)),
+                    Attr::Ints(v) => (p.ints, p.r#type) = (v, Some(AttributeType::Ints as i32)),
+                    Attr::Float(v) => (p.f, p.r#type) = (Some(v), Some(AttributeType::Float as i32)),
+                    Attr::Str(v) => (p.s, p.r#type) = (Some(v.into_bytes()), Some(AttributeType::String as i32)),
+                }
+                p
+            })
+            .collect();
+        let name = self.fresh(&format!("{}_node", op.to_lowercase()));
+        self.graph.node.push(NodeProto {
+            op_type: Some(op.into()),
+            name: Some(name),
+            input: inputs.iter().map(|s| s.to_string()).collect(),
+            output: outputs.iter().map(|s| s.to_string()).collect(),
+            attribute,
+            ..Default::default()
+        });
+    }
+
+    /// A fresh value name.
+    pub fn fresh(&mut self, hint: &str) -> String {
+        self.next += 1;
+        format!("{hint}_{}", self.next)
+    }
+
+    /// Names `value` as a graph output of shape `[N, dims...]` (through an Identity).
+    pub fn output(&mut self, value: &str, name: &str, dims: &[i64]) {
+        self.op_outputs("Identity", &[value], vec![], &[name]);
+        let mut all = vec![None];
+        all.extend(dims.iter().map(|d| Some(*d)));
+        self.graph.output.push(value_info(name, &all));
+    }
+
+    pub fn finish(self) -> ModelProto {
+        ModelProto {
+            ir_version: Some(8),
+            opset_import: vec![OperatorSetIdProto { domain: Some(String::new()), version: Some(OPSET) }],
+            producer_name: Some("terrapix".into()),
+            producer_version: Some(env!("CARGO_PKG_VERSION").into()),
+            graph: Some(self.graph),
+            ..Default::default()
+        }
+    }
+}

@@ -1,0 +1,150 @@
+//! The trainer's configuration (TOML): model, fitting and cross-validation.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Serialize, Deserialize, Clone, Debug, Default)]
+#[serde(deny_unknown_fields)]
+pub struct TrainConfig {
+    #[serde(default)]
+    pub model: ModelConfig,
+    #[serde(default)]
+    pub fit: FitConfig,
+    #[serde(default)]
+    pub cv: CvConfig,
+}
+
+impl TrainConfig {
+    pub fn from_toml(text: &str) -> Result<TrainConfig, String> {
+        toml::from_str(text).map_err(|e| format!("invalid trainer configuration: {e}"))
+    }
+}
+
+/// Architectures. Sizes default to the seeds' public code.
+#[derive(Serialize, Deserialize, Clone, Debug)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ModelConfig {
+    /// Every input flattened and concatenated, then dense layers with ReLU.
+    Mlp {
+        #[serde(default = "default_hidden")]
+        hidden: Vec<i64>,
+    },
+    /// One series input; the last step's hidden state through a dense output.
+    Lstm {
+        #[serde(default = "default_lstm_hidden")]
+        hidden: i64,
+        #[serde(default = "default_lstm_layers")]
+        layers: i64,
+    },
+    /// Seed 004's CNN-LSTM (public code): a window input through Conv(k2, pad 1) x6, ReLU, max-pool
+    /// 2, Conv(k2, pad 1) x16, ReLU, max-pool 2, dense 16, ReLU; a series input through a 2-layer
+    /// LSTM (hidden 8), last step, dense 16, tanh; concatenated, dense 1.
+    CnnLstm {
+        #[serde(default = "default_cnnlstm_hidden")]
+        lstm_hidden: i64,
+        #[serde(default = "default_lstm_layers")]
+        lstm_layers: i64,
+    },
+}
+
+fn default_hidden() -> Vec<i64> {
+    vec![64, 64]
+}
+fn default_lstm_hidden() -> i64 {
+    32
+}
+fn default_lstm_layers() -> i64 {
+    2
+}
+fn default_cnnlstm_hidden() -> i64 {
+    8
+}
+
+impl Default for ModelConfig {
+    fn default() -> Self {
+        ModelConfig::Mlp { hidden: default_hidden() }
+    }
+}
+
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq)]
+#[serde(rename_all = "snake_case")]
+pub enum Optimizer {
+    Adam,
+    AdamW,
+}
+
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Loss {
+    Mse,
+    Huber { delta: f64 },
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug)]
+#[serde(deny_unknown_fields, default)]
+pub struct FitConfig {
+    pub epochs: usize,
+    pub batch: usize,
+    pub lr: f64,
+    pub optimizer: Optimizer,
+    pub weight_decay: f64,
+    pub loss: Loss,
+    /// Train on log(1 + target); maps are back-transformed.
+    pub log1p: bool,
+    /// Stop when the validation loss has not improved for this many epochs; the best weights are kept.
+    pub patience: usize,
+    /// Share of each fold's training samples held out for early stopping.
+    pub val_fraction: f64,
+    /// Cosine annealing of the learning rate down to lr / 10 (seed 002).
+    pub cosine: bool,
+    pub seed: u64,
+    /// libtorch threads (0 = its default).
+    pub threads: usize,
+}
+
+impl Default for FitConfig {
+    fn default() -> Self {
+        FitConfig {
+            epochs: 300,
+            batch: 32,
+            lr: 1e-3,
+            optimizer: Optimizer::Adam,
+            weight_decay: 0.0,
+            loss: Loss::Mse,
+            log1p: false,
+            patience: 30,
+            val_fraction: 0.125,
+            cosine: false,
+            seed: 42,
+            threads: 0,
+        }
+    }
+}
+
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq)]
+#[serde(rename_all = "snake_case")]
+pub enum Scheme {
+    /// Random k-fold.
+    Random,
+    /// k-means clusters of the sample coordinates as folds (spatial blocks).
+    Spatial,
+    /// Whole groups (sites) per fold.
+    Grouped,
+    /// Every stratum spread evenly over the folds (seed 004 stratifies by lithology).
+    Stratified,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug)]
+#[serde(deny_unknown_fields, default)]
+pub struct CvConfig {
+    pub scheme: Scheme,
+    pub folds: usize,
+    /// Training samples closer than this (map units of the samples' CRS) to any test sample of
+    /// the fold are removed from its training set.
+    pub buffer: f64,
+}
+
+impl Default for CvConfig {
+    fn default() -> Self {
+        CvConfig { scheme: Scheme::Spatial, folds: 5, buffer: 0.0 }
+    }
+}

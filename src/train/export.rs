@@ -1,0 +1,112 @@
+//! ONNX graphs of the trained networks, written from Rust (no Python in the path): each op of
+//! [`super::nets::Net::forward`] has its ONNX counterpart here, with the same weights.
+
+use std::collections::HashMap;
+
+use tch::{nn, Kind, Tensor};
+
+use super::nets::Net;
+use crate::bundle::graph::{Attr, GraphBuilder};
+use crate::bundle::onnx::ModelProto;
+use crate::bundle::InputSpec;
+
+/// Name of the single output of an exported member.
+pub const OUTPUT: &str = "y";
+
+fn values(t: &Tensor) -> Vec<f32> {
+    Vec::<f32>::try_from(t.to_kind(Kind::Float).contiguous().flatten(0, -1)).expect("a float tensor")
+}
+
+struct Weights(HashMap<String, Tensor>);
+
+impl Weights {
+    fn get(&self, name: &str) -> &Tensor {
+        self.0.get(name).unwrap_or_else(|| panic!("the var store holds {name}"))
+    }
+}
+
+pub fn export(net: &Net, vs: &nn::VarStore, inputs: &[InputSpec]) -> ModelProto {
+    let w = Weights(vs.variables());
+    let mut g = GraphBuilder::new("terrapix_member");
+    let xs: Vec<String> =
+        inputs.iter().map(|i| g.input(&i.name, &i.layout.shape(i.channels.len()).iter().map(|d| *d as i64).collect::<Vec<_>>())).collect();
+    let y = match net {
+        Net::Mlp { layers } => {
+            let flat: Vec<String> = xs.iter().map(|x| g.op("Flatten", &[x], vec![("axis", Attr::Int(1))])).collect();
+            let refs: Vec<&str> = flat.iter().map(String::as_str).collect();
+            let mut h = g.op("Concat", &refs, vec![("axis", Attr::Int(1))]);
+            for l in 0..layers.len() {
+                h = dense(&mut g, &w, &format!("l{l}"), &h);
+                if l + 1 < layers.len() {
+                    h = g.op("Relu", &[&h], vec![]);
+                }
+            }
+            h
+        }
+        Net::Lstm { hidden, layers, .. } => {
+            let h = lstm_last(&mut g, &w, "lstm", &xs[0], *hidden, *layers);
+            dense(&mut g, &w, "head", &h)
+        }
+        Net::CnnLstm { window, series, hidden, layers, .. } => {
+            let mut a = xs[*window].clone();
+            for c in ["c1", "c2"] {
+                let (wt, b) =
+                    (g.constant(c, &w.get(&format!("{c}.weight")).size(), values(w.get(&format!("{c}.weight")))), bias(&mut g, &w, c));
+                a = g.op("Conv", &[&a, &wt, &b], vec![("kernel_shape", Attr::Ints(vec![2, 2])), ("pads", Attr::Ints(vec![1, 1, 1, 1]))]);
+                a = g.op("Relu", &[&a], vec![]);
+                a = g.op("MaxPool", &[&a], vec![("kernel_shape", Attr::Ints(vec![2, 2])), ("strides", Attr::Ints(vec![2, 2]))]);
+            }
+            let a = g.op("Flatten", &[&a], vec![("axis", Attr::Int(1))]);
+            let a = dense(&mut g, &w, "fc", &a);
+            let a = g.op("Relu", &[&a], vec![]);
+            let b = lstm_last(&mut g, &w, "lstm", &xs[*series], *hidden, *layers);
+            let b = dense(&mut g, &w, "fl", &b);
+            let b = g.op("Tanh", &[&b], vec![]);
+            let ab = g.op("Concat", &[&a, &b], vec![("axis", Attr::Int(1))]);
+            dense(&mut g, &w, "out", &ab)
+        }
+    };
+    g.output(&y, OUTPUT, &[1]);
+    g.finish()
+}
+
+fn bias(g: &mut GraphBuilder, w: &Weights, name: &str) -> String {
+    let b = w.get(&format!("{name}.bias"));
+    g.constant(name, &b.size(), values(b))
+}
+
+/// `x W^T + b` of the linear layer `name`.
+fn dense(g: &mut GraphBuilder, w: &Weights, name: &str, x: &str) -> String {
+    let weight = w.get(&format!("{name}.weight"));
+    let wt = g.constant(name, &weight.size(), values(weight));
+    let b = bias(g, w, name);
+    g.op("Gemm", &[x, &wt, &b], vec![("transB", Attr::Int(1))])
+}
+
+/// torch stores LSTM gates as (input, forget, cell, output), ONNX as (input, output, forget, cell).
+fn onnx_gates(t: &Tensor, hidden: i64) -> Vec<f32> {
+    let chunks = t.split(hidden, 0);
+    values(&Tensor::cat(&[&chunks[0], &chunks[3], &chunks[1], &chunks[2]], 0))
+}
+
+/// A batch-first multi-layer LSTM over `x` (`[N, T, F]`); returns the last step's `[N, H]`.
+fn lstm_last(g: &mut GraphBuilder, w: &Weights, prefix: &str, x: &str, hidden: i64, layers: i64) -> String {
+    let mut seq = g.op("Transpose", &[x], vec![("perm", Attr::Ints(vec![1, 0, 2]))]); // [T, N, F]
+    let mut last_h = String::new();
+    for l in 0..layers {
+        let (wi, wh) = (w.get(&format!("{prefix}.weight_ih_l{l}")), w.get(&format!("{prefix}.weight_hh_l{l}")));
+        let (input, four_h) = (wi.size()[1], 4 * hidden);
+        let wn = g.constant("lstm_w", &[1, four_h, input], onnx_gates(wi, hidden));
+        let rn = g.constant("lstm_r", &[1, four_h, hidden], onnx_gates(wh, hidden));
+        let mut b = onnx_gates(w.get(&format!("{prefix}.bias_ih_l{l}")), hidden);
+        b.extend(onnx_gates(w.get(&format!("{prefix}.bias_hh_l{l}")), hidden));
+        let bn = g.constant("lstm_b", &[1, 2 * four_h], b);
+        let (y, y_h) = (g.fresh("lstm_y"), g.fresh("lstm_h"));
+        g.op_outputs("LSTM", &[&seq, &wn, &rn, &bn], vec![("hidden_size", Attr::Int(hidden))], &[&y, &y_h]);
+        let axis1 = g.int_constant("axes", vec![1]);
+        seq = g.op("Squeeze", &[&y, &axis1], vec![]); // [T, N, H]
+        last_h = y_h;
+    }
+    let axis0 = g.int_constant("axes", vec![0]);
+    g.op("Squeeze", &[&last_h, &axis0], vec![]) // [N, H]
+}

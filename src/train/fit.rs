@@ -1,0 +1,118 @@
+//! Fitting one model: mini-batches, Adam or AdamW, optional cosine learning rate, MSE or Huber,
+//! early stopping on a validation split that really restores the best weights.
+
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use tch::nn::{self, OptimizerConfig};
+use tch::{Device, Kind, Reduction, Tensor};
+
+use super::config::{FitConfig, Loss, ModelConfig, Optimizer};
+use super::nets::Net;
+use crate::bundle::InputSpec;
+
+/// A trained model and its learning curves.
+pub struct Member {
+    pub vs: nn::VarStore,
+    pub net: Net,
+    pub train_loss: Vec<f64>,
+    pub val_loss: Vec<f64>,
+    pub best_epoch: usize,
+}
+
+/// Inputs and (transformed) targets of the whole data set, on the device.
+pub struct Tensors {
+    pub inputs: Vec<Tensor>,
+    pub y: Tensor,
+}
+
+impl Tensors {
+    pub fn new(inputs: &[InputSpec], data: &[Vec<f32>], y: &[f32], device: Device) -> Tensors {
+        let n = y.len() as i64;
+        let inputs = inputs
+            .iter()
+            .zip(data)
+            .map(|(spec, d)| {
+                let mut shape = vec![n];
+                shape.extend(spec.layout.shape(spec.channels.len()).iter().map(|s| *s as i64));
+                Tensor::from_slice(d).view(shape.as_slice()).to_device(device)
+            })
+            .collect();
+        Tensors { inputs, y: Tensor::from_slice(y).view([n, 1]).to_device(device) }
+    }
+
+    pub fn rows(&self, idx: &[usize]) -> (Vec<Tensor>, Tensor) {
+        let device = self.y.device();
+        let i = Tensor::from_slice(&idx.iter().map(|&v| v as i64).collect::<Vec<_>>()).to_device(device);
+        (self.inputs.iter().map(|x| x.index_select(0, &i)).collect(), self.y.index_select(0, &i))
+    }
+}
+
+fn loss(pred: &Tensor, y: &Tensor, kind: Loss) -> Tensor {
+    match kind {
+        Loss::Mse => pred.mse_loss(y, Reduction::Mean),
+        Loss::Huber { delta } => pred.huber_loss(y, Reduction::Mean, delta),
+    }
+}
+
+/// Trains on `train`, stopping early on a validation share of it. Deterministic for a seed on CPU.
+pub fn fit(t: &Tensors, train: &[usize], model: &ModelConfig, specs: &[InputSpec], cfg: &FitConfig, seed: u64) -> Result<Member, String> {
+    tch::manual_seed(seed as i64);
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut idx = train.to_vec();
+    idx.shuffle(&mut rng);
+    let n_val = ((idx.len() as f64 * cfg.val_fraction).round() as usize).clamp(1, idx.len().saturating_sub(1).max(1));
+    let (val, mut fit_idx) = (idx[..n_val].to_vec(), idx[n_val..].to_vec());
+    if fit_idx.is_empty() {
+        return Err("too few training samples for a validation split".into());
+    }
+    let vs = nn::VarStore::new(t.y.device());
+    let net = Net::new(&vs.root(), model, specs)?;
+    let mut opt = match cfg.optimizer {
+        Optimizer::Adam => nn::Adam { wd: cfg.weight_decay, ..Default::default() }.build(&vs, cfg.lr),
+        Optimizer::AdamW => nn::AdamW { wd: cfg.weight_decay, ..Default::default() }.build(&vs, cfg.lr),
+    }
+    .map_err(|e| e.to_string())?;
+    let (val_x, val_y) = t.rows(&val);
+    let mut best = (f64::INFINITY, 0usize, Vec::<(String, Tensor)>::new());
+    let (mut train_loss, mut val_loss) = (Vec::new(), Vec::new());
+    for epoch in 0..cfg.epochs {
+        if cfg.cosine {
+            let lr_min = cfg.lr / 10.0;
+            opt.set_lr(lr_min + 0.5 * (cfg.lr - lr_min) * (1.0 + (std::f64::consts::PI * epoch as f64 / cfg.epochs as f64).cos()));
+        }
+        fit_idx.shuffle(&mut rng);
+        let (mut sum, mut count) = (0.0, 0.0);
+        for batch in fit_idx.chunks(cfg.batch.max(1)) {
+            let (x, y) = t.rows(batch);
+            let l = loss(&net.forward(&x), &y, cfg.loss);
+            opt.backward_step(&l);
+            sum += l.double_value(&[]) * batch.len() as f64;
+            count += batch.len() as f64;
+        }
+        train_loss.push(sum / count);
+        let v = tch::no_grad(|| loss(&net.forward(&val_x), &val_y, cfg.loss).double_value(&[]));
+        val_loss.push(v);
+        if v < best.0 {
+            let weights = vs.variables().into_iter().map(|(k, t)| (k, t.detach().copy())).collect();
+            best = (v, epoch, weights);
+        } else if epoch - best.1 >= cfg.patience {
+            break;
+        }
+    }
+    // Early stopping keeps the best weights (seed 002's code did not).
+    tch::no_grad(|| {
+        let current = vs.variables();
+        for (k, w) in &best.2 {
+            current[k].shallow_clone().copy_(w);
+        }
+    });
+    Ok(Member { vs, net, train_loss, val_loss, best_epoch: best.1 })
+}
+
+/// Predictions of `member` for rows `idx` (model scale).
+pub fn predict(member: &Member, t: &Tensors, idx: &[usize]) -> Vec<f32> {
+    let (x, _) = t.rows(idx);
+    let out = tch::no_grad(|| member.net.forward(&x));
+    Vec::<f32>::try_from(out.to_kind(Kind::Float).flatten(0, -1).to_device(Device::Cpu)).expect("float predictions")
+}

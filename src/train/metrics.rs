@@ -1,0 +1,84 @@
+//! Regression metrics of observed against predicted values.
+
+use std::collections::BTreeMap;
+
+/// RMSE, MAE, bias (mean of predicted - observed), R², Spearman's rho, Lin's concordance
+/// correlation coefficient, RPD (sd / RMSE) and RPIQ (interquartile range / RMSE).
+pub fn regression(obs: &[f32], pred: &[f32]) -> BTreeMap<String, f64> {
+    let n = obs.len().min(pred.len()) as f64;
+    let (o, p): (Vec<f64>, Vec<f64>) = obs.iter().zip(pred).map(|(a, b)| (*a as f64, *b as f64)).unzip();
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / n;
+    let (mo, mp) = (mean(&o), mean(&p));
+    let var = |v: &[f64], m: f64| v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / n;
+    let (vo, vp) = (var(&o, mo), var(&p, mp));
+    let cov = o.iter().zip(&p).map(|(a, b)| (a - mo) * (b - mp)).sum::<f64>() / n;
+    let sse: f64 = o.iter().zip(&p).map(|(a, b)| (b - a).powi(2)).sum();
+    let rmse = (sse / n).sqrt();
+    let mut m = BTreeMap::new();
+    m.insert("n".into(), n);
+    m.insert("rmse".into(), rmse);
+    m.insert("mae".into(), o.iter().zip(&p).map(|(a, b)| (b - a).abs()).sum::<f64>() / n);
+    m.insert("bias".into(), mp - mo);
+    m.insert("r2".into(), 1.0 - sse / (vo * n));
+    m.insert("spearman".into(), pearson(&ranks(&o), &ranks(&p)));
+    m.insert("ccc".into(), 2.0 * cov / (vo + vp + (mo - mp).powi(2)));
+    m.insert("rpd".into(), vo.sqrt() / rmse);
+    m.insert("rpiq".into(), (quantile(&o, 0.75) - quantile(&o, 0.25)) / rmse);
+    m
+}
+
+fn pearson(a: &[f64], b: &[f64]) -> f64 {
+    let n = a.len() as f64;
+    let (ma, mb) = (a.iter().sum::<f64>() / n, b.iter().sum::<f64>() / n);
+    let cov: f64 = a.iter().zip(b).map(|(x, y)| (x - ma) * (y - mb)).sum();
+    let (va, vb): (f64, f64) = (a.iter().map(|x| (x - ma).powi(2)).sum(), b.iter().map(|y| (y - mb).powi(2)).sum());
+    cov / (va * vb).sqrt()
+}
+
+/// Ranks from 1, ties sharing their average rank.
+fn ranks(v: &[f64]) -> Vec<f64> {
+    let mut idx: Vec<usize> = (0..v.len()).collect();
+    idx.sort_by(|&a, &b| v[a].total_cmp(&v[b]));
+    let mut r = vec![0.0; v.len()];
+    let mut i = 0;
+    while i < idx.len() {
+        let mut j = i;
+        while j + 1 < idx.len() && v[idx[j + 1]] == v[idx[i]] {
+            j += 1;
+        }
+        let avg = (i + j) as f64 / 2.0 + 1.0;
+        for k in i..=j {
+            r[idx[k]] = avg;
+        }
+        i = j + 1;
+    }
+    r
+}
+
+/// Linear-interpolation quantile (numpy's default).
+fn quantile(v: &[f64], q: f64) -> f64 {
+    let mut s = v.to_vec();
+    s.sort_by(|a, b| a.total_cmp(b));
+    let pos = q * (s.len() - 1) as f64;
+    let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
+    s[lo] + (s[hi] - s[lo]) * (pos - lo as f64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn known_values() {
+        let obs = [1.0, 2.0, 3.0, 4.0, 5.0];
+        let perfect = regression(&obs, &obs);
+        assert!((perfect["r2"] - 1.0).abs() < 1e-12 && perfect["rmse"] == 0.0 && (perfect["ccc"] - 1.0).abs() < 1e-12);
+        let shifted = regression(&obs, &[2.0, 3.0, 4.0, 5.0, 6.0]);
+        assert!((shifted["bias"] - 1.0).abs() < 1e-12 && (shifted["rmse"] - 1.0).abs() < 1e-12);
+        assert!((shifted["spearman"] - 1.0).abs() < 1e-12, "ranks unchanged by a shift");
+        // R² = 1 - SSE / SST = 1 - 5 / 10; CCC = 2 cov / (vo + vp + 1) = 4 / 5.
+        assert!((shifted["r2"] - 0.5).abs() < 1e-12 && (shifted["ccc"] - 0.8).abs() < 1e-12);
+        assert!((shifted["rpd"] - 2f64.sqrt()).abs() < 1e-12 && (shifted["rpiq"] - 2.0).abs() < 1e-12);
+        assert_eq!(ranks(&[3.0, 1.0, 3.0, 2.0]), vec![3.5, 1.0, 3.5, 2.0]);
+    }
+}

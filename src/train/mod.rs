@@ -1,0 +1,125 @@
+//! `terrapix train` (cargo feature `train`): models on libtorch (tch; CUDA when present),
+//! cross-validation, metrics, and export of the fold models as ONE ensemble bundle whose ONNX
+//! graph is written from Rust.
+//!
+//! Data flows one way: samples ([`crate::sample`]) -> [`data`] (normalisation) -> [`cv`] folds
+//! -> [`fit`] one model per fold -> out-of-fold [`metrics`] -> [`export`] -> ensemble bundle.
+
+pub mod config;
+pub mod cv;
+pub mod data;
+pub mod export;
+pub mod fit;
+pub mod metrics;
+pub mod nets;
+
+use std::collections::BTreeMap;
+
+use crate::bundle::{
+    ensemble, Bundle, CvMetrics, InputSpec, Manifest, NodataPolicy, OutputBand, OutputKind, Provenance, Target, TargetTransform,
+    SCHEMA_VERSION,
+};
+use config::TrainConfig;
+use data::TrainingData;
+
+/// The outcome of cross-validation: one model per fold and out-of-fold predictions.
+pub struct CvResult {
+    pub members: Vec<fit::Member>,
+    pub folds: Vec<cv::Fold>,
+    /// Out-of-fold predictions on the target scale, by sample.
+    pub oof: Vec<f32>,
+    pub overall: BTreeMap<String, f64>,
+    pub per_fold: Vec<BTreeMap<String, f64>>,
+    /// Input specs with the normalisation the models were trained with.
+    pub specs: Vec<InputSpec>,
+}
+
+pub fn device() -> tch::Device {
+    tch::Device::cuda_if_available()
+}
+
+pub fn cross_validate(data: &TrainingData, cfg: &TrainConfig) -> Result<CvResult, String> {
+    if data.y.iter().any(|v| !v.is_finite()) {
+        return Err("some samples have no target value".into());
+    }
+    if cfg.fit.log1p && data.y.iter().any(|v| *v <= -1.0) {
+        return Err("log1p needs targets above -1".into());
+    }
+    if cfg.fit.threads > 0 {
+        tch::set_num_threads(cfg.fit.threads as i32);
+    }
+    let specs = data.normalisation();
+    let y: Vec<f32> = if cfg.fit.log1p { data.y.iter().map(|v| v.ln_1p()).collect() } else { data.y.clone() };
+    let t = fit::Tensors::new(&specs, &data.normalised(&specs), &y, device());
+    let folds = cv::folds(data, &cfg.cv, cfg.fit.seed)?;
+    let mut oof = vec![f32::NAN; data.len()];
+    let mut members = Vec::new();
+    let mut per_fold = Vec::new();
+    for (k, fold) in folds.iter().enumerate() {
+        let member = fit::fit(&t, &fold.train, &cfg.model, &specs, &cfg.fit, cfg.fit.seed + k as u64)?;
+        let pred = fit::predict(&member, &t, &fold.test);
+        let pred: Vec<f32> = if cfg.fit.log1p { pred.iter().map(|v| v.exp_m1()).collect() } else { pred };
+        for (&i, &p) in fold.test.iter().zip(&pred) {
+            oof[i] = p;
+        }
+        let obs: Vec<f32> = fold.test.iter().map(|&i| data.y[i]).collect();
+        let mut m = metrics::regression(&obs, &pred);
+        m.insert("train".into(), fold.train.len() as f64);
+        m.insert("buffered".into(), fold.buffered as f64);
+        m.insert("best_epoch".into(), member.best_epoch as f64);
+        per_fold.push(m);
+        members.push(member);
+    }
+    let overall = metrics::regression(&data.y, &oof);
+    Ok(CvResult { members, folds, oof, overall, per_fold, specs })
+}
+
+/// The fold models as ONE bundle: an ONNX graph computing every member and their mean and
+/// standard deviation, with the manifest filled.
+pub fn ensemble_bundle(result: &CvResult, data: &TrainingData, cfg: &TrainConfig, name: &str, unit: &str) -> Result<Bundle, String> {
+    let manifest = Manifest {
+        schema: SCHEMA_VERSION,
+        name: name.into(),
+        version: "1.0.0".into(),
+        description: format!("{} ensemble of {} cross-validation fold models", model_name(cfg), result.members.len()),
+        target: Target {
+            name: data.target.clone(),
+            unit: unit.into(),
+            transform: if cfg.fit.log1p { TargetTransform::Log1p } else { TargetTransform::None },
+        },
+        inputs: result.specs.clone(),
+        outputs: vec![OutputBand { name: "value".into(), graph_output: export::OUTPUT.into(), index: 0, kind: OutputKind::Value }],
+        nodata: NodataPolicy::default(),
+        provenance: Provenance {
+            created_by: format!("terrapix {} train", crate::VERSION),
+            method: toml::to_string(cfg).unwrap_or_default(),
+            training_data: format!("{} samples", data.len()),
+            ..Default::default()
+        },
+        metrics: Some(CvMetrics {
+            scheme: format!("{:?}", cfg.cv.scheme).to_lowercase(),
+            folds: result.folds.len(),
+            overall: result.overall.clone(),
+            per_fold: result.per_fold.clone(),
+        }),
+        model_card: String::new(),
+    };
+    let members: Vec<Bundle> = result
+        .members
+        .iter()
+        .map(|m| {
+            let mut b = Bundle { model: export::export(&m.net, &m.vs, &result.specs), manifest: None };
+            b.set_manifest(manifest.clone()).map(|_| b)
+        })
+        .collect::<Result<_, _>>()
+        .map_err(|e| e.to_string())?;
+    ensemble::build(&members, manifest).map_err(|e| e.to_string())
+}
+
+fn model_name(cfg: &TrainConfig) -> &'static str {
+    match cfg.model {
+        config::ModelConfig::Mlp { .. } => "MLP",
+        config::ModelConfig::Lstm { .. } => "LSTM",
+        config::ModelConfig::CnnLstm { .. } => "CNN-LSTM",
+    }
+}

@@ -1,0 +1,144 @@
+//! The trainer (cargo feature `train`) on the real libtorch: exported graphs agree with the tch
+//! forward pass through the real ONNX Runtime and pass the onnx checker; cross-validation on
+//! the seeded landscape trains a model that maps the known truth.
+#![cfg(feature = "train")]
+
+mod common;
+
+use common::*;
+use terrapix::bundle::{Bundle, Layout};
+use terrapix::engine::Model;
+use terrapix::train::config::{ModelConfig, TrainConfig};
+use terrapix::train::{export, fit, nets::Net};
+
+fn random_inputs(specs: &[terrapix::bundle::InputSpec], n: usize, seed: u64) -> Vec<Vec<f32>> {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    specs.iter().map(|s| (0..n * s.layout.sample_len(s.channels.len())).map(|_| rng.random::<f32>() * 4.0 - 2.0).collect()).collect()
+}
+
+#[test]
+fn exported_graphs_match_the_tch_forward_pass() {
+    let dir = tempdir();
+    let years: Vec<String> = (0..6).map(|t| format!("s{t}")).collect();
+    let names: Vec<&str> = years.iter().map(String::as_str).collect();
+    let cases = vec![
+        (
+            "mlp",
+            ModelConfig::Mlp { hidden: vec![16, 8] },
+            vec![input("x", Layout::Window { size: 3 }, &["a", "b"]), input("z", Layout::Pixel, &["c"])],
+        ),
+        ("lstm", ModelConfig::Lstm { hidden: 12, layers: 2 }, vec![input("x", Layout::Series { steps: 3, features: 2 }, &names)]),
+        (
+            "cnnlstm",
+            ModelConfig::CnnLstm { lstm_hidden: 8, lstm_layers: 2 },
+            vec![
+                input("x_cnn", Layout::Window { size: 5 }, &["a", "b", "c"]),
+                input("x_lstm", Layout::Series { steps: 6, features: 1 }, &names),
+            ],
+        ),
+    ];
+    for (name, config, specs) in cases {
+        tch::manual_seed(3);
+        let vs = tch::nn::VarStore::new(tch::Device::Cpu);
+        let net = Net::new(&vs.root(), &config, &specs).unwrap();
+        let n = 37;
+        let data = random_inputs(&specs, n, 9);
+        let t = fit::Tensors::new(&specs, &data, &vec![0.0; n], tch::Device::Cpu);
+        let member = fit::Member { vs, net, train_loss: vec![], val_loss: vec![], best_epoch: 0 };
+        let want = fit::predict(&member, &t, &(0..n).collect::<Vec<_>>());
+
+        let mut m = manifest(specs.clone(), 1);
+        m.outputs[0].graph_output = export::OUTPUT.into();
+        let mut bundle = Bundle { model: export::export(&member.net, &member.vs, &specs), manifest: None };
+        bundle.set_manifest(m.clone()).unwrap();
+        let path = dir.path().join(format!("{name}.onnx"));
+        bundle.write(&path).unwrap();
+        let model = Model::from_bundle(&path, m, &Default::default()).unwrap();
+        let got = model.run(n, &data).unwrap().remove(0);
+        // Norm-wise relative error: max |onnx - tch| / max |tch|.
+        let diff = got.iter().zip(&want).map(|(g, w)| (g - w).abs()).fold(0f32, f32::max);
+        let scale = want.iter().map(|w| w.abs()).fold(0f32, f32::max);
+        assert!(scale > 0.0 && diff / scale < 1e-5, "{name}: max difference {diff} at output scale {scale}");
+        println!("{name}: relative error {:.2e}", diff / scale);
+        let check = std::process::Command::new(venv_python())
+            .args(["-c", "import onnx, sys; onnx.checker.check_model(onnx.load(sys.argv[1]), full_check=True)", path.to_str().unwrap()])
+            .output()
+            .unwrap();
+        assert!(check.status.success(), "{name}: onnx checker: {}", String::from_utf8_lossy(&check.stderr));
+    }
+}
+
+#[test]
+fn trains_on_the_landscape_and_maps_the_truth() {
+    let dir = tempdir();
+    let d = dir.path();
+    let land = terrapix::landscape::generate(200, 5);
+    let w = land.write(d, 300, 5).unwrap();
+    let samples = d.join("samples");
+    terrapix_ok(&[
+        "sample",
+        w.samples.to_str().unwrap(),
+        "--covariates",
+        w.covariates.to_str().unwrap(),
+        "--target",
+        "soc",
+        "--crs",
+        "EPSG:32637",
+        "--input",
+        "x_cnn:window5:elevation,slope,tpi",
+        "--input",
+        "x_lstm:series8x1:ndvi_[2016-2023]",
+        "-o",
+        samples.to_str().unwrap(),
+    ]);
+    let config = d.join("train.toml");
+    std::fs::write(&config, "[model]\nkind = \"cnn_lstm\"\n[fit]\nepochs = 150\nbatch = 32\nlr = 0.003\npatience = 25\nseed = 7\n[cv]\nscheme = \"spatial\"\nfolds = 4\nbuffer = 300.0\n").unwrap();
+    let model = d.join("soc.onnx");
+    let report = d.join("report.json");
+    let out = terrapix_ok(&[
+        "train",
+        "--samples",
+        samples.to_str().unwrap(),
+        "--config",
+        config.to_str().unwrap(),
+        "-o",
+        model.to_str().unwrap(),
+        "--unit",
+        "%",
+        "--report",
+        report.to_str().unwrap(),
+    ]);
+    assert!(out.contains("out-of-fold: RMSE"), "{out}");
+    let r: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    let r2 = r["overall"]["r2"].as_f64().unwrap();
+    assert!(r2 > 0.3, "spatial CV R² {r2}:\n{out}");
+    let info = terrapix_ok(&["info", model.to_str().unwrap()]);
+    assert!(
+        info.contains("Cross-validation (spatial, 4 folds)") && info.contains("output mean") && info.contains("manifest and graph agree"),
+        "{info}"
+    );
+    // The exported ensemble maps the landscape close to its known truth.
+    let map = d.join("map.tif");
+    predict_ok(&model, &[&w.covariates], &map, &[]);
+    let (pred, _, _) = read_band(&map, 1);
+    let valid: Vec<usize> = (0..pred.len()).filter(|&i| pred[i] != -9999.0 && land.soc[i].is_finite()).collect();
+    let rmse = (valid.iter().map(|&i| (pred[i] - land.soc[i]).powi(2) as f64).sum::<f64>() / valid.len() as f64).sqrt();
+    assert!(rmse < 0.35, "map RMSE against the truth: {rmse}");
+}
+
+#[test]
+fn same_seed_same_model() {
+    let specs = vec![input("x", Layout::Pixel, &["a", "b", "c"])];
+    let n = 80;
+    let data = random_inputs(&specs, n, 1);
+    let y: Vec<f32> = (0..n).map(|i| data[0][i * 3] * 2.0 - data[0][i * 3 + 1]).collect();
+    let t = fit::Tensors::new(&specs, &data, &y, tch::Device::Cpu);
+    let cfg = TrainConfig::default();
+    let idx: Vec<usize> = (0..n).collect();
+    let fit_cfg = terrapix::train::config::FitConfig { epochs: 20, ..cfg.fit.clone() };
+    let a = fit::fit(&t, &idx, &cfg.model, &specs, &fit_cfg, 11).unwrap();
+    let b = fit::fit(&t, &idx, &cfg.model, &specs, &fit_cfg, 11).unwrap();
+    assert_eq!(fit::predict(&a, &t, &idx), fit::predict(&b, &t, &idx));
+    assert_eq!(a.val_loss, b.val_loss);
+}
