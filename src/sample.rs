@@ -49,6 +49,8 @@ pub struct PointOptions {
     pub id: Option<String>,
     /// Target value that means "not measured" (besides empty cells).
     pub target_nodata: Option<f64>,
+    /// Further numeric columns to read (covariates given in the table itself).
+    pub columns: Vec<String>,
 }
 
 /// One field sample.
@@ -61,6 +63,9 @@ pub struct Point {
     pub target: Option<f64>,
     pub group: Option<String>,
     pub stratum: Option<String>,
+    /// Values of [`PointOptions::columns`], in that order (None: empty or not a number).
+    #[serde(skip)]
+    pub values: Vec<Option<f64>>,
 }
 
 /// Points and their CRS (WKT).
@@ -107,6 +112,7 @@ pub fn read_points(path: &Path, o: &PointOptions) -> Result<Points, SampleError>
         None => ["id", "ID", "Id", "Point_ID", "point_id"].iter().find_map(|n| columns.iter().position(|c| c == n)),
     };
     let stratum = o.stratum.as_deref().map(column).transpose()?;
+    let extra = o.columns.iter().map(|c| column(c)).collect::<Result<Vec<_>, _>>()?;
     let wkt = match (layer.spatial_ref(), &o.crs) {
         (_, Some(crs)) => SpatialRef::from_definition(crs).and_then(|s| s.to_wkt()).map_err(|e| perr(format!("CRS '{crs}': {e}")))?,
         (Some(srs), None) => srs.to_wkt().map_err(|e| perr(e.to_string()))?,
@@ -130,7 +136,9 @@ pub fn read_points(path: &Path, o: &PointOptions) -> Result<Points, SampleError>
             .and_then(|_| f.field_as_double(target).ok().flatten())
             .filter(|v| v.is_finite() && Some(*v) != o.target_nodata);
         let id = text(id).unwrap_or_else(|| f.fid().map_or_else(|| (i + 1).to_string(), |v| v.to_string()));
-        points.push(Point { id, x, y, target: value, group: text(group), stratum: text(stratum) });
+        let number = |k: usize| text(Some(k)).and_then(|_| f.field_as_double(k).ok().flatten()).filter(|v| v.is_finite());
+        let values = extra.iter().map(|&k| number(k)).collect();
+        points.push(Point { id, x, y, target: value, group: text(group), stratum: text(stratum), values });
     }
     if points.is_empty() {
         return Err(perr("it holds no points".into()));
@@ -258,6 +266,59 @@ pub fn extract(points: &Points, rasters: &[PathBuf], bind: &BindOptions, manifes
             out.grid_xy.push((xs[0], ys[0]));
         }
         data = block.data;
+    }
+    Ok(out)
+}
+
+/// Samples from the points' own columns (covariates sampled beforehand, as in a survey table):
+/// each input's channels name columns of [`PointOptions::columns`]. Only inputs without spatial
+/// context (per-pixel, series) can come from a table.
+pub fn extract_table(points: &Points, columns: &[String], manifest: Manifest) -> Result<Samples, SampleError> {
+    let mut index = Vec::new();
+    for spec in &manifest.inputs {
+        if !matches!(spec.layout, crate::bundle::Layout::Pixel | crate::bundle::Layout::Series { .. }) {
+            return Err(SampleError::Invalid(format!(
+                "input '{}' ({}) needs covariate rasters, not a table",
+                spec.name,
+                spec.layout.describe()
+            )));
+        }
+        let cols = spec
+            .channels
+            .iter()
+            .map(|c| {
+                columns
+                    .iter()
+                    .position(|k| *k == c.covariate)
+                    .ok_or_else(|| SampleError::Invalid(format!("column '{}' was not read", c.covariate)))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        index.push(cols);
+    }
+    let mut out = Samples {
+        manifest,
+        points: Vec::new(),
+        grid_xy: Vec::new(),
+        tensors: vec![Vec::new(); index.len()],
+        skipped: Vec::new(),
+        covariates_wkt: points.wkt.clone(),
+    };
+    for p in &points.points {
+        let missing = index.iter().flatten().find(|&&k| p.values[k].is_none());
+        let reason = match (p.target, missing) {
+            (None, _) => Some("no target value".to_string()),
+            (_, Some(&k)) => Some(format!("no value in column '{}'", columns[k])),
+            _ => None,
+        };
+        if let Some(reason) = reason {
+            out.skipped.push(Skipped { point: p.clone(), reason });
+            continue;
+        }
+        for (tensor, cols) in out.tensors.iter_mut().zip(&index) {
+            tensor.extend(cols.iter().map(|&k| p.values[k].expect("checked above") as f32));
+        }
+        out.points.push(p.clone());
+        out.grid_xy.push((p.x, p.y));
     }
     Ok(out)
 }

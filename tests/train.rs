@@ -142,3 +142,59 @@ fn same_seed_same_model() {
     assert_eq!(fit::predict(&a, &t, &idx), fit::predict(&b, &t, &idx));
     assert_eq!(a.val_loss, b.val_loss);
 }
+
+#[test]
+fn forest_steppe_survey_spatial_versus_random_cv_with_a_random_forest_baseline() {
+    // Real data: 413 SOC points of seed 000 with 22 covariates sampled in the table itself.
+    let dir = tempdir();
+    let d = dir.path();
+    let cols = "pH_val,TWI10m,TPI10m_1,Z10m_1,SOS21daily,SOS21_1,TRI10m_1,PPI_aut1_P,slope10m_1,roughness1,Seasamp21_,SPI10m_1,VRM10m_1,\
+                SprPPI1_PP,EOS21_1,Aspect10m_,MSAVIZ37N_,NDWIZ37N_1,NDVIre3Z37,NDVIre1Z37,EVI2Z3N_1,BI2Z37N_1";
+    let table = shared_data().join("forest_steppe/soc_tokarevka.csv");
+    let samples = d.join("samples");
+    let out = terrapix_ok(&[
+        "sample",
+        table.to_str().unwrap(),
+        "--target",
+        "SOC, %",
+        "--x",
+        "X",
+        "--y",
+        "Y",
+        "--crs",
+        "EPSG:32637",
+        "--input",
+        &format!("x:pixel:{cols}"),
+        "-o",
+        samples.to_str().unwrap(),
+    ]);
+    assert!(out.starts_with("413 of 413 points sampled"), "{out}");
+    let mut r2 = std::collections::BTreeMap::new();
+    for scheme in ["random", "spatial"] {
+        let config = d.join(format!("{scheme}.toml"));
+        std::fs::write(
+            &config,
+            format!("[model]\nkind = \"mlp\"\nhidden = [8]\n[fit]\nepochs = 60\nlr = 0.003\nweight_decay = 0.01\noptimizer = \"adam_w\"\nseed = 1\n[cv]\nscheme = \"{scheme}\"\nfolds = 5\nbaseline_rf_trees = 200\n"),
+        )
+        .unwrap();
+        let (model, report) = (d.join(format!("{scheme}.onnx")), d.join(format!("{scheme}.json")));
+        let out = terrapix_ok(&[
+            "train",
+            "--samples",
+            samples.to_str().unwrap(),
+            "--config",
+            config.to_str().unwrap(),
+            "-o",
+            model.to_str().unwrap(),
+            "--report",
+            report.to_str().unwrap(),
+        ]);
+        assert!(out.contains("random forest, same folds"), "{out}");
+        let r: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+        r2.insert(scheme, r["baseline_random_forest"]["r2"].as_f64().unwrap());
+        let info = terrapix_ok(&["info", model.to_str().unwrap()]);
+        assert!(info.contains("x: per-pixel features of [pH_val, TWI10m") && info.contains("manifest and graph agree"), "{info}");
+    }
+    // Random folds leak spatial autocorrelation into the test sets: they look better.
+    assert!(r2["random"] > r2["spatial"] && r2["spatial"] > 0.3, "random forest R²: {r2:?}");
+}

@@ -189,7 +189,8 @@ struct TrainArgs {
 struct SampleArgs {
     /// Points: CSV (x/y or lon/lat columns), GeoPackage, Shapefile, anything OGR reads.
     points: PathBuf,
-    #[arg(long, num_args = 1.., required = true)]
+    /// Covariate rasters; without them, the inputs' channels are columns of the points table.
+    #[arg(long, num_args = 1..)]
     covariates: Vec<PathBuf>,
     /// Target column.
     #[arg(long)]
@@ -507,12 +508,18 @@ fn train_cmd(a: TrainArgs) -> Result<()> {
         o["rpiq"],
         started.elapsed().as_secs_f64()
     );
+    if let Some(b) = &result.baseline {
+        println!(
+            "random forest, same folds: RMSE {:.4}, MAE {:.4}, bias {:+.4}, R² {:.3}, Spearman {:.3}, CCC {:.3}, RPIQ {:.2}",
+            b["rmse"], b["mae"], b["bias"], b["r2"], b["spearman"], b["ccc"], b["rpiq"]
+        );
+    }
     let name = a.name.clone().unwrap_or_else(|| a.output.file_stem().unwrap_or_default().to_string_lossy().into());
     let bundle = train::ensemble_bundle(&result, &data, &cfg, &name, &a.unit)?;
     write_checked(&bundle, &a.output, &a.runtime)?;
     println!("wrote {} (ensemble of {} members: mean, std)", a.output.display(), result.members.len());
     if let Some(report) = &a.report {
-        let json = serde_json::json!({ "overall": result.overall, "per_fold": result.per_fold, "config": cfg });
+        let json = serde_json::json!({ "overall": result.overall, "per_fold": result.per_fold, "baseline_random_forest": result.baseline, "config": cfg });
         std::fs::write(report, serde_json::to_string_pretty(&json)?).map_err(|e| format!("cannot write '{}': {e}", report.display()))?;
     }
     Ok(())
@@ -525,7 +532,14 @@ fn sample_cmd(a: SampleArgs) -> Result<()> {
         (None, false) => a.inputs.iter().map(|s| specs::parse_input(s)).collect::<std::result::Result<Vec<_>, _>>()?,
         _ => return Err("give the inputs either with --input specs or with --model BUNDLE".into()),
     };
+    // Without rasters the covariates are columns of the table itself.
+    let columns: Vec<String> = if a.covariates.is_empty() {
+        inputs.iter().flat_map(|i| i.channels.iter().map(|c| c.covariate.clone())).collect()
+    } else {
+        Vec::new()
+    };
     let options = sample::PointOptions {
+        columns: columns.clone(),
         target: a.target.clone(),
         x: a.x,
         y: a.y,
@@ -537,7 +551,12 @@ fn sample_cmd(a: SampleArgs) -> Result<()> {
         target_nodata: a.target_nodata,
     };
     let points = sample::read_points(&a.points, &options)?;
-    let samples = sample::extract(&points, &a.covariates, &a.binding.options(), sample::sampling_manifest(inputs, &a.target)?)?;
+    let manifest = sample::sampling_manifest(inputs, &a.target)?;
+    let samples = if a.covariates.is_empty() {
+        sample::extract_table(&points, &columns, manifest)?
+    } else {
+        sample::extract(&points, &a.covariates, &a.binding.options(), manifest)?
+    };
     samples.write(&a.output)?;
     println!("{} of {} points sampled into {}", samples.len(), points.points.len(), a.output.display());
     for (reason, count) in samples.skipped_summary() {

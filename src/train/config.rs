@@ -141,10 +141,12 @@ pub struct CvConfig {
     /// Training samples closer than this (map units of the samples' CRS) to any test sample of
     /// the fold are removed from its training set.
     pub buffer: f64,
+    /// Trees of the random-forest baseline run on the same folds (0: no baseline).
+    pub baseline_rf_trees: usize,
 }
 
 impl Default for CvConfig {
     fn default() -> Self {
-        CvConfig { scheme: Scheme::Spatial, folds: 5, buffer: 0.0 }
+        CvConfig { scheme: Scheme::Spatial, folds: 5, buffer: 0.0, baseline_rf_trees: 0 }
     }
 }

@@ -162,7 +162,7 @@ mod tests {
         let xy: Vec<(f64, f64)> = (0..200).map(|i| ((i % 20) as f64 * 100.0, (i / 20) as f64 * 100.0)).collect();
         let d = data(xy);
         for scheme in [Scheme::Random, Scheme::Spatial, Scheme::Grouped, Scheme::Stratified] {
-            let folds = folds(&d, &CvConfig { scheme, folds: 5, buffer: 0.0 }, 1).unwrap();
+            let folds = folds(&d, &CvConfig { scheme, folds: 5, ..Default::default() }, 1).unwrap();
             let mut seen = vec![0; d.len()];
             for f in &folds {
                 f.test.iter().for_each(|&i| seen[i] += 1);
@@ -170,7 +170,7 @@ mod tests {
             }
             assert!(seen.iter().all(|&c| c == 1), "{scheme:?}: every sample tested exactly once");
         }
-        let buffered = folds(&d, &CvConfig { scheme: Scheme::Spatial, folds: 5, buffer: 150.0 }, 1).unwrap();
+        let buffered = folds(&d, &CvConfig { scheme: Scheme::Spatial, folds: 5, buffer: 150.0, ..Default::default() }, 1).unwrap();
         for f in &buffered {
             assert!(f.buffered > 0, "a 150 m buffer on a 100 m grid removes neighbours");
             for &i in &f.train {
@@ -181,7 +181,7 @@ mod tests {
             }
         }
         // Grouped folds keep groups whole.
-        let g = folds(&d, &CvConfig { scheme: Scheme::Grouped, folds: 3, buffer: 0.0 }, 1).unwrap();
+        let g = folds(&d, &CvConfig { scheme: Scheme::Grouped, folds: 3, ..Default::default() }, 1).unwrap();
         for f in &g {
             for &i in &f.test {
                 assert!(f.train.iter().all(|&j| d.groups[j] != d.groups[i]));

@@ -5,6 +5,7 @@
 //! Data flows one way: samples ([`crate::sample`]) -> [`data`] (normalisation) -> [`cv`] folds
 //! -> [`fit`] one model per fold -> out-of-fold [`metrics`] -> [`export`] -> ensemble bundle.
 
+pub mod baseline;
 pub mod config;
 pub mod cv;
 pub mod data;
@@ -32,6 +33,8 @@ pub struct CvResult {
     pub per_fold: Vec<BTreeMap<String, f64>>,
     /// Input specs with the normalisation the models were trained with.
     pub specs: Vec<InputSpec>,
+    /// The random-forest baseline on the same folds, when configured: metrics.
+    pub baseline: Option<BTreeMap<String, f64>>,
 }
 
 pub fn device() -> tch::Device {
@@ -71,7 +74,11 @@ pub fn cross_validate(data: &TrainingData, cfg: &TrainConfig) -> Result<CvResult
         members.push(member);
     }
     let overall = metrics::regression(&data.y, &oof);
-    Ok(CvResult { members, folds, oof, overall, per_fold, specs })
+    let baseline = match cfg.cv.baseline_rf_trees {
+        0 => None,
+        trees => Some(baseline::random_forest(data, &folds, trees, cfg.fit.seed)?.1),
+    };
+    Ok(CvResult { members, folds, oof, overall, per_fold, specs, baseline })
 }
 
 /// The fold models as ONE bundle: an ONNX graph computing every member and their mean and
