@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# Benchmark: terrapix predict against the Python baseline (../shared/bench) and against ONNX
-# Runtime alone on the same tensors, as ratios measured in one run, plus peak memory.
-# Usage: scripts/bench.sh [ROUNDS]   (needs PyTorch for the baseline's model maker: installs it)
+# Benchmarks, as ratios measured in one run (never timed tests):
+#  - terrapix predict against the Python baseline (../shared/bench) and ONNX Runtime alone on
+#    the same tensors, peak memory, and gdal_translate over a prediction VRT against predict;
+#  - training samples/s of the trainer against an equivalent PyTorch loop.
+# Usage: scripts/bench.sh [ROUNDS]   (installs PyTorch into .venv: the baseline's model maker needs it)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh --torch
-cargo build --release --quiet
-exec .venv/bin/python scripts/bench.py "${1:-3}"
+export PATH="$PWD/.venv/bin:$PATH" LIBTORCH_USE_PYTORCH=1
+cargo build --release --quiet --features train
+.venv/bin/python scripts/bench.py "${1:-3}"
+.venv/bin/python scripts/bench_train.py 10

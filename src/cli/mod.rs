@@ -56,6 +56,17 @@ enum Command {
     /// Train a model with cross-validation and export the fold models as one ensemble bundle.
     #[cfg(feature = "train")]
     Train(TrainArgs),
+    /// Benchmark helper: training samples per second of one fit, no early stopping.
+    #[cfg(feature = "train")]
+    #[command(hide = true)]
+    BenchTrain {
+        #[arg(long)]
+        samples: PathBuf,
+        #[arg(long)]
+        config: PathBuf,
+        #[arg(long, default_value_t = 20)]
+        epochs: usize,
+    },
     /// Write the seeded sample landscape (covariates.tif, truth.tif, samples.csv).
     SampleData {
         dir: PathBuf,
@@ -313,6 +324,8 @@ pub fn run() -> Result<()> {
         Command::Sample(args) => sample_cmd(args),
         #[cfg(feature = "train")]
         Command::Train(args) => train_cmd(args),
+        #[cfg(feature = "train")]
+        Command::BenchTrain { samples, config, epochs } => bench_train(&samples, &config, epochs),
         Command::SampleData { dir, size, seed, samples } => {
             let land = terrapix::landscape::generate(size, seed);
             let w = land.write(&dir, samples, seed)?;
@@ -522,6 +535,23 @@ fn train_cmd(a: TrainArgs) -> Result<()> {
         let json = serde_json::json!({ "overall": result.overall, "per_fold": result.per_fold, "baseline_random_forest": result.baseline, "config": cfg });
         std::fs::write(report, serde_json::to_string_pretty(&json)?).map_err(|e| format!("cannot write '{}': {e}", report.display()))?;
     }
+    Ok(())
+}
+
+#[cfg(feature = "train")]
+fn bench_train(samples: &Path, config: &Path, epochs: usize) -> Result<()> {
+    use terrapix::train::{self, fit};
+    let cfg = train::config::TrainConfig::from_toml(&std::fs::read_to_string(config)?)?;
+    let data = train::data::TrainingData::read(samples)?;
+    let specs = data.normalisation();
+    let t = fit::Tensors::new(&specs, &data.normalised(&specs), &data.y, train::device());
+    let fit_cfg = train::config::FitConfig { epochs, patience: epochs, ..cfg.fit.clone() };
+    let all: Vec<usize> = (0..data.len()).collect();
+    let started = std::time::Instant::now();
+    fit::fit(&t, &all, &cfg.model, &specs, &fit_cfg, fit_cfg.seed)?;
+    let seconds = started.elapsed().as_secs_f64();
+    let n_fit = data.len() - ((data.len() as f64 * fit_cfg.val_fraction).round() as usize).max(1);
+    println!("terrapix-train: {:.0} samples/s ({epochs} epochs of {n_fit} samples in {seconds:.2} s)", (epochs * n_fit) as f64 / seconds);
     Ok(())
 }
 
