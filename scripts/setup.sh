@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 ORT_VERSION=1.31.1
-APT_PACKAGES=(libgdal-dev gdal-bin python3-gdal python3-venv clang libclang-dev pkg-config)
+APT_PACKAGES=(libgdal-dev gdal-bin python3-gdal python3-venv clang libclang-dev pkg-config fonts-dejavu-core)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

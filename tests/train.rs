@@ -113,6 +113,10 @@ fn trains_on_the_landscape_and_maps_the_truth() {
     let r: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
     let r2 = r["overall"]["r2"].as_f64().unwrap();
     assert!(r2 > 0.3, "spatial CV R² {r2}:\n{out}");
+    let importance = r["permutation_importance"].as_array().unwrap();
+    assert_eq!(importance.len(), 11, "every covariate ranked: {importance:?}");
+    assert!(importance.iter().all(|e| e[1].as_f64().unwrap().is_finite()));
+    assert!(out.contains("permutation importance (RMSE increase)"), "{out}");
     let info = terrapix_ok(&["info", model.to_str().unwrap()]);
     assert!(
         info.contains("Cross-validation (spatial, 4 folds)") && info.contains("output mean") && info.contains("manifest and graph agree"),

@@ -192,6 +192,9 @@ struct TrainArgs {
     /// Also write the cross-validation report (JSON).
     #[arg(long)]
     report: Option<PathBuf>,
+    /// Also write PNG figures (observed vs predicted, residuals, learning curves, importance) here.
+    #[arg(long)]
+    figures: Option<PathBuf>,
     #[command(flatten)]
     runtime: RuntimeArgs,
 }
@@ -527,12 +530,25 @@ fn train_cmd(a: TrainArgs) -> Result<()> {
             b["rmse"], b["mae"], b["bias"], b["r2"], b["spearman"], b["ccc"], b["rpiq"]
         );
     }
+    let importance = train::importance::permutation(&result, &data, cfg.fit.log1p, cfg.fit.seed);
+    let top: Vec<String> = importance.iter().take(5).map(|(n, v)| format!("{n} {v:+.4}")).collect();
+    println!("permutation importance (RMSE increase): {}", top.join(", "));
     let name = a.name.clone().unwrap_or_else(|| a.output.file_stem().unwrap_or_default().to_string_lossy().into());
     let bundle = train::ensemble_bundle(&result, &data, &cfg, &name, &a.unit)?;
     write_checked(&bundle, &a.output, &a.runtime)?;
     println!("wrote {} (ensemble of {} members: mean, std)", a.output.display(), result.members.len());
+    if let Some(dir) = &a.figures {
+        let written = train::figures::write(dir, &result, &data, &importance, &a.unit)?;
+        println!("wrote {} figures into {}", written.len(), dir.display());
+    }
     if let Some(report) = &a.report {
-        let json = serde_json::json!({ "overall": result.overall, "per_fold": result.per_fold, "baseline_random_forest": result.baseline, "config": cfg });
+        let json = serde_json::json!({
+            "overall": result.overall,
+            "per_fold": result.per_fold,
+            "baseline_random_forest": result.baseline,
+            "permutation_importance": importance,
+            "config": cfg,
+        });
         std::fs::write(report, serde_json::to_string_pretty(&json)?).map_err(|e| format!("cannot write '{}': {e}", report.display()))?;
     }
     Ok(())

@@ -10,7 +10,9 @@ pub mod config;
 pub mod cv;
 pub mod data;
 pub mod export;
+pub mod figures;
 pub mod fit;
+pub mod importance;
 pub mod metrics;
 pub mod nets;
 

@@ -1,0 +1,150 @@
+//! PNG figures of a cross-validation a person can open: observed against predicted, residuals,
+//! learning curves and permutation importance.
+
+use std::path::{Path, PathBuf};
+
+use plotters::prelude::*;
+
+use super::data::TrainingData;
+use super::CvResult;
+
+const FONT_FILES: [&str; 2] = ["/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", "/usr/share/fonts/TTF/DejaVuSans.ttf"];
+
+/// Registers DejaVu Sans (Debian's fonts-dejavu-core) as plotters' sans-serif, once.
+fn fonts() -> Result<(), String> {
+    static DONE: std::sync::OnceLock<Result<(), String>> = std::sync::OnceLock::new();
+    DONE.get_or_init(|| {
+        let bytes = FONT_FILES.iter().find_map(|f| std::fs::read(f).ok()).ok_or("no DejaVu Sans font (apt install fonts-dejavu-core)")?;
+        let bytes: &'static [u8] = Box::leak(bytes.into_boxed_slice());
+        plotters::style::register_font("sans-serif", FontStyle::Normal, bytes).map_err(|_| "DejaVu Sans is not a usable font".to_string())
+    })
+    .clone()
+}
+
+fn range(v: impl Iterator<Item = f64> + Clone) -> (f64, f64) {
+    let lo = v.clone().fold(f64::INFINITY, f64::min);
+    let hi = v.fold(f64::NEG_INFINITY, f64::max);
+    let pad = ((hi - lo) * 0.05).max(1e-9);
+    (lo - pad, hi + pad)
+}
+
+fn err(e: impl std::fmt::Display) -> String {
+    format!("figure: {e}")
+}
+
+/// Writes the figures into `dir`; returns their paths.
+pub fn write(dir: &Path, result: &CvResult, data: &TrainingData, importance: &[(String, f64)], unit: &str) -> Result<Vec<PathBuf>, String> {
+    fonts()?;
+    std::fs::create_dir_all(dir).map_err(err)?;
+    let label = if unit.is_empty() { data.target.clone() } else { format!("{} ({unit})", data.target) };
+    let o = &result.overall;
+    let pairs: Vec<(f64, f64)> = data.y.iter().zip(&result.oof).map(|(a, b)| (*a as f64, *b as f64)).collect();
+    let mut written = Vec::new();
+
+    let path = dir.join("observed_vs_predicted.png");
+    {
+        let root = BitMapBackend::new(&path, (800, 700)).into_drawing_area();
+        root.fill(&WHITE).map_err(err)?;
+        let (lo, hi) = range(pairs.iter().flat_map(|(a, b)| [*a, *b]));
+        let title = format!("Out-of-fold predictions: RMSE {:.3}, R² {:.3}, CCC {:.3}", o["rmse"], o["r2"], o["ccc"]);
+        let mut chart = ChartBuilder::on(&root)
+            .caption(title, ("sans-serif", 22))
+            .margin(15)
+            .x_label_area_size(45)
+            .y_label_area_size(60)
+            .build_cartesian_2d(lo..hi, lo..hi)
+            .map_err(err)?;
+        chart.configure_mesh().x_desc(format!("observed {label}")).y_desc(format!("predicted {label}")).draw().map_err(err)?;
+        chart.draw_series(LineSeries::new([(lo, lo), (hi, hi)], BLACK.mix(0.6))).map_err(err)?;
+        chart.draw_series(pairs.iter().map(|&p| Circle::new(p, 3, BLUE.mix(0.5).filled()))).map_err(err)?;
+        root.present().map_err(err)?;
+    }
+    written.push(path);
+
+    let path = dir.join("residuals.png");
+    {
+        let root = BitMapBackend::new(&path, (800, 600)).into_drawing_area();
+        root.fill(&WHITE).map_err(err)?;
+        let res: Vec<(f64, f64)> = pairs.iter().map(|(a, b)| (*b, b - a)).collect();
+        let (xl, xh) = range(res.iter().map(|r| r.0));
+        let (yl, yh) = range(res.iter().map(|r| r.1).chain([0.0]));
+        let mut chart = ChartBuilder::on(&root)
+            .caption(format!("Residuals (bias {:+.3})", o["bias"]), ("sans-serif", 22))
+            .margin(15)
+            .x_label_area_size(45)
+            .y_label_area_size(60)
+            .build_cartesian_2d(xl..xh, yl..yh)
+            .map_err(err)?;
+        chart.configure_mesh().x_desc(format!("predicted {label}")).y_desc("predicted - observed").draw().map_err(err)?;
+        chart.draw_series(LineSeries::new([(xl, 0.0), (xh, 0.0)], BLACK.mix(0.6))).map_err(err)?;
+        chart.draw_series(res.iter().map(|&p| Circle::new(p, 3, RED.mix(0.5).filled()))).map_err(err)?;
+        root.present().map_err(err)?;
+    }
+    written.push(path);
+
+    let path = dir.join("learning_curves.png");
+    {
+        let root = BitMapBackend::new(&path, (900, 600)).into_drawing_area();
+        root.fill(&WHITE).map_err(err)?;
+        let epochs = result.members.iter().map(|m| m.train_loss.len()).max().unwrap_or(1) as f64;
+        let losses = result.members.iter().flat_map(|m| m.train_loss.iter().chain(&m.val_loss)).map(|v| v.max(1e-12).ln());
+        let (yl, yh) = range(losses);
+        let mut chart = ChartBuilder::on(&root)
+            .caption("Learning curves: training (solid) and validation (light) loss per fold", ("sans-serif", 20))
+            .margin(15)
+            .x_label_area_size(45)
+            .y_label_area_size(60)
+            .build_cartesian_2d(0f64..epochs, yl..yh)
+            .map_err(err)?;
+        chart.configure_mesh().x_desc("epoch").y_desc("ln(loss)").draw().map_err(err)?;
+        for (k, m) in result.members.iter().enumerate() {
+            let colour = Palette99::pick(k);
+            let line = |v: &[f64]| v.iter().enumerate().map(|(e, l)| (e as f64, l.max(1e-12).ln())).collect::<Vec<_>>();
+            chart.draw_series(LineSeries::new(line(&m.train_loss), colour.stroke_width(2))).map_err(err)?.label(format!("fold {k}"));
+            chart.draw_series(LineSeries::new(line(&m.val_loss), colour.mix(0.4))).map_err(err)?;
+            chart
+                .draw_series([Circle::new((m.best_epoch as f64, m.val_loss[m.best_epoch].max(1e-12).ln()), 5, colour.filled())])
+                .map_err(err)?;
+        }
+        chart.configure_series_labels().border_style(BLACK).background_style(WHITE.mix(0.8)).draw().map_err(err)?;
+        root.present().map_err(err)?;
+    }
+    written.push(path);
+
+    let path = dir.join("importance.png");
+    {
+        let top: Vec<&(String, f64)> = importance.iter().take(15).collect();
+        let root = BitMapBackend::new(&path, (900, 120 + 32 * top.len() as u32)).into_drawing_area();
+        root.fill(&WHITE).map_err(err)?;
+        let hi = top.iter().map(|t| t.1).fold(0.0, f64::max).max(1e-9) * 1.1;
+        let lo = top.iter().map(|t| t.1).fold(0.0, f64::min);
+        let n = top.len();
+        let mut chart = ChartBuilder::on(&root)
+            .caption("Permutation importance (RMSE increase)", ("sans-serif", 22))
+            .margin(15)
+            .x_label_area_size(40)
+            .y_label_area_size(170)
+            .build_cartesian_2d(lo..hi, (0..n).into_segmented())
+            .map_err(err)?;
+        chart
+            .configure_mesh()
+            .disable_y_mesh()
+            .y_label_formatter(&|v| match v {
+                SegmentValue::CenterOf(i) if *i < n => top[n - 1 - *i].0.clone(),
+                _ => String::new(),
+            })
+            .y_labels(n)
+            .draw()
+            .map_err(err)?;
+        chart
+            .draw_series(
+                top.iter().rev().enumerate().map(|(i, t)| {
+                    Rectangle::new([(0.0, SegmentValue::Exact(i)), (t.1, SegmentValue::Exact(i + 1))], GREEN.mix(0.7).filled())
+                }),
+            )
+            .map_err(err)?;
+        root.present().map_err(err)?;
+    }
+    written.push(path);
+    Ok(written)
+}
