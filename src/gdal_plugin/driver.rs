@@ -92,6 +92,18 @@ unsafe fn write_err(err: *mut c_char, len: usize, msg: &str) {
     }
 }
 
+/// 0 for success; else 1 with the error (or the panic) written into the caller's buffer.
+unsafe fn status(result: std::thread::Result<Result<(), String>>, err: *mut c_char, err_len: usize) -> c_int {
+    let msg = match result {
+        Ok(Ok(())) => return 0,
+        Ok(Err(msg)) => msg,
+        Err(p) => panic_message(p),
+    };
+    // SAFETY: forwarded caller contract.
+    unsafe { write_err(err, err_len, &msg) };
+    1
+}
+
 fn panic_message(p: Box<dyn std::any::Any + Send>) -> String {
     let what = p.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| p.downcast_ref::<String>().cloned());
     format!("internal error in terrapix: {}", what.unwrap_or_else(|| "panic".into()))
@@ -214,13 +226,8 @@ pub unsafe extern "C" fn tpx_job_read_blocks(
             Ok::<(), String>(())
         })
     }));
-    let msg = match result {
-        Ok(Ok(())) => return 0,
-        Ok(Err(msg)) => msg,
-        Err(p) => panic_message(p),
-    };
-    unsafe { write_err(err, err_len, &msg) };
-    1
+    // SAFETY: the caller's error buffer of err_len bytes.
+    unsafe { status(result, err, err_len) }
 }
 
 /// Predicts the output window (x, y, width, height) into `out`: every band's plane, in order.
@@ -248,11 +255,6 @@ pub unsafe extern "C" fn tpx_job_read(
         }
         Ok::<(), String>(())
     }));
-    let msg = match result {
-        Ok(Ok(())) => return 0,
-        Ok(Err(msg)) => msg,
-        Err(p) => panic_message(p),
-    };
-    unsafe { write_err(err, err_len, &msg) };
-    1
+    // SAFETY: the caller's error buffer of err_len bytes.
+    unsafe { status(result, err, err_len) }
 }

@@ -7,10 +7,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use gdal::Dataset;
-use terrapix::bundle::onnx::{
-    tensor_proto::DataType, tensor_shape_proto::dimension::Value as Dim, tensor_shape_proto::Dimension, type_proto, AttributeProto,
-    GraphProto, ModelProto, NodeProto, OperatorSetIdProto, TensorProto, TensorShapeProto, TypeProto, ValueInfoProto,
-};
+use terrapix::bundle::graph::value_info;
+use terrapix::bundle::onnx::{tensor_proto::DataType, AttributeProto, GraphProto, ModelProto, NodeProto, OperatorSetIdProto, TensorProto};
 use terrapix::bundle::{
     Bundle, Channel, InputSpec, Layout, Manifest, NodataPolicy, OutputBand, OutputKind, Provenance, Target, TargetTransform, SCHEMA_VERSION,
 };
@@ -95,27 +93,6 @@ pub fn input(name: &str, layout: Layout, covs: &[&str]) -> InputSpec {
 /// Deterministic small weights.
 pub fn weights(len: usize, outputs: usize) -> Vec<f32> {
     (0..len * outputs).map(|i| (((i * 7919 + 13) % 101) as f32 - 50.0) / 500.0).collect()
-}
-
-fn value_info(name: &str, dims: &[Option<i64>]) -> ValueInfoProto {
-    let dim = |d: &Option<i64>| Dimension {
-        value: Some(match d {
-            Some(v) => Dim::DimValue(*v),
-            None => Dim::DimParam("N".into()),
-        }),
-        ..Default::default()
-    };
-    ValueInfoProto {
-        name: Some(name.into()),
-        r#type: Some(TypeProto {
-            value: Some(type_proto::Value::TensorType(type_proto::Tensor {
-                elem_type: Some(DataType::Float as i32),
-                shape: Some(TensorShapeProto { dim: dims.iter().map(dim).collect() }),
-            })),
-            ..Default::default()
-        }),
-        ..Default::default()
-    }
 }
 
 fn node(op: &str, inputs: &[&str], output: &str, attrs: Vec<AttributeProto>) -> NodeProto {
