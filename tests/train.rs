@@ -37,6 +37,12 @@ fn exported_graphs_match_the_tch_forward_pass() {
                 input("x_lstm", Layout::Series { steps: 6, features: 1 }, &names),
             ],
         ),
+        ("cnn", ModelConfig::Cnn, vec![input("x", Layout::Window { size: 5 }, &["a", "b"])]),
+        (
+            "coordcnn",
+            ModelConfig::CoordCnn { dropout: 0.5 },
+            vec![input("x", Layout::Patch { size: 12 }, &["a", "b", "@patch_x", "@patch_y"])],
+        ),
     ];
     for (name, config, specs) in cases {
         tch::manual_seed(3);

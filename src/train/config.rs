@@ -44,6 +44,19 @@ pub enum ModelConfig {
         #[serde(default = "default_lstm_layers")]
         lstm_layers: i64,
     },
+    /// Seed 004's CNN alone: its CNN-LSTM's window branch and a dense output.
+    Cnn,
+    /// Seed 002's coordinate CNN for patches (give it `@patch_x`, `@patch_y` channels): conv 3x3
+    /// x32, InstanceNorm, ReLU, max-pool 2, dropout; the same with 64; conv x128, InstanceNorm,
+    /// ReLU, dropout; flatten; dense 128 and 64, each with LayerNorm, ReLU, dropout; dense 1.
+    CoordCnn {
+        #[serde(default = "default_dropout")]
+        dropout: f64,
+    },
+}
+
+fn default_dropout() -> f64 {
+    0.5
 }
 
 fn default_hidden() -> Vec<i64> {

@@ -48,26 +48,65 @@ pub fn export(net: &Net, vs: &nn::VarStore, inputs: &[InputSpec]) -> ModelProto 
             dense(&mut g, &w, "head", &h)
         }
         Net::CnnLstm { window, series, hidden, layers, .. } => {
-            let mut a = xs[*window].clone();
-            for c in ["c1", "c2"] {
-                let (wt, b) =
-                    (g.constant(c, &w.get(&format!("{c}.weight")).size(), values(w.get(&format!("{c}.weight")))), bias(&mut g, &w, c));
-                a = g.op("Conv", &[&a, &wt, &b], vec![("kernel_shape", Attr::Ints(vec![2, 2])), ("pads", Attr::Ints(vec![1, 1, 1, 1]))]);
-                a = g.op("Relu", &[&a], vec![]);
-                a = g.op("MaxPool", &[&a], vec![("kernel_shape", Attr::Ints(vec![2, 2])), ("strides", Attr::Ints(vec![2, 2]))]);
-            }
-            let a = g.op("Flatten", &[&a], vec![("axis", Attr::Int(1))]);
-            let a = dense(&mut g, &w, "fc", &a);
-            let a = g.op("Relu", &[&a], vec![]);
+            let a = cnn_branch(&mut g, &w, &xs[*window]);
             let b = lstm_last(&mut g, &w, "lstm", &xs[*series], *hidden, *layers);
             let b = dense(&mut g, &w, "fl", &b);
             let b = g.op("Tanh", &[&b], vec![]);
             let ab = g.op("Concat", &[&a, &b], vec![("axis", Attr::Int(1))]);
             dense(&mut g, &w, "out", &ab)
         }
+        Net::Cnn { .. } => {
+            let a = cnn_branch(&mut g, &w, &xs[0]);
+            dense(&mut g, &w, "out", &a)
+        }
+        Net::CoordCnn { .. } => {
+            // Dropout is the identity at inference: it has no node.
+            let mut h = xs[0].clone();
+            for i in 0..3 {
+                let p = format!("conv{i}");
+                let weight = w.get(&format!("{p}.weight"));
+                let wt = g.constant(&p, &weight.size(), values(weight));
+                let b = bias(&mut g, &w, &p);
+                h = g.op("Conv", &[&h, &wt, &b], vec![("kernel_shape", Attr::Ints(vec![3, 3])), ("pads", Attr::Ints(vec![1, 1, 1, 1]))]);
+                let scale = w.get(&format!("{p}.in_weight"));
+                let scale = g.constant("in_scale", &scale.size(), values(scale));
+                let shift = w.get(&format!("{p}.in_bias"));
+                let shift = g.constant("in_bias", &shift.size(), values(shift));
+                h = g.op("InstanceNormalization", &[&h, &scale, &shift], vec![("epsilon", Attr::Float(1e-5))]);
+                h = g.op("Relu", &[&h], vec![]);
+                if i < 2 {
+                    h = g.op("MaxPool", &[&h], vec![("kernel_shape", Attr::Ints(vec![2, 2])), ("strides", Attr::Ints(vec![2, 2]))]);
+                }
+            }
+            let mut h = g.op("Flatten", &[&h], vec![("axis", Attr::Int(1))]);
+            for (d, n) in [("d1", "n1"), ("d2", "n2")] {
+                h = dense(&mut g, &w, d, &h);
+                let scale = w.get(&format!("{n}.weight"));
+                let scale = g.constant(n, &scale.size(), values(scale));
+                let shift = bias(&mut g, &w, n);
+                h = g.op("LayerNormalization", &[&h, &scale, &shift], vec![("axis", Attr::Int(-1)), ("epsilon", Attr::Float(1e-5))]);
+                h = g.op("Relu", &[&h], vec![]);
+            }
+            dense(&mut g, &w, "out", &h)
+        }
     };
     g.output(&y, OUTPUT, &[1]);
     g.finish()
+}
+
+/// Seed 004's CNN branch (see nets::cnn_branch).
+fn cnn_branch(g: &mut GraphBuilder, w: &Weights, x: &str) -> String {
+    let mut a = x.to_string();
+    for c in ["c1", "c2"] {
+        let weight = w.get(&format!("{c}.weight"));
+        let (wt, b) = (g.constant(c, &weight.size(), values(weight)), bias(g, w, c));
+        a = g.op("Conv", &[&a, &wt, &b], vec![("kernel_shape", Attr::Ints(vec![2, 2])), ("pads", Attr::Ints(vec![1, 1, 1, 1]))]);
+        a = g.op("Relu", &[&a], vec![]);
+        a = g.op("MaxPool", &[&a], vec![("kernel_shape", Attr::Ints(vec![2, 2])), ("strides", Attr::Ints(vec![2, 2]))]);
+    }
+    let a = g.op("Flatten", &[&a], vec![("axis", Attr::Int(1))]);
+    let a = dense(g, w, "fc", &a);
+    g.op("Relu", &[&a], vec![])
 }
 
 fn bias(g: &mut GraphBuilder, w: &Weights, name: &str) -> String {

@@ -85,13 +85,13 @@ pub fn fit(t: &Tensors, train: &[usize], model: &ModelConfig, specs: &[InputSpec
         let (mut sum, mut count) = (0.0, 0.0);
         for batch in fit_idx.chunks(cfg.batch.max(1)) {
             let (x, y) = t.rows(batch);
-            let l = loss(&net.forward(&x), &y, cfg.loss);
+            let l = loss(&net.forward(&x, true), &y, cfg.loss);
             opt.backward_step(&l);
             sum += l.double_value(&[]) * batch.len() as f64;
             count += batch.len() as f64;
         }
         train_loss.push(sum / count);
-        let v = tch::no_grad(|| loss(&net.forward(&val_x), &val_y, cfg.loss).double_value(&[]));
+        let v = tch::no_grad(|| loss(&net.forward(&val_x, false), &val_y, cfg.loss).double_value(&[]));
         val_loss.push(v);
         if v < best.0 {
             let weights = vs.variables().into_iter().map(|(k, t)| (k, t.detach().copy())).collect();
@@ -113,6 +113,6 @@ pub fn fit(t: &Tensors, train: &[usize], model: &ModelConfig, specs: &[InputSpec
 /// Predictions of `member` for rows `idx` (model scale).
 pub fn predict(member: &Member, t: &Tensors, idx: &[usize]) -> Vec<f32> {
     let (x, _) = t.rows(idx);
-    let out = tch::no_grad(|| member.net.forward(&x));
+    let out = tch::no_grad(|| member.net.forward(&x, false));
     Vec::<f32>::try_from(out.to_kind(Kind::Float).flatten(0, -1).to_device(Device::Cpu)).expect("float predictions")
 }

@@ -57,6 +57,6 @@ pub fn permutation(result: &CvResult, data: &TrainingData, log1p: bool, seed: u6
 }
 
 fn forward(member: &fit::Member, x: &[Tensor]) -> Vec<f32> {
-    let out = tch::no_grad(|| member.net.forward(x));
+    let out = tch::no_grad(|| member.net.forward(x, false));
     Vec::<f32>::try_from(out.to_kind(Kind::Float).flatten(0, -1).to_device(tch::Device::Cpu)).expect("float predictions")
 }

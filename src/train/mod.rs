@@ -130,5 +130,7 @@ fn model_name(cfg: &TrainConfig) -> &'static str {
         config::ModelConfig::Mlp { .. } => "MLP",
         config::ModelConfig::Lstm { .. } => "LSTM",
         config::ModelConfig::CnnLstm { .. } => "CNN-LSTM",
+        config::ModelConfig::Cnn => "CNN",
+        config::ModelConfig::CoordCnn { .. } => "coordinate CNN",
     }
 }

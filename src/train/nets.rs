@@ -30,6 +30,22 @@ pub enum Net {
         hidden: i64,
         layers: i64,
     },
+    Cnn {
+        c1: nn::Conv2D,
+        c2: nn::Conv2D,
+        fc: nn::Linear,
+        out: nn::Linear,
+    },
+    CoordCnn {
+        /// Convolution, InstanceNorm scale and shift of each block.
+        convs: Vec<(nn::Conv2D, Tensor, Tensor)>,
+        d1: nn::Linear,
+        n1: nn::LayerNorm,
+        d2: nn::Linear,
+        n2: nn::LayerNorm,
+        out: nn::Linear,
+        dropout: f64,
+    },
 }
 
 /// Side of the CNN branch's output for a k x k window: conv(k 2, pad 1) adds 1, max-pool halves.
@@ -69,22 +85,57 @@ impl Net {
                 let lstm = nn::lstm(vs / "lstm", features as i64, *hidden, lstm_config(*layers));
                 Ok(Net::Lstm { lstm, head: nn::linear(vs / "head", *hidden, 1, Default::default()), hidden: *hidden, layers: *layers })
             }
+            ModelConfig::Cnn => {
+                let k = position(inputs, |l| matches!(l, Layout::Window { .. }), "window")?;
+                if inputs.len() != 1 {
+                    return Err("a cnn model takes one window input".into());
+                }
+                let Layout::Window { size } = inputs[k].layout else { unreachable!("position() checked the layout") };
+                let (c1, c2, fc) = cnn_branch(vs, inputs[k].channels.len() as i64, size as i64)?;
+                Ok(Net::Cnn { c1, c2, fc, out: nn::linear(vs / "out", 16, 1, Default::default()) })
+            }
+            ModelConfig::CoordCnn { dropout } => {
+                let k = position(inputs, |l| matches!(l, Layout::Patch { .. }), "patch")?;
+                if inputs.len() != 1 {
+                    return Err("a coord_cnn model takes one patch input".into());
+                }
+                let Layout::Patch { size } = inputs[k].layout else { unreachable!("position() checked the layout") };
+                let side = (size / 4) as i64; // two max-pools
+                if side < 1 {
+                    return Err(format!("a {size}x{size} patch is too small for two max-pools"));
+                }
+                let conv = nn::ConvConfig { padding: 1, ..Default::default() };
+                let mut channels = inputs[k].channels.len() as i64;
+                let mut convs = Vec::new();
+                for (i, out) in [32, 64, 128].into_iter().enumerate() {
+                    let p = vs / format!("conv{i}");
+                    let c = nn::conv2d(&p, channels, out, 3, conv);
+                    let (w, b) = (p.var("in_weight", &[out], nn::Init::Const(1.0)), p.var("in_bias", &[out], nn::Init::Const(0.0)));
+                    convs.push((c, w, b));
+                    channels = out;
+                }
+                let ln = nn::LayerNormConfig::default();
+                Ok(Net::CoordCnn {
+                    convs,
+                    d1: nn::linear(vs / "d1", 128 * side * side, 128, Default::default()),
+                    n1: nn::layer_norm(vs / "n1", vec![128], ln),
+                    d2: nn::linear(vs / "d2", 128, 64, Default::default()),
+                    n2: nn::layer_norm(vs / "n2", vec![64], ln),
+                    out: nn::linear(vs / "out", 64, 1, Default::default()),
+                    dropout: *dropout,
+                })
+            }
             ModelConfig::CnnLstm { lstm_hidden, lstm_layers } => {
                 let window = position(inputs, |l| matches!(l, Layout::Window { .. }), "window")?;
                 let series = position(inputs, |l| matches!(l, Layout::Series { .. }), "series")?;
                 let (Layout::Window { size }, Layout::Series { features, .. }) = (inputs[window].layout, inputs[series].layout) else {
                     unreachable!("position() checked the layouts")
                 };
-                let channels = inputs[window].channels.len() as i64;
-                let conv = nn::ConvConfig { padding: 1, ..Default::default() };
-                let side = cnn_side(size as i64);
-                if side < 1 {
-                    return Err(format!("a {size}x{size} window is too small for the CNN branch"));
-                }
+                let (c1, c2, fc) = cnn_branch(vs, inputs[window].channels.len() as i64, size as i64)?;
                 Ok(Net::CnnLstm {
-                    c1: nn::conv2d(vs / "c1", channels, 6, 2, conv),
-                    c2: nn::conv2d(vs / "c2", 6, 16, 2, conv),
-                    fc: nn::linear(vs / "fc", 16 * side * side, 16, Default::default()),
+                    c1,
+                    c2,
+                    fc,
                     lstm: nn::lstm(vs / "lstm", features as i64, *lstm_hidden, lstm_config(*lstm_layers)),
                     fl: nn::linear(vs / "fl", *lstm_hidden, 16, Default::default()),
                     out: nn::linear(vs / "out", 32, 1, Default::default()),
@@ -97,8 +148,9 @@ impl Net {
         }
     }
 
-    /// Forward pass: one tensor per input (batch first); returns `[N, 1]`.
-    pub fn forward(&self, xs: &[Tensor]) -> Tensor {
+    /// Forward pass: one tensor per input (batch first); returns `[N, 1]`. `train` switches
+    /// dropout on.
+    pub fn forward(&self, xs: &[Tensor], train: bool) -> Tensor {
         match self {
             Net::Mlp { layers } => {
                 let flat: Vec<Tensor> = xs.iter().map(|x| x.flatten(1, -1)).collect();
@@ -113,14 +165,46 @@ impl Net {
             }
             Net::Lstm { lstm, head, .. } => head.forward(&last_step(lstm, &xs[0])),
             Net::CnnLstm { c1, c2, fc, lstm, fl, out, window, series, .. } => {
-                let a = c1.forward(&xs[*window]).relu().max_pool2d([2, 2], [2, 2], [0, 0], [1, 1], false);
-                let a = c2.forward(&a).relu().max_pool2d([2, 2], [2, 2], [0, 0], [1, 1], false);
-                let a = fc.forward(&a.flatten(1, -1)).relu();
+                let a = cnn_forward(c1, c2, fc, &xs[*window]);
                 let b = fl.forward(&last_step(lstm, &xs[*series])).tanh();
                 out.forward(&Tensor::cat(&[a, b], 1))
             }
+            Net::Cnn { c1, c2, fc, out } => out.forward(&cnn_forward(c1, c2, fc, &xs[0])),
+            Net::CoordCnn { convs, d1, n1, d2, n2, out, dropout } => {
+                let mut h = xs[0].shallow_clone();
+                for (i, (c, w, b)) in convs.iter().enumerate() {
+                    h = c.forward(&h).instance_norm(Some(w), Some(b), None::<&Tensor>, None::<&Tensor>, true, 0.1, 1e-5, false).relu();
+                    if i < 2 {
+                        h = h.max_pool2d([2, 2], [2, 2], [0, 0], [1, 1], false);
+                    }
+                    h = h.dropout(*dropout, train);
+                }
+                let h = n1.forward(&d1.forward(&h.flatten(1, -1))).relu().dropout(*dropout, train);
+                let h = n2.forward(&d2.forward(&h)).relu().dropout(*dropout, train);
+                out.forward(&h)
+            }
         }
     }
+}
+
+/// Seed 004's CNN branch: conv(k 2, pad 1) x6, conv x16, each ReLU and max-pool 2; dense 16.
+fn cnn_branch(vs: &nn::Path, channels: i64, window: i64) -> Result<(nn::Conv2D, nn::Conv2D, nn::Linear), String> {
+    let conv = nn::ConvConfig { padding: 1, ..Default::default() };
+    let side = cnn_side(window);
+    if side < 1 {
+        return Err(format!("a {window}x{window} window is too small for the CNN branch"));
+    }
+    Ok((
+        nn::conv2d(vs / "c1", channels, 6, 2, conv),
+        nn::conv2d(vs / "c2", 6, 16, 2, conv),
+        nn::linear(vs / "fc", 16 * side * side, 16, Default::default()),
+    ))
+}
+
+fn cnn_forward(c1: &nn::Conv2D, c2: &nn::Conv2D, fc: &nn::Linear, x: &Tensor) -> Tensor {
+    let a = c1.forward(x).relu().max_pool2d([2, 2], [2, 2], [0, 0], [1, 1], false);
+    let a = c2.forward(&a).relu().max_pool2d([2, 2], [2, 2], [0, 0], [1, 1], false);
+    fc.forward(&a.flatten(1, -1)).relu()
 }
 
 /// The last time step's output of a batch-first LSTM.
