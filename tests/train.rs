@@ -81,10 +81,17 @@ fn trains_on_the_landscape_and_maps_the_truth() {
     let d = dir.path();
     let land = terrapix::landscape::generate(200, 5);
     let w = land.write(d, 300, 5).unwrap();
+    // Four field campaigns ("sites"), for per-group metrics.
+    let table = std::fs::read_to_string(&w.samples).unwrap();
+    let with_sites: Vec<String> =
+        table.lines().enumerate().map(|(i, l)| if i == 0 { format!("{l},site") } else { format!("{l},campaign{}", i % 4) }).collect();
+    std::fs::write(&w.samples, with_sites.join("\n") + "\n").unwrap();
     let samples = d.join("samples");
     terrapix_ok(&[
         "sample",
         w.samples.to_str().unwrap(),
+        "--group",
+        "site",
         "--covariates",
         w.covariates.to_str().unwrap(),
         "--target",
@@ -119,6 +126,9 @@ fn trains_on_the_landscape_and_maps_the_truth() {
     let r: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
     let r2 = r["overall"]["r2"].as_f64().unwrap();
     assert!(r2 > 0.3, "spatial CV R² {r2}:\n{out}");
+    let groups = r["per_group"].as_object().unwrap();
+    assert_eq!(groups.keys().collect::<Vec<_>>(), vec!["campaign0", "campaign1", "campaign2", "campaign3"]);
+    assert_eq!(groups.values().map(|m| m["n"].as_f64().unwrap()).sum::<f64>(), 300.0);
     let importance = r["permutation_importance"].as_array().unwrap();
     assert_eq!(importance.len(), 11, "every covariate ranked: {importance:?}");
     assert!(importance.iter().all(|e| e[1].as_f64().unwrap().is_finite()));

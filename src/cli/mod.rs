@@ -546,6 +546,7 @@ fn train_cmd(a: TrainArgs) -> Result<()> {
             "overall": result.overall,
             "per_fold": result.per_fold,
             "baseline_random_forest": result.baseline,
+            "per_group": result.per_group,
             "permutation_importance": importance,
             "config": cfg,
         });

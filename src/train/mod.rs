@@ -37,6 +37,8 @@ pub struct CvResult {
     pub specs: Vec<InputSpec>,
     /// The random-forest baseline on the same folds, when configured: metrics.
     pub baseline: Option<BTreeMap<String, f64>>,
+    /// Out-of-fold metrics of each group (site) with at least 3 samples, when samples have groups.
+    pub per_group: BTreeMap<String, BTreeMap<String, f64>>,
 }
 
 pub fn device() -> tch::Device {
@@ -80,7 +82,18 @@ pub fn cross_validate(data: &TrainingData, cfg: &TrainConfig) -> Result<CvResult
         0 => None,
         trees => Some(baseline::random_forest(data, &folds, trees, cfg.fit.seed)?.1),
     };
-    Ok(CvResult { members, folds, oof, overall, per_fold, specs, baseline })
+    let mut per_group = BTreeMap::new();
+    let mut groups: Vec<&String> = data.groups.iter().filter(|g| !g.is_empty()).collect();
+    groups.sort();
+    groups.dedup();
+    for g in groups {
+        let idx: Vec<usize> = (0..data.len()).filter(|&i| &data.groups[i] == g).collect();
+        if idx.len() >= 3 {
+            let (obs, pred): (Vec<f32>, Vec<f32>) = idx.iter().map(|&i| (data.y[i], oof[i])).unzip();
+            per_group.insert(g.clone(), metrics::regression(&obs, &pred));
+        }
+    }
+    Ok(CvResult { members, folds, oof, overall, per_fold, specs, baseline, per_group })
 }
 
 /// The fold models as ONE bundle: an ONNX graph computing every member and their mean and
