@@ -218,3 +218,39 @@ fn forest_steppe_survey_spatial_versus_random_cv_with_a_random_forest_baseline()
     // Random folds leak spatial autocorrelation into the test sets: they look better.
     assert!(r2["random"] > r2["spatial"] && r2["spatial"] > 0.3, "random forest R²: {r2:?}");
 }
+
+#[test]
+fn augmentation_moves_bands_and_keeps_coordinate_channels() {
+    use rand::SeedableRng;
+    use terrapix::train::config::Augment;
+    let specs = vec![input("x", Layout::Patch { size: 4 }, &["a", "@patch_x", "@patch_y"]), input("z", Layout::Pixel, &["b"])];
+    let n = 6;
+    let data = random_inputs(&specs, n, 2);
+    let t = fit::Tensors::new(&specs, &data, &vec![0.0; n], tch::Device::Cpu);
+    let (x, _) = t.rows(&(0..n).collect::<Vec<_>>());
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
+    let a = Augment { p: 1.0, flips: true, rot90: true, jitter: 0.0 };
+    let out = fit::augment(&x, &specs, &a, &mut rng);
+    // Coordinate channels and the pixel input are untouched.
+    assert!(out[0].narrow(1, 1, 2).equal(&x[0].narrow(1, 1, 2)));
+    assert!(out[1].equal(&x[1]));
+    // The band channel moved (p = 1) but kept its values: a flip or rotation.
+    let (before, after) = (x[0].narrow(1, 0, 1), out[0].narrow(1, 0, 1));
+    assert!(!before.equal(&after));
+    let sorted = |t: &tch::Tensor| t.flatten(1, -1).sort(1, false).0;
+    assert!(sorted(&before).allclose(&sorted(&after), 0.0, 0.0, false));
+    // With jitter, values change by at most the jitter's bounds (|x| <= 2 here: 0.1 * 2 + 0.1).
+    let j = fit::augment(&x, &specs, &Augment { p: 0.0, jitter: 0.1, ..Default::default() }, &mut rng);
+    let diff = (&j[0].narrow(1, 0, 1) - &before).abs().max().double_value(&[]);
+    assert!(diff > 0.0 && diff <= 0.3 + 1e-6, "{diff}");
+    // Training with augmentation stays deterministic for a seed.
+    let specs = vec![input("x", Layout::Window { size: 3 }, &["a", "b"])];
+    let n = 60;
+    let data = random_inputs(&specs, n, 3);
+    let y: Vec<f32> = (0..n).map(|i| data[0][i * 18 + 4]).collect();
+    let t = fit::Tensors::new(&specs, &data, &y, tch::Device::Cpu);
+    let idx: Vec<usize> = (0..n).collect();
+    let cfg = terrapix::train::config::FitConfig { epochs: 5, augment: Some(Augment::default()), ..Default::default() };
+    let run = || fit::predict(&fit::fit(&t, &idx, &ModelConfig::Cnn, &specs, &cfg, 4).unwrap(), &t, &idx);
+    assert_eq!(run(), run());
+}

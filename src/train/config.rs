@@ -112,6 +112,27 @@ pub struct FitConfig {
     pub seed: u64,
     /// libtorch threads (0 = its default).
     pub threads: usize,
+    /// Augmentation of window and patch inputs during training (seed 002); none by default.
+    pub augment: Option<Augment>,
+}
+
+/// Seed 002's augmentation: with probability `p` per batch, one random flip or 90-degree
+/// rotation of every window and patch input, and per-sample, per-band jitter of contrast and
+/// brightness by up to `jitter` (in normalised units). Generated channels (`@patch_x`...) are
+/// never touched, so coordinates stay coordinates.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Augment {
+    pub p: f64,
+    pub flips: bool,
+    pub rot90: bool,
+    pub jitter: f64,
+}
+
+impl Default for Augment {
+    fn default() -> Self {
+        Augment { p: 0.7, flips: true, rot90: true, jitter: 0.1 }
+    }
 }
 
 impl Default for FitConfig {
@@ -129,6 +150,7 @@ impl Default for FitConfig {
             cosine: false,
             seed: 42,
             threads: 0,
+            augment: None,
         }
     }
 }

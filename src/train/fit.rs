@@ -7,9 +7,12 @@ use rand_chacha::ChaCha8Rng;
 use tch::nn::{self, OptimizerConfig};
 use tch::{Device, Kind, Reduction, Tensor};
 
-use super::config::{FitConfig, Loss, ModelConfig, Optimizer};
+use rand::Rng;
+
+use super::config::{Augment, FitConfig, Loss, ModelConfig, Optimizer};
 use super::nets::Net;
 use crate::bundle::InputSpec;
+use crate::bundle::Layout;
 
 /// A trained model and its learning curves.
 pub struct Member {
@@ -85,6 +88,10 @@ pub fn fit(t: &Tensors, train: &[usize], model: &ModelConfig, specs: &[InputSpec
         let (mut sum, mut count) = (0.0, 0.0);
         for batch in fit_idx.chunks(cfg.batch.max(1)) {
             let (x, y) = t.rows(batch);
+            let x = match &cfg.augment {
+                Some(a) => augment(&x, specs, a, &mut rng),
+                None => x,
+            };
             let l = loss(&net.forward(&x, true), &y, cfg.loss);
             opt.backward_step(&l);
             sum += l.double_value(&[]) * batch.len() as f64;
@@ -108,6 +115,61 @@ pub fn fit(t: &Tensors, train: &[usize], model: &ModelConfig, specs: &[InputSpec
         }
     });
     Ok(Member { vs, net, train_loss, val_loss, best_epoch: best.1 })
+}
+
+/// A flip or rotation of `[N, C, k, k]` tensors.
+#[derive(Clone, Copy)]
+enum Move {
+    FlipX,
+    FlipY,
+    Rot(i64),
+}
+
+impl Move {
+    fn apply(self, t: &Tensor) -> Tensor {
+        match self {
+            Move::FlipX => t.flip([3]),
+            Move::FlipY => t.flip([2]),
+            Move::Rot(k) => t.rot90(k, [2, 3]),
+        }
+    }
+}
+
+/// Augments one batch (see [`Augment`]): a random flip or rotation of the band channels of
+/// window and patch inputs, then jitter; other inputs and generated channels pass unchanged.
+pub fn augment(xs: &[Tensor], specs: &[InputSpec], a: &Augment, rng: &mut ChaCha8Rng) -> Vec<Tensor> {
+    let mut moves = Vec::new();
+    if a.flips {
+        moves.extend([Move::FlipX, Move::FlipY]);
+    }
+    if a.rot90 {
+        moves.extend([Move::Rot(1), Move::Rot(2), Move::Rot(3)]);
+    }
+    let chosen = (!moves.is_empty() && rng.random::<f64>() < a.p).then(|| rng.random_range(0..moves.len()));
+    xs.iter()
+        .zip(specs)
+        .map(|(x, spec)| {
+            if !matches!(spec.layout, Layout::Window { .. } | Layout::Patch { .. }) {
+                return x.shallow_clone();
+            }
+            let bands: Vec<i64> = spec.channels.iter().enumerate().filter(|(_, c)| !c.is_generated()).map(|(i, _)| i as i64).collect();
+            if bands.is_empty() {
+                return x.shallow_clone();
+            }
+            let index = Tensor::from_slice(&bands).to_device(x.device());
+            let mut b = x.index_select(1, &index);
+            if let Some(m) = chosen {
+                b = moves[m].apply(&b);
+            }
+            if a.jitter > 0.0 {
+                let shape = [b.size()[0], b.size()[1], 1, 1];
+                let scale = Tensor::rand(shape, (b.kind(), b.device())) * (2.0 * a.jitter) + (1.0 - a.jitter);
+                let shift = Tensor::rand(shape, (b.kind(), b.device())) * (2.0 * a.jitter) - a.jitter;
+                b = b * scale + shift;
+            }
+            x.index_copy(1, &index, &b)
+        })
+        .collect()
 }
 
 /// Predictions of `member` for rows `idx` (model scale).
