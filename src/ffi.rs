@@ -345,10 +345,7 @@ pub unsafe extern "C" fn tpx_predict_buffer(
         let mut block = Block { data, width, height, halo, geo };
         let out = p.predict(&mut block, &|| false).map_err(failed)?;
         // SAFETY: `output` has room for `output_len` floats (caller contract).
-        let dst = unsafe { std::slice::from_raw_parts_mut(output, output_len) };
-        for (plane, band) in dst.chunks_mut(ow * oh).zip(&out.bands) {
-            plane.copy_from_slice(band);
-        }
+        out.copy_into(unsafe { std::slice::from_raw_parts_mut(output, output_len) });
         Ok(())
     })
 }

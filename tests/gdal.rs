@@ -54,10 +54,6 @@ fn gdal_fails_with(program: &str, args: &[&str], trusted: Option<&Path>, needle:
     assert!(err.contains(needle), "expected '{needle}' in:\n{err}");
 }
 
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
-
 fn assert_same_map(a: &Path, b: &Path, bands: usize) {
     for band in 1..=bands {
         let (x, w, h) = read_band(a, band);

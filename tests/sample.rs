@@ -8,10 +8,6 @@ use std::path::Path;
 use common::*;
 use terrapix::bundle::Layout;
 
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
-
 fn npy(path: &Path) -> (Vec<usize>, Vec<f32>) {
     let a: ndarray::ArrayD<f32> = ndarray_npy::read_npy(path).expect("read .npy");
     (a.shape().to_vec(), a.iter().copied().collect())

@@ -220,9 +220,7 @@ pub unsafe extern "C" fn tpx_job_read_blocks(
             let (x, y) = (bx as usize * b, by as usize * b);
             let (w, h) = (b.min(grid.width - x), b.min(grid.height - y));
             let predicted = job.predictor.predict(x, y, w, h).map_err(|e| e.to_string())?;
-            for (plane, band) in chunk.chunks_mut(w * h).zip(&predicted.bands) {
-                plane.copy_from_slice(band);
-            }
+            predicted.copy_into(chunk);
             Ok::<(), String>(())
         })
     }));
@@ -249,10 +247,7 @@ pub unsafe extern "C" fn tpx_job_read(
         let (w, h) = (width as usize, height as usize);
         let predicted = job.predictor.predict(x as usize, y as usize, w, h).map_err(|e| e.to_string())?;
         // SAFETY: driver.cpp passes room for bands x width x height floats.
-        let dst = unsafe { std::slice::from_raw_parts_mut(out, predicted.bands.len() * w * h) };
-        for (plane, band) in dst.chunks_mut(w * h).zip(&predicted.bands) {
-            plane.copy_from_slice(band);
-        }
+        predicted.copy_into(unsafe { std::slice::from_raw_parts_mut(out, predicted.bands.len() * w * h) });
         Ok::<(), String>(())
     }));
     // SAFETY: the caller's error buffer of err_len bytes.

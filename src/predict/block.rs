@@ -30,6 +30,15 @@ pub struct BlockOutput {
     pub infer_seconds: f64,
 }
 
+impl BlockOutput {
+    /// Copies the band planes, in order, into `dst` (bands x width x height values).
+    pub fn copy_into(&self, dst: &mut [f32]) {
+        for (plane, band) in dst.chunks_mut(self.width * self.height).zip(&self.bands) {
+            plane.copy_from_slice(band);
+        }
+    }
+}
+
 /// A model and its tensor plan; cheap to share across threads.
 pub struct Predictor<'m> {
     model: &'m Model,

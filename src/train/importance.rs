@@ -4,7 +4,7 @@
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use tch::{Kind, Tensor};
+use tch::Tensor;
 
 use super::data::TrainingData;
 use super::{fit, metrics, CvResult};
@@ -26,7 +26,7 @@ pub fn permutation(result: &CvResult, data: &TrainingData, log1p: bool, seed: u6
             for (member, fold) in result.members.iter().zip(&result.folds) {
                 let obs: Vec<f32> = fold.test.iter().map(|&i| data.y[i]).collect();
                 let (x, _) = t.rows(&fold.test);
-                let base = metrics::regression(&obs, &back(forward(member, &x)))["rmse"];
+                let base = metrics::regression(&obs, &back(fit::forward(member, &x)))["rmse"];
                 let mut perm: Vec<i64> = (0..fold.test.len() as i64).collect();
                 perm.shuffle(&mut rng);
                 let perm = Tensor::from_slice(&perm).to_device(x[0].device());
@@ -47,16 +47,11 @@ pub fn permutation(result: &CvResult, data: &TrainingData, log1p: bool, seed: u6
                         x
                     })
                     .collect();
-                increase += metrics::regression(&obs, &back(forward(member, &shuffled)))["rmse"] - base;
+                increase += metrics::regression(&obs, &back(fit::forward(member, &shuffled)))["rmse"] - base;
             }
             (name, increase / result.members.len() as f64)
         })
         .collect();
     out.sort_by(|a, b| b.1.total_cmp(&a.1));
     out
-}
-
-fn forward(member: &fit::Member, x: &[Tensor]) -> Vec<f32> {
-    let out = tch::no_grad(|| member.net.forward(x, false));
-    Vec::<f32>::try_from(out.to_kind(Kind::Float).flatten(0, -1).to_device(tch::Device::Cpu)).expect("float predictions")
 }
