@@ -11,6 +11,14 @@ use terrapix::engine::Model;
 use terrapix::train::config::{ModelConfig, TrainConfig};
 use terrapix::train::{export, fit, nets::Net};
 
+/// libtorch's random generator is process-wide: tests that seed it and draw from it in this
+/// binary take turns, or their draws interleave and a seed no longer fixes the result.
+static TORCH_RNG: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn torch_rng() -> std::sync::MutexGuard<'static, ()> {
+    TORCH_RNG.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 fn random_inputs(specs: &[terrapix::bundle::InputSpec], n: usize, seed: u64) -> Vec<Vec<f32>> {
     use rand::{Rng, SeedableRng};
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
@@ -19,6 +27,7 @@ fn random_inputs(specs: &[terrapix::bundle::InputSpec], n: usize, seed: u64) -> 
 
 #[test]
 fn exported_graphs_match_the_tch_forward_pass() {
+    let _torch = torch_rng();
     let dir = tempdir();
     let years: Vec<String> = (0..6).map(|t| format!("s{t}")).collect();
     let names: Vec<&str> = years.iter().map(String::as_str).collect();
@@ -149,6 +158,7 @@ fn trains_on_the_landscape_and_maps_the_truth() {
 
 #[test]
 fn same_seed_same_model() {
+    let _torch = torch_rng();
     let specs = vec![input("x", Layout::Pixel, &["a", "b", "c"])];
     let n = 80;
     let data = random_inputs(&specs, n, 1);
@@ -221,6 +231,7 @@ fn forest_steppe_survey_spatial_versus_random_cv_with_a_random_forest_baseline()
 
 #[test]
 fn augmentation_moves_bands_and_keeps_coordinate_channels() {
+    let _torch = torch_rng();
     use rand::SeedableRng;
     use terrapix::train::config::Augment;
     let specs = vec![input("x", Layout::Patch { size: 4 }, &["a", "@patch_x", "@patch_y"]), input("z", Layout::Pixel, &["b"])];

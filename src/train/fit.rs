@@ -58,7 +58,9 @@ fn loss(pred: &Tensor, y: &Tensor, kind: Loss) -> Tensor {
     }
 }
 
-/// Trains on `train`, stopping early on a validation share of it. Deterministic for a seed on CPU.
+/// Trains on `train`, stopping early on a validation share of it. Deterministic for a seed on CPU,
+/// provided no other fit runs at the same time in the process: initialisation and augmentation
+/// draw from libtorch's process-wide generator, which `seed` resets.
 pub fn fit(t: &Tensors, train: &[usize], model: &ModelConfig, specs: &[InputSpec], cfg: &FitConfig, seed: u64) -> Result<Member, String> {
     tch::manual_seed(seed as i64);
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
@@ -174,7 +176,11 @@ pub fn augment(xs: &[Tensor], specs: &[InputSpec], a: &Augment, rng: &mut ChaCha
 
 /// Predictions of `member` for rows `idx` (model scale).
 pub fn predict(member: &Member, t: &Tensors, idx: &[usize]) -> Vec<f32> {
-    let (x, _) = t.rows(idx);
-    let out = tch::no_grad(|| member.net.forward(&x, false));
+    forward(member, &t.rows(idx).0)
+}
+
+/// Predictions of `member` for the input tensors `x` (model scale), without gradients.
+pub fn forward(member: &Member, x: &[Tensor]) -> Vec<f32> {
+    let out = tch::no_grad(|| member.net.forward(x, false));
     Vec::<f32>::try_from(out.to_kind(Kind::Float).flatten(0, -1).to_device(Device::Cpu)).expect("float predictions")
 }
