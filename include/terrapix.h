@@ -88,7 +88,9 @@ const char *tpx_model_covariate(const struct TpxModel *model, size_t index);
 
 // Predicts the map of `model` over `n_covariates` rasters into the GeoTIFF `output`.
 // `options_json` may be NULL or a JSON object with any of: "bind" (["NAME=FILE:BAND", ...]),
-// "by_order", "reference", "resampling", "cog", "compress", "batch", "tile", "workers".
+// "by_order", "reference", "resampling", "extent" ([xmin, ymin, xmax, ymax] in the reference
+// CRS), "outputs" (names of the model outputs to write), "cog", "compress", "batch", "tile",
+// "workers".
 // `progress` may be NULL; it is called from the calling thread. On failure or cancellation
 // nothing is left at `output`.
 //
@@ -125,6 +127,43 @@ enum TpxStatus tpx_predict_buffer(const struct TpxModel *model,
                                   const double *geotransform,
                                   float *output,
                                   size_t output_len);
+
+// Writes a prediction VRT `output` (and its job file, `output` with the extension `.tpx`)
+// for the bundle at `model_path` over `n_covariates` rasters: GDAL tools and QGIS then
+// predict on the fly through terrapix's GDAL driver (see tpx_gdal_register()).
+// `options_json` may be NULL or a JSON object with "bind", "by_order", "reference",
+// "resampling", "extent" (as for tpx_predict_raster()). The binding is checked before
+// anything is written.
+//
+// # Safety
+// `model_path`, `output` and `options_json` (unless NULL) NUL-terminated strings;
+// `covariates` an array of `n_covariates` NUL-terminated strings.
+enum TpxStatus tpx_write_prediction_vrt(const char *model_path,
+                                        const char *const *covariates,
+                                        size_t n_covariates,
+                                        const char *output,
+                                        const char *options_json);
+
+// Extracts, at the points of `points` (CSV, GeoPackage, Shapefile...), the tensors a model
+// needs from `n_covariates` rasters into the folder `output_dir` (samples.json, one .npy per
+// input, points.csv, skipped.csv: what `terrapix sample` writes and `terrapix train` reads).
+// `options_json` may be NULL or a JSON object with: "target" (column), "model" (a bundle
+// whose inputs to extract; default every band of the rasters, per pixel), "x", "y", "crs",
+// "group", "stratum", "layer", "id", "target_nodata", and the binding options of
+// tpx_predict_raster(). On success `*summary_json` (unless `summary_json` is NULL) receives
+// a JSON object {"count", "points", "skipped": {reason: count}, "inputs"}; free it with
+// tpx_string_free().
+//
+// # Safety
+// `points`, `output_dir` and `options_json` (unless NULL) NUL-terminated strings;
+// `covariates` an array of `n_covariates` NUL-terminated strings; `summary_json` NULL or
+// writable.
+enum TpxStatus tpx_sample(const char *points,
+                          const char *const *covariates,
+                          size_t n_covariates,
+                          const char *output_dir,
+                          const char *options_json,
+                          char **summary_json);
 
 // Registers terrapix's GDAL pixel functions and driver in the calling process's GDAL, for hosts
 // that load libterrapix themselves (the QGIS plugin, a C program). Idempotent.

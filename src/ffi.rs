@@ -203,16 +203,38 @@ pub unsafe extern "C" fn tpx_model_covariate(model: *const TpxModel, index: usiz
     }
 }
 
-/// Options of tpx_predict_raster(), given as JSON (all optional).
+/// How covariates bind and align, given as JSON (all optional); shared by every call that
+/// takes covariate rasters.
 #[derive(serde::Deserialize, Default)]
 #[serde(deny_unknown_fields)]
-struct RasterOptions {
+struct BindJson {
     #[serde(default)]
     bind: Vec<String>,
     #[serde(default)]
     by_order: bool,
     reference: Option<PathBuf>,
     resampling: Option<String>,
+    extent: Option<[f64; 4]>,
+}
+
+impl BindJson {
+    fn options(self) -> BindOptions {
+        BindOptions {
+            bindings: self.bind,
+            by_order: self.by_order,
+            reference: self.reference,
+            resampling: self.resampling,
+            extent: self.extent,
+        }
+    }
+}
+
+/// Options of tpx_predict_raster(), given as JSON (all optional).
+#[derive(serde::Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RasterOptions {
+    #[serde(flatten)]
+    bind: BindJson,
     #[serde(default)]
     cog: bool,
     compress: Option<String>,
@@ -222,11 +244,33 @@ struct RasterOptions {
     tile: usize,
     #[serde(default)]
     workers: usize,
+    #[serde(default)]
+    outputs: Vec<String>,
+}
+
+/// Parses optional JSON options (NULL: the defaults).
+unsafe fn json_arg<T: serde::de::DeserializeOwned + Default>(p: *const c_char) -> Result<T, (TpxStatus, String)> {
+    if p.is_null() {
+        return Ok(T::default());
+    }
+    // SAFETY: forwarded caller contract (a NUL-terminated string).
+    serde_json::from_str(unsafe { str_arg(p, "options_json") }?).map_err(|e| invalid(format!("options_json: {e}")))
+}
+
+/// `n` NUL-terminated paths.
+unsafe fn paths_arg(p: *const *const c_char, n: usize, what: &str) -> Result<Vec<PathBuf>, (TpxStatus, String)> {
+    if p.is_null() || n == 0 {
+        return Err(invalid(format!("no {what} given")));
+    }
+    // SAFETY: `p` holds `n` pointers to NUL-terminated strings (caller contract).
+    unsafe { std::slice::from_raw_parts(p, n) }.iter().map(|&s| unsafe { str_arg(s, what) }.map(PathBuf::from)).collect()
 }
 
 /// Predicts the map of `model` over `n_covariates` rasters into the GeoTIFF `output`.
 /// `options_json` may be NULL or a JSON object with any of: "bind" (["NAME=FILE:BAND", ...]),
-/// "by_order", "reference", "resampling", "cog", "compress", "batch", "tile", "workers".
+/// "by_order", "reference", "resampling", "extent" ([xmin, ymin, xmax, ymax] in the reference
+/// CRS), "outputs" (names of the model outputs to write), "cog", "compress", "batch", "tile",
+/// "workers".
 /// `progress` may be NULL; it is called from the calling thread. On failure or cancellation
 /// nothing is left at `output`.
 ///
@@ -246,26 +290,16 @@ pub unsafe extern "C" fn tpx_predict_raster(
     guard(|| {
         // SAFETY: caller contract for every pointer.
         let m = unsafe { model.as_ref() }.ok_or_else(|| invalid("model is NULL"))?;
-        if covariates.is_null() || n_covariates == 0 {
-            return Err(invalid("no covariate rasters given"));
-        }
-        // SAFETY: `covariates` holds `n_covariates` pointers (caller contract).
-        let paths = unsafe { std::slice::from_raw_parts(covariates, n_covariates) }
-            .iter()
-            .map(|&p| unsafe { str_arg(p, "covariate path") }.map(PathBuf::from))
-            .collect::<Result<Vec<_>, _>>()?;
+        let paths = unsafe { paths_arg(covariates, n_covariates, "covariate rasters") }?;
         let output = PathBuf::from(unsafe { str_arg(output, "output") }?);
-        let opts: RasterOptions = if options_json.is_null() {
-            RasterOptions::default()
-        } else {
-            serde_json::from_str(unsafe { str_arg(options_json, "options_json") }?).map_err(|e| invalid(format!("options_json: {e}")))?
-        };
+        let opts: RasterOptions = unsafe { json_arg(options_json) }?;
         let options = PredictOptions {
-            bind: BindOptions { bindings: opts.bind, by_order: opts.by_order, reference: opts.reference, resampling: opts.resampling },
+            bind: opts.bind.options(),
             output: OutputOptions { compress: opts.compress.unwrap_or_else(|| "DEFLATE".into()), cog: opts.cog, ..Default::default() },
             batch: opts.batch,
             tile: opts.tile,
             workers: opts.workers,
+            outputs: opts.outputs,
             gdal_cache: None,
         };
         let mut report = |done: usize, total: usize| match progress {
@@ -346,6 +380,129 @@ pub unsafe extern "C" fn tpx_predict_buffer(
         let out = p.predict(&mut block, &|| false).map_err(failed)?;
         // SAFETY: `output` has room for `output_len` floats (caller contract).
         out.copy_into(unsafe { std::slice::from_raw_parts_mut(output, output_len) });
+        Ok(())
+    })
+}
+
+/// Writes a prediction VRT `output` (and its job file, `output` with the extension `.tpx`)
+/// for the bundle at `model_path` over `n_covariates` rasters: GDAL tools and QGIS then
+/// predict on the fly through terrapix's GDAL driver (see tpx_gdal_register()).
+/// `options_json` may be NULL or a JSON object with "bind", "by_order", "reference",
+/// "resampling", "extent" (as for tpx_predict_raster()). The binding is checked before
+/// anything is written.
+///
+/// # Safety
+/// `model_path`, `output` and `options_json` (unless NULL) NUL-terminated strings;
+/// `covariates` an array of `n_covariates` NUL-terminated strings.
+#[no_mangle]
+pub unsafe extern "C" fn tpx_write_prediction_vrt(
+    model_path: *const c_char,
+    covariates: *const *const c_char,
+    n_covariates: usize,
+    output: *const c_char,
+    options_json: *const c_char,
+) -> TpxStatus {
+    guard(|| {
+        // SAFETY: caller contract for every pointer.
+        let model = PathBuf::from(unsafe { str_arg(model_path, "model_path") }?);
+        let paths = unsafe { paths_arg(covariates, n_covariates, "covariate rasters") }?;
+        let output = PathBuf::from(unsafe { str_arg(output, "output") }?);
+        let bind: BindJson = unsafe { json_arg(options_json) }?;
+        crate::gdal_plugin::write_prediction_vrt(&model, &paths, &bind.options(), &output, &EngineOptions::default()).map_err(failed)?;
+        Ok(())
+    })
+}
+
+/// Options of tpx_sample(), given as JSON.
+#[derive(serde::Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct SampleJson {
+    /// Target column ("" or absent: covariate values only).
+    #[serde(default)]
+    target: String,
+    /// A bundle whose inputs to extract (default: every band of the rasters, per pixel).
+    model: Option<PathBuf>,
+    x: Option<String>,
+    y: Option<String>,
+    crs: Option<String>,
+    group: Option<String>,
+    stratum: Option<String>,
+    layer: Option<String>,
+    id: Option<String>,
+    target_nodata: Option<f64>,
+    #[serde(flatten)]
+    bind: BindJson,
+}
+
+/// Extracts, at the points of `points` (CSV, GeoPackage, Shapefile...), the tensors a model
+/// needs from `n_covariates` rasters into the folder `output_dir` (samples.json, one .npy per
+/// input, points.csv, skipped.csv: what `terrapix sample` writes and `terrapix train` reads).
+/// `options_json` may be NULL or a JSON object with: "target" (column), "model" (a bundle
+/// whose inputs to extract; default every band of the rasters, per pixel), "x", "y", "crs",
+/// "group", "stratum", "layer", "id", "target_nodata", and the binding options of
+/// tpx_predict_raster(). On success `*summary_json` (unless `summary_json` is NULL) receives
+/// a JSON object {"count", "points", "skipped": {reason: count}, "inputs"}; free it with
+/// tpx_string_free().
+///
+/// # Safety
+/// `points`, `output_dir` and `options_json` (unless NULL) NUL-terminated strings;
+/// `covariates` an array of `n_covariates` NUL-terminated strings; `summary_json` NULL or
+/// writable.
+#[no_mangle]
+pub unsafe extern "C" fn tpx_sample(
+    points: *const c_char,
+    covariates: *const *const c_char,
+    n_covariates: usize,
+    output_dir: *const c_char,
+    options_json: *const c_char,
+    summary_json: *mut *mut c_char,
+) -> TpxStatus {
+    use crate::sample;
+    guard(|| {
+        // SAFETY: caller contract for every pointer.
+        let points_path = PathBuf::from(unsafe { str_arg(points, "points") }?);
+        let rasters = unsafe { paths_arg(covariates, n_covariates, "covariate rasters") }?;
+        let dir = PathBuf::from(unsafe { str_arg(output_dir, "output_dir") }?);
+        let o: SampleJson = unsafe { json_arg(options_json) }?;
+        let mut bind = o.bind.options();
+        let inputs = match &o.model {
+            Some(m) => crate::bundle::Bundle::read(m).map_err(failed)?.require_manifest(m).map_err(failed)?.inputs.clone(),
+            None => {
+                let (input, bindings) = sample::all_bands_input(&rasters).map_err(failed)?;
+                bind.bindings.extend(bindings);
+                vec![input]
+            }
+        };
+        let options = sample::PointOptions {
+            target: o.target.clone(),
+            x: o.x,
+            y: o.y,
+            crs: o.crs,
+            group: o.group,
+            stratum: o.stratum,
+            layer: o.layer,
+            id: o.id,
+            target_nodata: o.target_nodata,
+            columns: Vec::new(),
+        };
+        let pts = sample::read_points(&points_path, &options).map_err(failed)?;
+        let manifest = sample::sampling_manifest(inputs, &o.target).map_err(failed)?;
+        let samples = sample::extract(&pts, &rasters, &bind, manifest).map_err(failed)?;
+        if samples.is_empty() {
+            let reasons: Vec<String> = samples.skipped_summary().iter().map(|(r, n)| format!("{n} {r}")).collect();
+            return Err(failed(format!("no point could be sampled ({})", reasons.join("; "))));
+        }
+        samples.write(&dir).map_err(failed)?;
+        if !summary_json.is_null() {
+            let summary = serde_json::json!({
+                "count": samples.len(),
+                "points": pts.points.len(),
+                "skipped": samples.skipped_summary().into_iter().collect::<std::collections::BTreeMap<_, _>>(),
+                "inputs": samples.manifest.inputs,
+            });
+            // SAFETY: `summary_json` is writable (caller contract).
+            unsafe { *summary_json = CString::new(summary.to_string()).map_err(failed)?.into_raw() };
+        }
         Ok(())
     })
 }

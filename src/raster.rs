@@ -25,6 +25,8 @@ pub enum RasterError {
     Ambiguous { name: String, a: String, b: String },
     #[error("bad band binding '{0}': expected NAME=FILE:BAND or NAME=BAND (1-based)")]
     BadBinding(String),
+    #[error("the extent {extent:?} does not overlap the grid of '{reference}' (bounds {bounds:?})")]
+    Extent { extent: [f64; 4], reference: PathBuf, bounds: [f64; 4] },
     #[error("'{path}' does not overlap the reference grid of '{reference}'")]
     NoOverlap { path: PathBuf, reference: PathBuf },
     #[error("'{path}' has no georeferencing (geotransform and CRS); cannot align it to '{reference}'")]
@@ -77,6 +79,37 @@ impl Grid {
         g
     }
 
+    /// The part of this grid covering `extent` (xmin, ymin, xmax, ymax in its CRS), snapped
+    /// outwards to whole pixels: its pixel offset in this grid and the cropped grid.
+    pub fn crop(&self, extent: [f64; 4]) -> Option<((usize, usize), Grid)> {
+        let mut inverse = [0f64; 6];
+        let mut gt = self.geotransform;
+        // SAFETY: two 6-element arrays, as GDALInvGeoTransform expects.
+        if unsafe { gdal_sys::GDALInvGeoTransform(gt.as_mut_ptr(), inverse.as_mut_ptr()) } == 0 {
+            return None;
+        }
+        let [x0, y0, x1, y1] = extent;
+        let (mut c0, mut r0, mut c1, mut r1) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
+        for (x, y) in [(x0, y0), (x0, y1), (x1, y0), (x1, y1)] {
+            let c = inverse[0] + x * inverse[1] + y * inverse[2];
+            let r = inverse[3] + x * inverse[4] + y * inverse[5];
+            (c0, r0, c1, r1) = (c0.min(c), r0.min(r), c1.max(c), r1.max(r));
+        }
+        // A small tolerance so that an extent on pixel edges does not take one more pixel.
+        let eps = 1e-6;
+        let c0 = (c0 + eps).floor().max(0.0) as usize;
+        let r0 = (r0 + eps).floor().max(0.0) as usize;
+        let c1 = ((c1 - eps).ceil().max(0.0) as usize).min(self.width);
+        let r1 = ((r1 - eps).ceil().max(0.0) as usize).min(self.height);
+        if c1 <= c0 || r1 <= r0 {
+            return None;
+        }
+        let (ox, oy) = self.pixel_centre(c0 as f64 - 0.5, r0 as f64 - 0.5);
+        let g = &self.geotransform;
+        let grid = Grid { width: c1 - c0, height: r1 - r0, geotransform: [ox, g[1], g[2], oy, g[4], g[5]], wkt: self.wkt.clone() };
+        Some(((c0, r0), grid))
+    }
+
     fn bounds(&self) -> [f64; 4] {
         let (x0, y0) = self.pixel_centre(-0.5, -0.5);
         let (x1, y1) = self.pixel_centre(self.width as f64 - 0.5, self.height as f64 - 0.5);
@@ -113,6 +146,10 @@ pub struct BindOptions {
     pub reference: Option<PathBuf>,
     /// GDAL resampling for rasters that must be aligned (near, bilinear, cubic, average...).
     pub resampling: Option<String>,
+    /// Map only this part (xmin, ymin, xmax, ymax in the reference CRS) of the reference grid,
+    /// snapped outwards to its pixels. Windows near the crop's edge still read their halo from
+    /// the covariates beyond it.
+    pub extent: Option<[f64; 4]>,
 }
 
 /// The covariates of one prediction job, bound to bands and aligned to the reference grid.
@@ -126,6 +163,10 @@ pub struct Covariates {
     pub nodata: Vec<Option<f64>>,
     /// Consecutive covariates read from one dataset with one RasterIO call.
     runs: Vec<Run>,
+    /// Pixel offset of `grid` in the full reference grid (non-zero with an extent), and that
+    /// grid's size: what the datasets of `runs` cover.
+    offset: (usize, usize),
+    full_size: (usize, usize),
     vsimem: Vec<String>,
 }
 
@@ -218,7 +259,14 @@ impl Covariates {
                 _ => runs.push(Run { dataset, bands: vec![b as i32], first: i }),
             }
         }
-        Ok(Covariates { grid, names: names.to_vec(), sources: described, nodata, runs, vsimem })
+        let full_size = (grid.width, grid.height);
+        let (offset, grid) = match options.extent {
+            None => ((0, 0), grid),
+            Some(extent) => {
+                grid.crop(extent).ok_or_else(|| RasterError::Extent { extent, reference: reference_path.clone(), bounds: grid.bounds() })?
+            }
+        };
+        Ok(Covariates { grid, names: names.to_vec(), sources: described, nodata, runs, offset, full_size, vsimem })
     }
 
     /// Opens a reader (one per thread: GDAL datasets are not shared across threads).
@@ -241,6 +289,8 @@ impl Covariates {
             runs,
             width: self.grid.width,
             height: self.grid.height,
+            offset: (self.offset.0 as isize, self.offset.1 as isize),
+            full_size: (self.full_size.0 as isize, self.full_size.1 as isize),
             bands: self.names.len(),
             nodata: self.nodata.clone(),
         })
@@ -434,8 +484,12 @@ pub struct Window {
 pub struct WindowReader {
     datasets: Vec<Dataset>,
     runs: Vec<(usize, Run)>,
+    /// The map grid's size; windows are in its pixels.
     pub width: usize,
     pub height: usize,
+    /// Where the map grid starts in the datasets, and their size (halos are read from there).
+    offset: (isize, isize),
+    full_size: (isize, isize),
     pub bands: usize,
     nodata: Vec<Option<f64>>,
 }
@@ -448,11 +502,12 @@ impl WindowReader {
         let (pw, ph) = (w + 2 * halo, h + 2 * halo);
         buf.clear();
         buf.resize(self.bands * pw * ph, f32::NAN);
-        let (gx0, gy0) = (x - halo as isize, y - halo as isize);
+        // In the datasets' pixels: the map grid may be a crop of theirs.
+        let (gx0, gy0) = (x - halo as isize + self.offset.0, y - halo as isize + self.offset.1);
         let cx0 = gx0.max(0);
         let cy0 = gy0.max(0);
-        let cx1 = (gx0 + pw as isize).min(self.width as isize);
-        let cy1 = (gy0 + ph as isize).min(self.height as isize);
+        let cx1 = (gx0 + pw as isize).min(self.full_size.0);
+        let cy1 = (gy0 + ph as isize).min(self.full_size.1);
         if cx1 <= cx0 || cy1 <= cy0 {
             return Ok(()); // entirely outside: all missing
         }

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use gdal::spatial_ref::{AxisMappingStrategy, CoordTransform, SpatialRef};
 use gdal::vector::LayerAccess;
-use gdal::{Dataset, DatasetOptions, GdalOpenFlags};
+use gdal::{Dataset, DatasetOptions, GdalOpenFlags, Metadata};
 use serde::{Deserialize, Serialize};
 
 use crate::bundle::{InputSpec, Manifest, NodataPolicy, OutputBand, OutputKind, Provenance, Target, TargetTransform, SCHEMA_VERSION};
@@ -32,7 +32,7 @@ pub enum SampleError {
 /// How to read the points.
 #[derive(Clone, Debug, Default)]
 pub struct PointOptions {
-    /// Target column.
+    /// Target column ("" for none: covariate values only, nothing to train on).
     pub target: String,
     /// Columns of x/y in a CSV file (default: x, lon, long, longitude / y, lat, latitude).
     pub x: Option<String>,
@@ -105,7 +105,7 @@ pub fn read_points(path: &Path, o: &PointOptions) -> Result<Points, SampleError>
             available: columns.join(", "),
         })
     };
-    let target = column(&o.target)?;
+    let target = if o.target.is_empty() { None } else { Some(column(&o.target)?) };
     let group = o.group.as_deref().map(column).transpose()?;
     let id = match &o.id {
         Some(name) => Some(column(name)?),
@@ -132,8 +132,8 @@ pub fn read_points(path: &Path, o: &PointOptions) -> Result<Points, SampleError>
         let (x, y, _) = g.get_point(0);
         let text = |idx: Option<usize>| idx.and_then(|k| f.field_as_string(k).ok().flatten()).filter(|s| !s.trim().is_empty());
         // An empty cell is "not set" in OGR, which reads as 0 as a number: it is a missing value.
-        let value = text(Some(target))
-            .and_then(|_| f.field_as_double(target).ok().flatten())
+        let value = target
+            .and_then(|k| text(Some(k)).and_then(|_| f.field_as_double(k).ok().flatten()))
             .filter(|v| v.is_finite() && Some(*v) != o.target_nodata);
         let id = text(id).unwrap_or_else(|| f.fid().map_or_else(|| (i + 1).to_string(), |v| v.to_string()));
         let number = |k: usize| text(Some(k)).and_then(|_| f.field_as_double(k).ok().flatten()).filter(|v| v.is_finite());
@@ -164,6 +164,31 @@ pub fn sampling_manifest(inputs: Vec<InputSpec>, target: &str) -> Result<Manifes
     };
     m.check().map_err(|e| SampleError::Invalid(e.to_string()))?;
     Ok(m)
+}
+
+/// A per-pixel input over every band of `rasters`, for sampling covariate values without a
+/// model: each band is named by its description, else `<file stem>_b<band>`, and bound
+/// explicitly (the returned `NAME=FILE:BAND` bindings), so undescribed bands work too.
+pub fn all_bands_input(rasters: &[PathBuf]) -> Result<(InputSpec, Vec<String>), SampleError> {
+    let mut channels = Vec::new();
+    let mut bindings = Vec::new();
+    for path in rasters {
+        let ds = Dataset::open(path).map_err(|e| crate::raster::RasterError::Open { path: path.clone(), reason: e.to_string() })?;
+        let stem = path.file_stem().unwrap_or_default().to_string_lossy().into_owned();
+        for b in 1..=ds.raster_count() {
+            let description = ds.rasterband(b).ok().and_then(|band| band.description().ok()).unwrap_or_default();
+            let mut name = if description.trim().is_empty() { format!("{stem}_b{b}") } else { description.trim().to_string() };
+            if channels.iter().any(|c: &crate::bundle::Channel| c.covariate == name) {
+                name = format!("{stem}_{name}");
+            }
+            bindings.push(format!("{name}={}:{b}", path.display()));
+            channels.push(crate::bundle::Channel { covariate: name, mean: 0.0, std: 1.0 });
+        }
+    }
+    if channels.is_empty() {
+        return Err(SampleError::Invalid("no covariate rasters were given".into()));
+    }
+    Ok((InputSpec { name: "x".into(), layout: crate::bundle::Layout::Pixel, channels }, bindings))
 }
 
 /// Why a point gave no sample.
@@ -229,9 +254,10 @@ pub fn extract(points: &Points, rasters: &[PathBuf], bind: &BindOptions, manifes
         covariates_wkt: grid.wkt.clone(),
     };
     let (mut data, mut tensors) = (Vec::new(), Vec::new());
+    let needs_target = !out.manifest.target.name.is_empty();
     for p in &points.points {
         let skip = |out: &mut Samples, reason: &str| out.skipped.push(Skipped { point: p.clone(), reason: reason.into() });
-        if p.target.is_none() {
+        if needs_target && p.target.is_none() {
             skip(&mut out, "no target value");
             continue;
         }
@@ -306,7 +332,7 @@ pub fn extract_table(points: &Points, columns: &[String], manifest: Manifest) ->
     for p in &points.points {
         let missing = index.iter().flatten().find(|&&k| p.values[k].is_none());
         let reason = match (p.target, missing) {
-            (None, _) => Some("no target value".to_string()),
+            (None, _) if !out.manifest.target.name.is_empty() => Some("no target value".to_string()),
             (_, Some(&k)) => Some(format!("no value in column '{}'", columns[k])),
             _ => None,
         };

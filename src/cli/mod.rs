@@ -181,9 +181,9 @@ struct TrainArgs {
     /// Trainer configuration (TOML); defaults: an MLP, spatial 5-fold CV.
     #[arg(long)]
     config: Option<PathBuf>,
-    /// The ensemble bundle to write.
+    /// The ensemble bundle to write (without it, only cross-validate: give --report).
     #[arg(short, long)]
-    output: PathBuf,
+    output: Option<PathBuf>,
     #[arg(long)]
     name: Option<String>,
     /// Unit of the target, e.g. %.
@@ -206,10 +206,11 @@ struct SampleArgs {
     /// Covariate rasters; without them, the inputs' channels are columns of the points table.
     #[arg(long, num_args = 1..)]
     covariates: Vec<PathBuf>,
-    /// Target column.
-    #[arg(long)]
+    /// Target column (without one, only covariate values are extracted).
+    #[arg(long, default_value = "")]
     target: String,
-    /// Inputs as NAME:LAYOUT:COVARIATES (see `terrapix bundle --help`)...
+    /// Inputs as NAME:LAYOUT:COVARIATES (see `terrapix bundle --help`); without these or
+    /// --model, every band of the covariate rasters, per pixel...
     #[arg(long = "input")]
     inputs: Vec<String>,
     /// ...or the inputs of an existing bundle.
@@ -273,11 +274,20 @@ struct BindingArgs {
     /// Resampling for covariates on another grid (near, bilinear, cubic, average, ...).
     #[arg(long, default_value = "bilinear")]
     resampling: String,
+    /// Map only this extent XMIN,YMIN,XMAX,YMAX (reference CRS), snapped outwards to its pixels.
+    #[arg(long, value_parser = specs::parse_extent, allow_hyphen_values = true)]
+    extent: Option<[f64; 4]>,
 }
 
 impl BindingArgs {
     fn options(self) -> BindOptions {
-        BindOptions { bindings: self.bindings, by_order: self.by_order, reference: self.reference, resampling: Some(self.resampling) }
+        BindOptions {
+            bindings: self.bindings,
+            by_order: self.by_order,
+            reference: self.reference,
+            resampling: Some(self.resampling),
+            extent: self.extent,
+        }
     }
 }
 
@@ -305,6 +315,9 @@ struct PredictArgs {
     /// Worker threads (default: one per inference session, see --threads).
     #[arg(long, default_value_t = 0)]
     workers: usize,
+    /// Write only these model outputs, in this order (default: all), e.g. --outputs mean.
+    #[arg(long, value_delimiter = ',')]
+    outputs: Vec<String>,
     /// Also write a PNG quick-look of the first band.
     #[arg(long)]
     quicklook: Option<PathBuf>,
@@ -449,6 +462,7 @@ fn predict_cmd(a: PredictArgs) -> Result<()> {
         batch: a.batch,
         tile: a.tile,
         workers: a.workers,
+        outputs: a.outputs,
         // Enough for the output blocks being written; reads bypass the cache.
         gdal_cache: Some(64 << 20),
     };
@@ -502,16 +516,21 @@ fn train_cmd(a: TrainArgs) -> Result<()> {
         }
         None => train::config::TrainConfig::default(),
     };
+    if a.output.is_none() && a.report.is_none() && a.figures.is_none() {
+        return Err("nothing to write: give --output (the bundle), --report or --figures".into());
+    }
     let data = train::data::TrainingData::read(&a.samples)?;
     println!("training on {} samples ({:?} CV, {} folds) on {:?}", data.len(), cfg.cv.scheme, cfg.cv.folds, train::device());
     let started = std::time::Instant::now();
-    let result = train::cross_validate(&data, &cfg)?;
-    for (k, m) in result.per_fold.iter().enumerate() {
+    // One line per fold as it ends (hosts such as the QGIS plugin read them as progress).
+    let mut report_fold = |done: usize, total: usize, m: &std::collections::BTreeMap<String, f64>| {
         println!(
-            "  fold {k}: RMSE {:.4}, R² {:.3} ({} test, {} train, {} removed by the buffer)",
+            "  fold {done}/{total}: RMSE {:.4}, R² {:.3} ({} test, {} train, {} removed by the buffer)",
             m["rmse"], m["r2"], m["n"], m["train"], m["buffered"]
         );
-    }
+        true
+    };
+    let result = train::cross_validate(&data, &cfg, &mut report_fold)?;
     let o = &result.overall;
     println!(
         "out-of-fold: RMSE {:.4}, MAE {:.4}, bias {:+.4}, R² {:.3}, Spearman {:.3}, CCC {:.3}, RPIQ {:.2} ({:.1} s)",
@@ -533,10 +552,12 @@ fn train_cmd(a: TrainArgs) -> Result<()> {
     let importance = train::importance::permutation(&result, &data, cfg.fit.log1p, cfg.fit.seed);
     let top: Vec<String> = importance.iter().take(5).map(|(n, v)| format!("{n} {v:+.4}")).collect();
     println!("permutation importance (RMSE increase): {}", top.join(", "));
-    let name = a.name.clone().unwrap_or_else(|| a.output.file_stem().unwrap_or_default().to_string_lossy().into());
-    let bundle = train::ensemble_bundle(&result, &data, &cfg, &name, &a.unit)?;
-    write_checked(&bundle, &a.output, &a.runtime)?;
-    println!("wrote {} (ensemble of {} members: mean, std)", a.output.display(), result.members.len());
+    if let Some(output) = &a.output {
+        let name = a.name.clone().unwrap_or_else(|| output.file_stem().unwrap_or_default().to_string_lossy().into());
+        let bundle = train::ensemble_bundle(&result, &data, &cfg, &name, &a.unit)?;
+        write_checked(&bundle, output, &a.runtime)?;
+        println!("wrote {} (ensemble of {} members: mean, std)", output.display(), result.members.len());
+    }
     if let Some(dir) = &a.figures {
         let written = train::figures::write(dir, &result, &data, &importance, &a.unit)?;
         println!("wrote {} figures into {}", written.len(), dir.display());
@@ -574,10 +595,16 @@ fn bench_train(samples: &Path, config: &Path, epochs: usize) -> Result<()> {
 
 fn sample_cmd(a: SampleArgs) -> Result<()> {
     use terrapix::sample;
+    let mut binding = a.binding.options();
     let inputs = match (&a.model, a.inputs.is_empty()) {
         (Some(model), true) => Bundle::read(model)?.require_manifest(model)?.inputs.clone(),
         (None, false) => a.inputs.iter().map(|s| specs::parse_input(s)).collect::<std::result::Result<Vec<_>, _>>()?,
-        _ => return Err("give the inputs either with --input specs or with --model BUNDLE".into()),
+        (None, true) if !a.covariates.is_empty() => {
+            let (input, bindings) = sample::all_bands_input(&a.covariates)?;
+            binding.bindings.extend(bindings);
+            vec![input]
+        }
+        _ => return Err("give the inputs with --input specs, with --model BUNDLE, or give covariate rasters".into()),
     };
     // Without rasters the covariates are columns of the table itself.
     let columns: Vec<String> = if a.covariates.is_empty() {
@@ -602,7 +629,7 @@ fn sample_cmd(a: SampleArgs) -> Result<()> {
     let samples = if a.covariates.is_empty() {
         sample::extract_table(&points, &columns, manifest)?
     } else {
-        sample::extract(&points, &a.covariates, &a.binding.options(), manifest)?
+        sample::extract(&points, &a.covariates, &binding, manifest)?
     };
     samples.write(&a.output)?;
     println!("{} of {} points sampled into {}", samples.len(), points.points.len(), a.output.display());

@@ -32,6 +32,9 @@ pub struct JobFile {
     pub reference: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resampling: Option<String>,
+    /// xmin, ymin, xmax, ymax in the reference CRS: map only this part.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extent: Option<[f64; 4]>,
 }
 
 pub struct TpxJob {
@@ -68,6 +71,7 @@ fn open_job(path: &Path) -> Result<TpxJob, String> {
         by_order: job.by_order,
         reference: job.reference.as_deref().map(resolve),
         resampling: job.resampling,
+        extent: job.extent,
     };
     let predictor = WindowPredictor::new(model, &rasters, &bind).map_err(|e| e.to_string())?;
     let m = &predictor.model().manifest;

@@ -60,6 +60,7 @@ pub fn write_prediction_vrt(
         by_order: bind.by_order,
         reference: bind.reference.as_deref().map(|r| relative(r, dir)),
         resampling: bind.resampling.clone(),
+        extent: bind.extent,
     };
     let job_name = job_path.file_name().expect("a file name").to_string_lossy().into_owned();
     let mut xml = format!(

@@ -32,6 +32,8 @@ pub struct PredictOptions {
     pub tile: usize,
     /// Worker threads (0 = one per session of the model).
     pub workers: usize,
+    /// Names of the model outputs to write, in this order (empty = all).
+    pub outputs: Vec<String>,
     /// Cap GDAL's (process-wide) block cache at this many bytes, unless GDAL_CACHEMAX is set.
     /// Left alone when None: a host such as QGIS owns that setting.
     pub gdal_cache: Option<i64>,
@@ -80,8 +82,12 @@ pub fn predict_raster(
     let predictor = Predictor::new(model, options.batch);
     let (cell, halo) = (predictor.cell(), predictor.halo());
     let grid = covs.grid.coarsened(cell);
-    let bands: Vec<BandInfo> =
-        manifest.outputs.iter().map(|o| BandInfo { description: manifest.band_description(o), unit: manifest.band_unit(o) }).collect();
+    let keep = selected_outputs(manifest, &options.outputs)?;
+    let bands: Vec<BandInfo> = keep
+        .iter()
+        .map(|&k| &manifest.outputs[k])
+        .map(|o| BandInfo { description: manifest.band_description(o), unit: manifest.band_unit(o) })
+        .collect();
     let mut writer = MapWriter::create(output, &grid, &bands, manifest.nodata.output_nodata, &options.output)?;
 
     let tiles = plan_tiles(grid.width, grid.height, options.output.block, options.tile, cell, halo, predictor.bands);
@@ -140,7 +146,7 @@ pub fn predict_raster(
 
         let mut done = 0;
         for item in rx.iter() {
-            let (i, out, read_s) = match item {
+            let (i, mut out, read_s) = match item {
                 Ok(v) => v,
                 Err(e) => {
                     stop.store(true, Ordering::Relaxed);
@@ -148,7 +154,8 @@ pub fn predict_raster(
                 }
             };
             let t = &tiles[i];
-            if let Err(e) = writer.write(t.x, t.y, out.width.min(t.w), out.height.min(t.h), &out.bands) {
+            let planes: Vec<Vec<f32>> = keep.iter().map(|&k| std::mem::take(&mut out.bands[k])).collect();
+            if let Err(e) = writer.write(t.x, t.y, out.width.min(t.w), out.height.min(t.h), &planes) {
                 stop.store(true, Ordering::Relaxed);
                 return Err(e.into());
             }
@@ -171,6 +178,23 @@ pub fn predict_raster(
     writer.finish()?;
     report.seconds = start.elapsed().as_secs_f64();
     Ok(report)
+}
+
+/// Indices of the outputs named in `names` (all when empty); an unknown name is an error that
+/// lists the model's outputs.
+fn selected_outputs(manifest: &crate::bundle::Manifest, names: &[String]) -> Result<Vec<usize>, PredictError> {
+    if names.is_empty() {
+        return Ok((0..manifest.outputs.len()).collect());
+    }
+    names
+        .iter()
+        .map(|n| {
+            manifest.outputs.iter().position(|o| o.name == *n).ok_or_else(|| {
+                let have: Vec<&str> = manifest.outputs.iter().map(|o| o.name.as_str()).collect();
+                PredictError::Invalid(format!("the model has no output '{n}' (it has: {})", have.join(", ")))
+            })
+        })
+        .collect()
 }
 
 /// Tiles of output cells, block by block (so each output block is completed before the next is

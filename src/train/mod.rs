@@ -45,7 +45,11 @@ pub fn device() -> tch::Device {
     tch::Device::cuda_if_available()
 }
 
-pub fn cross_validate(data: &TrainingData, cfg: &TrainConfig) -> Result<CvResult, String> {
+/// Progress of a cross-validation: `(folds done, folds in all, that fold's metrics)`; return
+/// `false` to stop.
+pub type FoldProgress<'a> = dyn FnMut(usize, usize, &BTreeMap<String, f64>) -> bool + 'a;
+
+pub fn cross_validate(data: &TrainingData, cfg: &TrainConfig, progress: &mut FoldProgress<'_>) -> Result<CvResult, String> {
     if data.y.iter().any(|v| !v.is_finite()) {
         return Err("some samples have no target value".into());
     }
@@ -74,8 +78,12 @@ pub fn cross_validate(data: &TrainingData, cfg: &TrainConfig) -> Result<CvResult
         m.insert("train".into(), fold.train.len() as f64);
         m.insert("buffered".into(), fold.buffered as f64);
         m.insert("best_epoch".into(), member.best_epoch as f64);
+        let go_on = progress(k + 1, folds.len(), &m);
         per_fold.push(m);
         members.push(member);
+        if !go_on {
+            return Err("cancelled".into());
+        }
     }
     let overall = metrics::regression(&data.y, &oof);
     let baseline = match cfg.cv.baseline_rf_trees {
