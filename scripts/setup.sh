@@ -2,13 +2,23 @@
 # One-time, idempotent set-up of everything terrapix needs on Debian 12:
 #   - GDAL 3.6 (library, headers, command-line tools, Debian's Python bindings), clang for bindgen;
 #   - a virtual environment .venv on Debian's /usr/bin/python3 (so that osgeo.gdal is visible)
-#     holding onnxruntime (its libonnxruntime.so is what terrapix loads), numpy<2 and onnx.
-# Usage: scripts/setup.sh [--torch]   (--torch adds PyTorch, needed by the benchmark's model maker)
+#     holding onnxruntime (its libonnxruntime.so is what terrapix loads), numpy<2, onnx and ruff.
+# Usage: scripts/setup.sh [--torch] [--qgis]
+#   --torch adds PyTorch (the trainer's libtorch, the benchmarks' baselines);
+#   --qgis adds QGIS and its Python bindings (the plugin's tests run in a real headless QGIS).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 ORT_VERSION=1.31.1
 APT_PACKAGES=(libgdal-dev gdal-bin python3-gdal python3-venv clang libclang-dev pkg-config fonts-dejavu-core)
+WITH_TORCH=0
+for arg in "$@"; do
+  case "$arg" in
+    --torch) WITH_TORCH=1 ;;
+    --qgis) APT_PACKAGES+=(qgis python3-qgis) ;;
+    *) echo "setup: unknown option $arg (use --torch, --qgis)" >&2; exit 2 ;;
+  esac
+done
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
@@ -27,8 +37,8 @@ if [ ! -x .venv/bin/python ]; then
   echo "setup: creating .venv on /usr/bin/python3"
   /usr/bin/python3 -m venv --system-site-packages .venv
 fi
-want=("onnxruntime==${ORT_VERSION}" "numpy<2" "onnx")
-[ "${1:-}" = "--torch" ] && want+=("torch==2.11.0")
+want=("onnxruntime==${ORT_VERSION}" "numpy<2" "onnx" "ruff")
+[ "$WITH_TORCH" = 1 ] && want+=("torch==2.11.0")
 if ! .venv/bin/python - "${want[@]}" <<'PY' 2>/dev/null
 import sys
 from importlib.metadata import version

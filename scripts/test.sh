@@ -4,14 +4,14 @@
 # the real GDAL, ONNX Runtime, libtorch and C compiler, with the trainer feature built in.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh --torch
+bash scripts/setup.sh --torch --qgis
 # The trainer links libtorch from the torch package of .venv (tch's LIBTORCH_USE_PYTORCH).
 export PATH="$PWD/.venv/bin:$PATH" LIBTORCH_USE_PYTORCH=1
-echo "== cargo fmt --check"
-cargo fmt --check
-echo "== cargo clippy (with the trainer)"
-cargo clippy --release --all-targets --features train --quiet -- -D warnings
+bash scripts/lint.sh
 echo "== cargo build (the binary and libterrapix.so without libtorch, as shipped)"
 cargo build --release
 echo "== cargo test (with the trainer)"
 cargo test --release --all-targets --features train
+echo "== QGIS plugin: zip, then its tests in a real headless QGIS"
+bash scripts/package_plugin.sh
+bash scripts/test_qgis.sh

@@ -1,0 +1,132 @@
+"""Extract covariates at points: field samples + covariate rasters -> a point layer of the
+values and a samples folder that the trainer reads (tpx_sample)."""
+
+import csv
+import json
+import os
+
+import numpy as np
+from qgis.core import (
+    QgsCoordinateReferenceSystem,
+    QgsFeature,
+    QgsFeatureSink,
+    QgsField,
+    QgsFields,
+    QgsGeometry,
+    QgsPointXY,
+    QgsProcessing,
+    QgsProcessingException,
+    QgsProcessingParameterFeatureSink,
+    QgsProcessingParameterFeatureSource,
+    QgsProcessingParameterField,
+    QgsProcessingParameterFolderDestination,
+    QgsProcessingParameterMultipleLayers,
+    QgsWkbTypes,
+)
+from qgis.PyQt.QtCore import QVariant
+
+from .. import library
+from .base import TerrapixAlgorithm, add_model_parameter
+
+
+def value_columns(inputs, arrays):
+    """(column names, n x columns values): pixel inputs give one column per channel; windows
+    and patches their centre pixel; series one column per channel and step."""
+    names, columns = [], []
+    for spec, a in zip(inputs, arrays):
+        kind, channels = spec["layout"]["kind"], [c["covariate"] for c in spec["channels"]]
+        if kind == "pixel":
+            names += channels
+            columns += [a[:, i] for i in range(len(channels))]
+        elif kind in ("window", "patch"):
+            cy, cx = a.shape[2] // 2, a.shape[3] // 2
+            names += channels
+            columns += [a[:, i, cy, cx] for i in range(len(channels))]
+        else:  # series [n, T, F]
+            for t in range(a.shape[1]):
+                names += [f"{c}_t{t + 1}" for c in channels]
+                columns += [a[:, t, i] for i in range(len(channels))]
+    unique = []
+    for n in names:
+        unique.append(n if n not in unique else f"{n}_{len(unique)}")
+    return unique, (np.stack(columns, axis=1) if columns else np.zeros((0, 0)))
+
+
+class ExtractAtPoints(TerrapixAlgorithm):
+    NAME = "extract"
+    DISPLAY = "Extract covariates at points"
+    GROUP = "Training"
+    HELP = (
+        "Samples covariate rasters at field points, the way prediction reads them (same band "
+        "binding, alignment and nodata rules). Without a model, every band is sampled at the "
+        "point's pixel; with a model bundle, exactly the tensors its inputs need (windows, "
+        "patches, series) go to the samples folder that Train model reads. Points outside the "
+        "rasters, on nodata or without a target are listed in the log and in skipped.csv."
+    )
+
+    def initAlgorithm(self, config=None):  # noqa: N802 (QGIS's name)
+        self.addParameter(QgsProcessingParameterFeatureSource("INPUT", self.tr("Sample points"), [QgsProcessing.TypeVectorPoint]))
+        self.addParameter(
+            QgsProcessingParameterMultipleLayers("COVARIATES", self.tr("Covariate rasters"), QgsProcessing.TypeRaster)
+        )
+        for key, label in (("TARGET", "Target field"), ("GROUP_FIELD", "Group (site) field"), ("STRATUM", "Stratum field")):
+            self.addParameter(QgsProcessingParameterField(key, self.tr(label), parentLayerParameterName="INPUT", optional=True))
+        add_model_parameter(self, optional=True, description="Model bundle whose inputs to extract (optional)")
+        self.addParameter(QgsProcessingParameterFolderDestination("SAMPLES", self.tr("Samples folder (for training)")))
+        self.addParameter(QgsProcessingParameterFeatureSink("OUTPUT", self.tr("Sampled points"), QgsProcessing.TypeVectorPoint))
+
+    def processAlgorithm(self, parameters, context, feedback):  # noqa: N802 (QGIS's name)
+        lib = self.library()
+        points = self.parameterAsCompatibleSourceLayerPath(parameters, "INPUT", context, ["gpkg", "shp"], "gpkg", feedback)
+        rasters = [layer.source() for layer in self.parameterAsLayerList(parameters, "COVARIATES", context)]
+        if not rasters:
+            raise QgsProcessingException(self.tr("Give at least one covariate raster."))
+        folder = self.parameterAsString(parameters, "SAMPLES", context)
+        options = {"target": self.parameterAsString(parameters, "TARGET", context) or ""}
+        for key, option in (("GROUP_FIELD", "group"), ("STRATUM", "stratum")):
+            value = self.parameterAsString(parameters, key, context)
+            if value:
+                options[option] = value
+        model = self.parameterAsFile(parameters, "MODEL", context)
+        if model:
+            options["model"] = model
+        try:
+            summary = lib.sample(points, rasters, folder, options)
+        except library.TerrapixError as e:
+            raise self.fail(e) from e
+        feedback.pushInfo(self.tr("{} of {} points sampled into {}").format(summary["count"], summary["points"], folder))
+        for reason, count in summary["skipped"].items():
+            feedback.pushWarning(self.tr("skipped {}: {} (see skipped.csv)").format(count, reason))
+
+        with open(os.path.join(folder, "samples.json"), encoding="utf-8") as f:
+            described = json.load(f)
+        arrays = [np.load(os.path.join(folder, name)) for name in described["files"]]
+        names, values = value_columns(described["inputs"], arrays)
+        with open(os.path.join(folder, "points.csv"), encoding="utf-8", newline="") as f:
+            rows = list(csv.DictReader(f))
+
+        fields = QgsFields()
+        fields.append(QgsField("id", QVariant.String))
+        has_target = bool(options["target"])
+        if has_target:
+            fields.append(QgsField(options["target"], QVariant.Double))
+        for key in ("group", "stratum"):
+            if key in options:
+                fields.append(QgsField(options[key], QVariant.String))
+        for n in names:
+            fields.append(QgsField(n, QVariant.Double))
+        crs = QgsCoordinateReferenceSystem.fromWkt(described["crs_wkt"])
+        sink, dest = self.parameterAsSink(parameters, "OUTPUT", context, fields, QgsWkbTypes.Point, crs)
+        for i, row in enumerate(rows):
+            if feedback.isCanceled():
+                break
+            feature = QgsFeature(fields)
+            feature.setGeometry(QgsGeometry.fromPointXY(QgsPointXY(float(row["x"]), float(row["y"]))))
+            attributes = [row["id"]]
+            if has_target:
+                attributes.append(float(row["target"]))
+            attributes += [row[key] for key in ("group", "stratum") if key in options]
+            attributes += [float(v) for v in values[i]]
+            feature.setAttributes(attributes)
+            sink.addFeature(feature, QgsFeatureSink.FastInsert)
+        return {"OUTPUT": dest, "SAMPLES": folder, "COUNT": summary["count"]}

@@ -1,0 +1,129 @@
+"""Train model and Cross-validate: drive `terrapix train` on a samples folder (from Extract
+covariates at points), with its CV report (JSON) and figures (PNG) as outputs."""
+
+import json
+import os
+import tempfile
+
+from qgis.core import (
+    QgsProcessingException,
+    QgsProcessingOutputString,
+    QgsProcessingParameterEnum,
+    QgsProcessingParameterFile,
+    QgsProcessingParameterFileDestination,
+    QgsProcessingParameterFolderDestination,
+    QgsProcessingParameterNumber,
+    QgsProcessingParameterString,
+)
+
+from .. import trainer
+from .base import TerrapixAlgorithm
+
+ARCHITECTURES = ["mlp", "lstm", "cnn_lstm", "cnn", "coord_cnn"]
+SCHEMES = ["spatial", "random", "grouped", "stratified"]
+
+
+class CrossValidate(TerrapixAlgorithm):
+    NAME = "crossvalidate"
+    DISPLAY = "Cross-validate"
+    GROUP = "Training"
+    WRITES_BUNDLE = False
+    HELP = (
+        "Cross-validates a model on a samples folder (from Extract covariates at points) with "
+        "terrapix's trainer (libtorch): spatial folds (k-means clusters of the points, with a "
+        "buffer that removes training points near test points), random, grouped by site or "
+        "stratified. Writes a JSON report (RMSE, MAE, R², bias, Spearman, Lin's CCC, RPIQ per "
+        "fold and overall, per site, permutation importance, a random-forest baseline on the "
+        "same folds) and PNG figures. A trainer configuration file (TOML) overrides the choices "
+        "below. Needs the terrapix program built with the trainer."
+    )
+
+    def initAlgorithm(self, config=None):  # noqa: N802 (QGIS's name)
+        self.addParameter(
+            QgsProcessingParameterFile("SAMPLES", self.tr("Samples folder"), behavior=QgsProcessingParameterFile.Folder)
+        )
+        self.addParameter(
+            QgsProcessingParameterFile("CONFIG", self.tr("Trainer configuration (TOML)"), extension="toml", optional=True)
+        )
+        self.addParameter(QgsProcessingParameterEnum("ARCHITECTURE", self.tr("Model"), options=ARCHITECTURES, defaultValue=0))
+        self.addParameter(QgsProcessingParameterEnum("SCHEME", self.tr("Cross-validation"), options=SCHEMES, defaultValue=0))
+        integer, double = QgsProcessingParameterNumber.Integer, QgsProcessingParameterNumber.Double
+        self.addParameter(QgsProcessingParameterNumber("FOLDS", self.tr("Folds"), integer, 5, minValue=2))
+        self.addParameter(
+            QgsProcessingParameterNumber(
+                "BUFFER", self.tr("Spatial buffer (map units of the samples' CRS)"), double, 0.0, minValue=0.0
+            )
+        )
+        self.addParameter(QgsProcessingParameterNumber("EPOCHS", self.tr("Epochs"), integer, 200, minValue=1))
+        self.addParameter(QgsProcessingParameterNumber("SEED", self.tr("Seed"), integer, 42, minValue=0))
+        self.addParameter(
+            QgsProcessingParameterNumber("RF_TREES", self.tr("Random-forest baseline trees (0: none)"), integer, 100, minValue=0)
+        )
+        self.addParameter(QgsProcessingParameterString("UNIT", self.tr("Unit of the target"), "", optional=True))
+        if self.WRITES_BUNDLE:
+            self.addParameter(
+                QgsProcessingParameterFileDestination("OUTPUT", self.tr("Model bundle"), fileFilter="ONNX (*.onnx)")
+            )
+        self.addParameter(
+            QgsProcessingParameterFileDestination("REPORT", self.tr("Cross-validation report"), fileFilter="JSON (*.json)")
+        )
+        self.addParameter(QgsProcessingParameterFolderDestination("FIGURES", self.tr("Figures folder")))
+        self.addOutput(QgsProcessingOutputString("SUMMARY", self.tr("Out-of-fold metrics")))
+
+    def config_file(self, parameters, context):
+        given = self.parameterAsFile(parameters, "CONFIG", context)
+        if given:
+            return given
+        architecture = ARCHITECTURES[self.parameterAsEnum(parameters, "ARCHITECTURE", context)]
+        text = (
+            f'[model]\nkind = "{architecture}"\n\n[fit]\nepochs = {self.parameterAsInt(parameters, "EPOCHS", context)}\n'
+            f"seed = {self.parameterAsInt(parameters, 'SEED', context)}\n\n"
+            f'[cv]\nscheme = "{SCHEMES[self.parameterAsEnum(parameters, "SCHEME", context)]}"\n'
+            f"folds = {self.parameterAsInt(parameters, 'FOLDS', context)}\n"
+            f"buffer = {self.parameterAsDouble(parameters, 'BUFFER', context)!r}\n"
+            f"baseline_rf_trees = {self.parameterAsInt(parameters, 'RF_TREES', context)}\n"
+        )
+        handle, path = tempfile.mkstemp(suffix=".toml", prefix="terrapix-")
+        with os.fdopen(handle, "w") as f:
+            f.write(text)
+        return path
+
+    def processAlgorithm(self, parameters, context, feedback):  # noqa: N802 (QGIS's name)
+        try:
+            trainer.find()
+        except trainer.TrainerMissingError as e:
+            raise QgsProcessingException(str(e)) from e
+        samples = self.parameterAsFile(parameters, "SAMPLES", context)
+        report = self.parameterAsFileOutput(parameters, "REPORT", context)
+        figures = self.parameterAsString(parameters, "FIGURES", context)
+        arguments = ["--samples", samples, "--config", self.config_file(parameters, context), "--report", report]
+        arguments += ["--figures", figures, "--unit", self.parameterAsString(parameters, "UNIT", context) or ""]
+        results = {"REPORT": report, "FIGURES": figures}
+        if self.WRITES_BUNDLE:
+            output = self.parameterAsFileOutput(parameters, "OUTPUT", context)
+            arguments += ["--output", output]
+            results["OUTPUT"] = output
+        status, lines = trainer.run(arguments, feedback)
+        if status is None:
+            feedback.reportError(self.tr("Cancelled: the trainer was stopped; no bundle was written."))
+            return {}
+        if status != 0:
+            last = next((line for line in reversed(lines) if line.strip()), "")
+            raise QgsProcessingException(self.tr("The trainer failed: {}").format(last))
+        with open(report, encoding="utf-8") as f:
+            overall = json.load(f)["overall"]
+        results["SUMMARY"] = ", ".join(f"{k} {overall[k]:.4g}" for k in ("rmse", "mae", "r2", "ccc") if k in overall)
+        return results
+
+
+class TrainModel(CrossValidate):
+    NAME = "train"
+    DISPLAY = "Train model"
+    WRITES_BUNDLE = True
+    HELP = (
+        "Trains a model with terrapix's trainer (libtorch) on a samples folder (from Extract "
+        "covariates at points) and exports the cross-validation fold models as ONE ensemble "
+        "bundle (.onnx) computing the mean and the standard deviation, ready for Predict raster "
+        "and on-the-fly layers. Also writes the cross-validation report and figures. "
+        "Needs the terrapix program built with the trainer."
+    )

@@ -1,0 +1,87 @@
+"""Driving the trainer: the `terrapix` program built with the cargo feature `train` (libtorch).
+
+Found, in order: the QGIS setting ``terrapix/trainer``, the environment variable
+``TERRAPIX_BIN``, a copy bundled in the plugin's ``bin/`` folder, then ``terrapix`` on PATH.
+Its output streams to the feedback log; each "fold k/K" line moves the progress bar.
+"""
+
+import os
+import queue
+import re
+import shutil
+import subprocess
+import threading
+
+from .library import PLUGIN_DIR, _setting
+
+INSTALL_HINT = (
+    "Training needs the terrapix program built with the trainer: in the terrapix repository, "
+    "scripts/setup.sh --torch, then cargo build --release --features train (see the README), and "
+    "name target/release/terrapix in Settings > Options > Advanced > terrapix/trainer or in the "
+    "environment variable TERRAPIX_BIN."
+)
+FOLD = re.compile(r"fold (\d+)/(\d+)")
+
+
+class TrainerMissingError(Exception):
+    pass
+
+
+def find():
+    """The trainer program; raises TrainerMissingError saying what to install."""
+    tried = []
+    for candidate in (
+        _setting("terrapix/trainer"),
+        os.environ.get("TERRAPIX_BIN", ""),
+        os.path.join(PLUGIN_DIR, "bin", "terrapix"),
+        shutil.which("terrapix") or "",
+    ):
+        if not candidate:
+            continue
+        if not os.access(candidate, os.X_OK):
+            tried.append(f"{candidate} (not an executable)")
+            continue
+        probe = subprocess.run([candidate, "train", "--help"], capture_output=True, text=True)
+        if probe.returncode == 0:
+            return candidate
+        tried.append(f"{candidate} (built without the trainer)")
+    raise TrainerMissingError(INSTALL_HINT + (" Tried: " + "; ".join(tried) if tried else ""))
+
+
+def run(arguments, feedback):
+    """Runs `terrapix train ARGUMENTS`, streaming its output to `feedback`; returns the exit
+    status, or None when cancelled (the process is stopped; it writes outputs only when done)."""
+    program = find()
+    process = subprocess.Popen(
+        [program, "train", *arguments], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1
+    )
+    lines = queue.Queue()
+
+    def pump():
+        for line in process.stdout:
+            lines.put(line.rstrip("\n"))
+        lines.put(None)
+
+    threading.Thread(target=pump, daemon=True).start()
+    output = []
+    while True:
+        if feedback.isCanceled():
+            process.terminate()
+            process.wait()
+            process.stdout.close()
+            return None, output
+        try:
+            line = lines.get(timeout=0.2)
+        except queue.Empty:
+            continue
+        if line is None:
+            break
+        output.append(line)
+        feedback.pushInfo(line)
+        match = FOLD.search(line)
+        if match:
+            done, total = int(match.group(1)), int(match.group(2))
+            feedback.setProgress(100.0 * done / (total + 1))
+    status = process.wait()
+    process.stdout.close()
+    return status, output

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Formatting and lint checks: rustfmt, clippy (with the trainer) and ruff over the QGIS plugin
+# and its tests. Expects scripts/setup.sh --torch to have run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$PWD/.venv/bin:$PATH" LIBTORCH_USE_PYTORCH=1
+echo "== cargo fmt --check"
+cargo fmt --check
+echo "== cargo clippy (with the trainer)"
+cargo clippy --release --all-targets --features train --quiet -- -D warnings
+echo "== ruff (QGIS plugin and tests)"
+.venv/bin/ruff check qgis-plugin tests/qgis
+.venv/bin/ruff format --check qgis-plugin tests/qgis

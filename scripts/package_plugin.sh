@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Builds the installable QGIS plugin zip dist/terrapix-VERSION.zip: the Python plugin with
+# libterrapix.so (release, debug info stripped) and ONNX Runtime's library in terrapix/lib/,
+# so that a user installs one file ("Install from ZIP") and needs nothing else but QGIS.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+cargo build --release --lib --quiet
+version=$(sed -n 's/^version=//p' qgis-plugin/terrapix/metadata.txt)
+stage=dist/plugin
+rm -rf "$stage" && mkdir -p "$stage/terrapix/lib" dist
+(cd qgis-plugin && find terrapix -name __pycache__ -prune -o -type f -print | while read -r f; do
+  mkdir -p "../$stage/$(dirname "$f")" && cp "$f" "../$stage/$f"; done)
+strip --strip-debug -o "$stage/terrapix/lib/libterrapix.so" target/release/libterrapix.so
+ort=$(.venv/bin/python -c 'import onnxruntime, os; print(os.path.join(os.path.dirname(onnxruntime.__file__), "capi"))')
+cp "$ort"/libonnxruntime.so.1.* "$stage/terrapix/lib/"
+zip="dist/terrapix-$version.zip"
+rm -f "$zip"
+(cd "$stage" && /usr/bin/python3 -m zipfile -c "../../$zip" terrapix)
+echo "plugin: $zip ($(du -h "$zip" | cut -f1))"

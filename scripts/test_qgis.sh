@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The QGIS plugin's tests in a real headless QGIS (Debian's qgis + python3-qgis, /usr/bin/python3):
+# every algorithm through processing.run, qgis_process, the plugin zip in a fresh profile,
+# rendering and cancellation. Expects scripts/package_plugin.sh to have run (dist/*.zip) and
+# builds the trainer binary (feature train) that the Train and Cross-validate algorithms drive.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh --torch --qgis
+export PATH="$PWD/.venv/bin:$PATH" LIBTORCH_USE_PYTORCH=1
+cargo build --release --features train --bin terrapix --quiet
+export QT_QPA_PLATFORM=offscreen TERRAPIX_REPO="$PWD"
+# Debian's system python: QGIS's bindings and GDAL's live there (the venv sees them too).
+.venv/bin/python -m unittest discover -s tests/qgis -v

@@ -1,0 +1,428 @@
+"""The QGIS plugin in a real headless QGIS (run by scripts/test_qgis.sh).
+
+Every algorithm runs through processing.run against the real libterrapix, ONNX Runtime, GDAL
+and (for training) the terrapix trainer; results are checked against `terrapix predict` and
+GDAL reads of the same data. Also: qgis_process with the plugin zip installed in a fresh
+profile, a prediction VRT rendered by QGIS's map renderer, cancellation, and bad inputs.
+"""
+
+import glob
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+import zipfile
+
+import numpy as np
+from osgeo import gdal
+
+REPO = os.environ.get("TERRAPIX_REPO") or os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+CLI = os.path.join(REPO, "target", "release", "terrapix")
+LIB = os.path.join(REPO, "target", "release", "libterrapix.so")
+ORT = glob.glob(os.path.join(REPO, ".venv", "lib", "python3*", "site-packages", "onnxruntime", "capi", "libonnxruntime.so.1.*"))[
+    0
+]
+MODEL = os.path.join(REPO, "models", "soc-demo.onnx")
+SHARED = os.path.abspath(os.path.join(REPO, "..", "shared", "data"))
+# Debian's qgis_process wrapper passes --noversioncheck, which the 3.22 binary refuses.
+QGIS_PROCESS = shutil.which("qgis_process.bin") or shutil.which("qgis_process")
+
+os.environ.update(TERRAPIX_LIBRARY=LIB, TERRAPIX_ORT_LIB=ORT, TERRAPIX_BIN=CLI, QT_QPA_PLATFORM="offscreen")
+
+from qgis.core import (  # noqa: E402 (after the environment is set)
+    QgsApplication,
+    QgsContrastEnhancement,
+    QgsMapRendererParallelJob,
+    QgsMapSettings,
+    QgsProcessingException,
+    QgsProcessingFeedback,
+    QgsProject,
+    QgsRasterLayer,
+    QgsSingleBandGrayRenderer,
+    QgsSingleBandPseudoColorRenderer,
+    QgsVectorLayer,
+)
+from qgis.PyQt.QtCore import QSize  # noqa: E402
+from qgis.PyQt.QtGui import QColor  # noqa: E402
+
+APP = QgsApplication([], False)
+APP.initQgis()
+sys.path.insert(0, "/usr/share/qgis/python/plugins")
+sys.path.insert(0, os.path.join(REPO, "qgis-plugin"))
+from processing.core.Processing import Processing  # noqa: E402
+
+Processing.initialize()
+import processing  # noqa: E402
+import terrapix  # noqa: E402
+
+PLUGIN = terrapix.classFactory(None)
+PLUGIN.initProcessing()
+
+
+def read(path, band=1):
+    ds = gdal.Open(path)
+    return ds.GetRasterBand(band).ReadAsArray().astype("float64")
+
+
+class CancelAfter(QgsProcessingFeedback):
+    """Cancels once progress passes `fraction`, and records when."""
+
+    def __init__(self, percent):
+        super().__init__()
+        self.percent, self.cancelled_at = percent, None
+        self.progressChanged.connect(self.check)
+
+    def check(self, progress):
+        if progress >= self.percent and self.cancelled_at is None:
+            self.cancelled_at = time.monotonic()
+            self.cancel()
+
+
+class CancelOnMessage(QgsProcessingFeedback):
+    """Cancels when a log line contains `text`."""
+
+    def __init__(self, text):
+        super().__init__()
+        self.text, self.cancelled_at = text, None
+
+    def pushInfo(self, info):  # noqa: N802 (QGIS's name)
+        super().pushInfo(info)
+        if self.text in info and self.cancelled_at is None:
+            self.cancelled_at = time.monotonic()
+            self.cancel()
+
+
+class PluginTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tempfile.mkdtemp(prefix="terrapix-qgis-")
+        subprocess.run([CLI, "sample-data", cls.dir, "--size", "256", "--seed", "7"], check=True, capture_output=True)
+        cls.covariates = os.path.join(cls.dir, "covariates.tif")
+        cls.reference = os.path.join(cls.dir, "reference.tif")
+        subprocess.run(
+            [CLI, "predict", "--model", MODEL, "--covariates", cls.covariates, "-o", cls.reference, "--quiet"],
+            check=True,
+            capture_output=True,
+        )
+
+    @classmethod
+    def tearDownClass(cls):
+        QgsProject.instance().clear()
+        shutil.rmtree(cls.dir, ignore_errors=True)
+
+    def out(self, name):
+        return os.path.join(self.dir, name)
+
+    def test_provider_lists_every_algorithm(self):
+        ids = sorted(a.id() for a in PLUGIN.provider.algorithms())
+        self.assertEqual(
+            ids,
+            [
+                f"terrapix:{n}"
+                for n in ("crossvalidate", "extract", "modelinfo", "predict", "predictionlayer", "spectralindex", "train")
+            ],
+        )
+        self.assertIn(terrapix.library.load().version, PLUGIN.provider.longName())
+
+    def test_model_information(self):
+        html = self.out("info.html")
+        r = processing.run("terrapix:modelinfo", {"MODEL": MODEL, "OUTPUT_HTML": html})
+        self.assertEqual(r["COVARIATES"].split(",")[:3], ["elevation", "slope", "tpi"])
+        self.assertIn("window (size 5)", r["TEXT"])
+        self.assertIn("mean (mean), std (std)", r["TEXT"])
+        self.assertEqual(json.loads(r["MANIFEST"])["name"], "soc-demo")
+        with open(html, encoding="utf-8") as f:
+            self.assertIn("Model card", f.read())
+
+    def test_corrupt_model_is_a_qgis_error_with_the_library_message(self):
+        bad = self.out("corrupt.onnx")
+        with open(bad, "wb") as f:
+            f.write(b"this is not an onnx model")
+        with self.assertRaises(QgsProcessingException) as caught:
+            processing.run("terrapix:modelinfo", {"MODEL": bad})
+        self.assertIn("corrupt.onnx", str(caught.exception))
+
+    def test_predict_matches_the_command_line(self):
+        output = self.out("predict.tif")
+        r = processing.run("terrapix:predict", {"MODEL": MODEL, "COVARIATES": [self.covariates], "OUTPUT": output})
+        self.assertEqual(r["OUTPUT"], output)
+        for band in (1, 2):
+            np.testing.assert_array_equal(read(output, band), read(self.reference, band))
+
+    def test_predict_extent_and_output_selection(self):
+        ds = gdal.Open(self.covariates)
+        x0, dx, _, y0, _, dy = ds.GetGeoTransform()
+        # Pixels 100..160 (columns) x 40..90 (rows), given in map units.
+        extent = f"{x0 + 100 * dx},{x0 + 160 * dx},{y0 + 90 * dy},{y0 + 40 * dy} [EPSG:32637]"
+        output = self.out("extent.tif")
+        processing.run(
+            "terrapix:predict",
+            {"MODEL": MODEL, "COVARIATES": [self.covariates], "EXTENT": extent, "OUTPUT_BANDS": "std", "OUTPUT": output},
+        )
+        got = gdal.Open(output)
+        self.assertEqual((got.RasterCount, got.RasterXSize, got.RasterYSize), (1, 60, 50))
+        self.assertEqual(got.GetRasterBand(1).GetDescription(), "soc std")
+        # Windows at the crop's edge read their halo from beyond it: the same values as the full map.
+        np.testing.assert_allclose(read(output), read(self.reference, 2)[40:90, 100:160], rtol=1e-6)
+
+    def test_missing_covariate_names_it(self):
+        stack = self.out("two_bands.tif")
+        gdal.Translate(stack, self.covariates, bandList=[1, 2])
+        with self.assertRaises(QgsProcessingException) as caught:
+            processing.run("terrapix:predict", {"MODEL": MODEL, "COVARIATES": [stack], "OUTPUT": self.out("never.tif")})
+        self.assertIn("tpi", str(caught.exception))
+        self.assertFalse(os.path.exists(self.out("never.tif")))
+
+    def test_loaded_layers_are_styled_with_two_ramps(self):
+        project = QgsProject.instance()
+        project.clear()
+        processing.runAndLoadResults(
+            "terrapix:predict", {"MODEL": MODEL, "COVARIATES": [self.covariates], "OUTPUT": self.out("styled.tif")}
+        )
+        layers = {layer.name(): layer for layer in project.mapLayers().values()}
+        self.assertEqual(len(layers), 2, layers)
+        ramps = {}
+        for name, layer in layers.items():
+            renderer = layer.renderer()
+            self.assertIsInstance(renderer, QgsSingleBandPseudoColorRenderer, name)
+            items = renderer.shader().rasterShaderFunction().colorRampItemList()
+            ramps[renderer.band()] = (items[0].color.name(), items[-1].color.name())
+        self.assertEqual(sorted(ramps), [1, 2])
+        self.assertNotEqual(ramps[1], ramps[2])  # mean and uncertainty look different
+
+    def test_prediction_layer_renders_the_predicted_map(self):
+        vrt = self.out("onthefly.vrt")
+        r = processing.run("terrapix:predictionlayer", {"MODEL": MODEL, "COVARIATES": [self.covariates], "OUTPUT": vrt})
+        self.assertTrue(os.path.exists(vrt) and os.path.exists(self.out("onthefly.tpx")))
+        layer = QgsRasterLayer(r["LAYER"], "on the fly")
+        self.assertTrue(layer.isValid())
+        # A fixed stretch so the PNG's grey levels are a known function of the values.
+        expected = read(self.reference)
+        reference = gdal.Open(self.reference)
+        valid = expected != reference.GetRasterBand(1).GetNoDataValue()
+        low, high = float(expected[valid].min()), float(expected[valid].max())
+        renderer = QgsSingleBandGrayRenderer(layer.dataProvider(), 1)
+        ce = QgsContrastEnhancement(layer.dataProvider().dataType(1))
+        ce.setContrastEnhancementAlgorithm(QgsContrastEnhancement.StretchToMinimumMaximum)
+        ce.setMinimumValue(low)
+        ce.setMaximumValue(high)
+        renderer.setContrastEnhancement(ce)
+        layer.setRenderer(renderer)
+        settings = QgsMapSettings()
+        settings.setLayers([layer])
+        settings.setDestinationCrs(layer.crs())
+        settings.setExtent(layer.extent())
+        settings.setBackgroundColor(QColor(0, 0, 0, 0))
+        settings.setOutputSize(QSize(layer.width(), layer.height()))
+        job = QgsMapRendererParallelJob(settings)
+        job.start()
+        job.waitForFinished()
+        png = self.out("onthefly.png")
+        self.assertTrue(job.renderedImage().save(png))
+        image = gdal.Open(png).ReadAsArray().astype("float64")  # RGBA
+        self.assertEqual(image.shape[1:], expected.shape)
+        self.assertTrue((image[3][~valid] == 0).all())  # nodata is transparent
+        grey = np.clip(np.round((expected - low) / (high - low) * 255), 0, 255)
+        diff = np.abs(image[0] - grey)[valid]
+        # Stretching rounds a little differently in QGIS: allow one grey level.
+        self.assertLessEqual(np.percentile(diff, 99), 1.0, f"max {diff.max()}")
+        self.assertGreater(image[0][valid].std(), 20)  # a real map, not a flat image
+
+    def test_cancel_stops_within_a_second_and_leaves_nothing(self):
+        big = os.path.join(self.dir, "big")
+        subprocess.run([CLI, "sample-data", big, "--size", "1024", "--seed", "3"], check=True, capture_output=True)
+        output = self.out("cancelled.tif")
+        feedback = CancelAfter(5)
+        processing.run(
+            "terrapix:predict",
+            {"MODEL": MODEL, "COVARIATES": [os.path.join(big, "covariates.tif")], "THREADS": 2, "OUTPUT": output},
+            feedback=feedback,
+        )
+        stopped = time.monotonic()
+        self.assertIsNotNone(feedback.cancelled_at)
+        self.assertLess(stopped - feedback.cancelled_at, 1.0)
+        self.assertFalse(os.path.exists(output))
+        self.assertEqual([f for f in os.listdir(self.dir) if f.startswith("cancelled")], [])
+
+    def test_spectral_index_matches_numpy(self):
+        l8 = os.path.join(SHARED, "rasters", "l8.tif")
+        output = self.out("ndvi.tif")
+        processing.run("terrapix:spectralindex", {"INPUT": l8, "INDEX": 0, "RED": 4, "NIR": 5, "OUTPUT": output})
+        red, nir = read(l8, 4), read(l8, 5)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            expected = (nir - red) / (nir + red)
+        got = read(output)
+        ok = np.isfinite(expected) & (got != -9999)
+        self.assertGreater(ok.mean(), 0.9)
+        np.testing.assert_allclose(got[ok], expected[ok], rtol=1e-5, atol=1e-6)
+        with self.assertRaises(QgsProcessingException) as caught:
+            processing.run("terrapix:spectralindex", {"INPUT": l8, "INDEX": 1, "RED": 4, "NIR": 5, "OUTPUT": self.out("evi.tif")})
+        self.assertIn("blue band", str(caught.exception))
+
+    def points_layer(self):
+        uri = f"file://{self.dir}/samples.csv?type=csv&xField=x&yField=y&crs=EPSG:32637&detectTypes=yes"
+        layer = QgsVectorLayer(uri, "samples", "delimitedtext")
+        self.assertTrue(layer.isValid())
+        return layer
+
+    def test_extract_covariates_at_points(self):
+        folder = self.out("samples")
+        r = processing.run(
+            "terrapix:extract",
+            {
+                "INPUT": self.points_layer(),
+                "COVARIATES": [self.covariates],
+                "TARGET": "soc",
+                "SAMPLES": folder,
+                "OUTPUT": "memory:",
+            },
+        )
+        layer = r["OUTPUT"]
+        self.assertEqual(layer.featureCount(), r["COUNT"])
+        self.assertGreater(r["COUNT"], 100)
+        names = [f.name() for f in layer.fields()]
+        self.assertEqual(names[:3], ["id", "soc", "elevation"])
+        # Values are the raster's at each point's pixel.
+        ds = gdal.Open(self.covariates)
+        gt = ds.GetGeoTransform()
+        elevation = read(self.covariates, 1)
+        for feature in list(layer.getFeatures())[:20]:
+            p = feature.geometry().asPoint()
+            col, row = int((p.x() - gt[0]) / gt[1]), int((p.y() - gt[3]) / gt[5])
+            self.assertAlmostEqual(feature["elevation"], elevation[row, col], places=3)
+        self.assertTrue(os.path.exists(os.path.join(folder, "samples.json")))
+
+    def test_train_and_cross_validate_drive_the_trainer(self):
+        folder = self.out("train_samples")
+        processing.run(
+            "terrapix:extract",
+            {
+                "INPUT": self.points_layer(),
+                "COVARIATES": [self.covariates],
+                "TARGET": "soc",
+                "SAMPLES": folder,
+                "OUTPUT": "memory:",
+            },
+        )
+        common = {"SAMPLES": folder, "FOLDS": 3, "EPOCHS": 15, "RF_TREES": 10, "SCHEME": 0, "BUFFER": 100.0}
+        bundle, report, figures = self.out("trained.onnx"), self.out("report.json"), self.out("figures")
+        feedback = QgsProcessingFeedback()
+        steps = []
+        feedback.progressChanged.connect(steps.append)
+        r = processing.run("terrapix:train", dict(common, OUTPUT=bundle, REPORT=report, FIGURES=figures), feedback=feedback)
+        self.assertIn("rmse", r["SUMMARY"])
+        self.assertTrue(any(0 < s < 100 for s in steps), steps)  # fold lines moved the bar
+        with terrapix.library.load().open_model(bundle) as model:
+            self.assertEqual(model.outputs, ["mean", "std"])
+            self.assertEqual(model.covariates, ["elevation", "slope", "tpi"] + [f"ndvi_{y}" for y in range(2016, 2024)])
+        with open(report, encoding="utf-8") as f:
+            self.assertEqual(len(json.load(f)["per_fold"]), 3)
+        self.assertGreaterEqual(len(glob.glob(os.path.join(figures, "*.png"))), 3)
+        # Cancel: the trainer is stopped and no bundle is written.
+        cancelled = self.out("cancelled.onnx")
+        feedback = CancelOnMessage("training on")
+        processing.run(
+            "terrapix:train", dict(common, OUTPUT=cancelled, REPORT=self.out("c.json"), FIGURES=self.out("c")), feedback=feedback
+        )
+        self.assertIsNotNone(feedback.cancelled_at)
+        self.assertFalse(os.path.exists(cancelled))
+        cv_report = self.out("cv.json")
+        processing.run("terrapix:crossvalidate", dict(common, REPORT=cv_report, FIGURES=self.out("cv_figures")))
+        self.assertTrue(os.path.exists(cv_report))
+
+    def test_trainer_missing_says_what_to_install(self):
+        saved = os.environ["TERRAPIX_BIN"]
+        os.environ["TERRAPIX_BIN"] = "/bin/false"
+        path = os.environ["PATH"]
+        os.environ["PATH"] = "/usr/bin:/bin"
+        try:
+            with self.assertRaises(QgsProcessingException) as caught:
+                processing.run(
+                    "terrapix:crossvalidate", {"SAMPLES": self.dir, "REPORT": self.out("x.json"), "FIGURES": self.out("x")}
+                )
+            self.assertIn("--features train", str(caught.exception))
+        finally:
+            os.environ["TERRAPIX_BIN"], os.environ["PATH"] = saved, path
+
+
+class WithoutLibraryTest(unittest.TestCase):
+    def test_missing_library_keeps_qgis_working(self):
+        """In a fresh process without libterrapix: the provider loads, algorithms say what to install."""
+        script = f"""
+import os, sys
+from qgis.core import QgsApplication, QgsProcessingException
+app = QgsApplication([], False); app.initQgis()
+sys.path[:0] = ["/usr/share/qgis/python/plugins", {os.path.join(REPO, "qgis-plugin")!r}]
+from processing.core.Processing import Processing; Processing.initialize()
+import processing, terrapix
+plugin = terrapix.classFactory(None); plugin.initProcessing()
+alg = QgsApplication.processingRegistry().algorithmById("terrapix:modelinfo")
+ok, message = alg.canExecute()
+print("CAN_EXECUTE", ok)
+print("MESSAGE", message)
+print("NATIVE", QgsApplication.processingRegistry().algorithmById("native:buffer") is not None)
+"""
+        env = dict(os.environ, TERRAPIX_LIBRARY="/nonexistent/libterrapix.so")
+        out = subprocess.run(["/usr/bin/python3", "-c", script], env=env, capture_output=True, text=True, timeout=120)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertIn("CAN_EXECUTE False", out.stdout)
+        self.assertIn("make plugin", out.stdout)
+        self.assertIn("NATIVE True", out.stdout)
+
+
+class PluginZipTest(unittest.TestCase):
+    def test_zip_in_a_fresh_profile_runs_through_qgis_process(self):
+        zips = sorted(glob.glob(os.path.join(REPO, "dist", "terrapix-*.zip")))
+        self.assertTrue(zips, "run scripts/package_plugin.sh (make plugin) first")
+        with zipfile.ZipFile(zips[-1]) as z:
+            names = z.namelist()
+            self.assertIn("terrapix/lib/libterrapix.so", names)
+            meta = z.read("terrapix/metadata.txt").decode()
+            for key in ("name", "description", "version", "qgisMinimumVersion", "author", "tracker", "repository", "icon"):
+                self.assertRegex(meta, rf"(?m)^{key}=\S")
+            with tempfile.TemporaryDirectory() as profile_root:
+                plugins = os.path.join(profile_root, "profiles", "default", "python", "plugins")
+                os.makedirs(plugins)
+                z.extractall(plugins)
+                # Only the zip: no library, runtime or trainer named by the environment.
+                env = {k: v for k, v in os.environ.items() if not k.startswith("TERRAPIX_")}
+                env.update(QGIS_CUSTOM_CONFIG_PATH=profile_root, QT_QPA_PLATFORM="offscreen")
+                enable = subprocess.run([QGIS_PROCESS, "plugins", "enable", "terrapix"], env=env, capture_output=True, text=True)
+                self.assertEqual(enable.returncode, 0, enable.stdout + enable.stderr)
+                with tempfile.TemporaryDirectory() as work:
+                    subprocess.run([CLI, "sample-data", work, "--size", "64", "--seed", "5"], check=True, capture_output=True)
+                    output = os.path.join(work, "map.tif")
+                    run = subprocess.run(
+                        [
+                            QGIS_PROCESS,
+                            "--json",
+                            "run",
+                            "terrapix:predict",
+                            "--",
+                            f"MODEL={MODEL}",
+                            f"COVARIATES={work}/covariates.tif",
+                            f"OUTPUT={output}",
+                        ],
+                        env=env,
+                        capture_output=True,
+                        text=True,
+                        timeout=300,
+                    )
+                    self.assertEqual(run.returncode, 0, run.stdout[-2000:] + run.stderr[-2000:])
+                    result = json.loads(run.stdout[run.stdout.index("{") :])
+                    self.assertEqual(result["results"]["OUTPUT"], output)
+                    reference = os.path.join(work, "reference.tif")
+                    subprocess.run(
+                        [CLI, "predict", "--model", MODEL, "--covariates", f"{work}/covariates.tif", "-o", reference, "--quiet"],
+                        check=True,
+                        env=dict(os.environ),
+                    )
+                    np.testing.assert_array_equal(read(output), read(reference))
+
+
+if __name__ == "__main__":
+    unittest.main()
