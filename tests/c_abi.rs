@@ -34,6 +34,7 @@ static int stop_after_two(double fraction, const char *message, void *user) {
 
 int main(int argc, char **argv) {
     const char *model_path = argv[1], *covs = argv[2], *out = argv[3];
+    const char *vrt = argv[4], *points = argv[5], *samples = argv[6];
     printf("version %s\n", tpx_version());
 
     TpxModel *bad = tpx_model_open("/no/such/model.onnx", 0, 0);
@@ -73,6 +74,15 @@ int main(int argc, char **argv) {
     s = tpx_predict_raster(m, paths, 1, out, "{\"bogus\": 1}", NULL, NULL);
     printf("bad options: %d (%s)\n", s == TPX_INVALID_ARGUMENT, tpx_last_error());
     tpx_model_close(m);
+
+    if (tpx_write_prediction_vrt(model_path, paths, 1, vrt, NULL) != TPX_OK) { printf("vrt failed: %s\n", tpx_last_error()); return 16; }
+    s = tpx_write_prediction_vrt(model_path, paths, 1, vrt, "{\"bind\": [\"slope=99\"]}");
+    printf("bad vrt: %d (%s)\n", s == TPX_ERROR, tpx_last_error());
+    char *summary = NULL;
+    s = tpx_sample(points, paths, 1, samples, "{\"target\": \"soc\", \"crs\": \"EPSG:32637\"}", &summary);
+    if (s != TPX_OK) { printf("sample failed: %s\n", tpx_last_error()); return 17; }
+    printf("sample %s\n", summary);
+    tpx_string_free(summary);
     printf("done\n");
     return 0;
 }
@@ -102,7 +112,9 @@ fn a_c_program_uses_the_library() {
         .unwrap();
     assert!(cc.status.success(), "cc: {}", String::from_utf8_lossy(&cc.stderr));
     let map = dir.path().join("map.tif");
-    let run = std::process::Command::new(&exe).arg(&model).arg(&covs).arg(&map).output().unwrap();
+    let (vrt, samples) = (dir.path().join("p.vrt"), dir.path().join("samples"));
+    let points = dir.path().join("samples.csv");
+    let run = std::process::Command::new(&exe).arg(&model).arg(&covs).arg(&map).arg(&vrt).arg(&points).arg(&samples).output().unwrap();
     let stdout = String::from_utf8_lossy(&run.stdout);
     assert!(run.status.success(), "C program exit {:?}:\n{stdout}\n{}", run.status.code(), String::from_utf8_lossy(&run.stderr));
     assert!(stdout.contains(&format!("version {}", terrapix::VERSION)), "{stdout}");
@@ -120,5 +132,16 @@ fn a_c_program_uses_the_library() {
     assert!(stdout.contains("cancelled: 1 (cancelled; no output was written)"), "{stdout}");
     assert!(stdout.contains("bad options: 1 (options_json: unknown field `bogus`"), "{stdout}");
     assert!(stdout.contains("done"), "{stdout}");
+    // The VRT and its job were written; a bad binding is refused before anything is written.
+    assert!(vrt.exists() && vrt.with_extension("tpx").exists());
+    assert!(stdout.contains("bad vrt: 1 (") && stdout.contains("99"), "{stdout}");
+    // Sampling without a model: every band of the covariates, per pixel.
+    let line = stdout.lines().find(|l| l.starts_with("sample ")).unwrap();
+    let summary: serde_json::Value = serde_json::from_str(&line[7..]).unwrap();
+    assert_eq!(summary["points"], 50, "{line}");
+    assert!(summary["count"].as_u64().unwrap() > 40, "{line}");
+    let channels = summary["inputs"][0]["channels"].as_array().unwrap();
+    assert_eq!(channels[0]["covariate"], "elevation", "{line}");
+    assert!(samples.join("x.npy").exists());
     assert_map_eq(&map, 1, &expected_linear(&m, &w, 0.25, &land)[0], -9999.0, 1e-5);
 }

@@ -211,3 +211,36 @@ fn output_is_a_tiled_compressed_geotiff_with_band_metadata_or_a_cog() {
         assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
     }
 }
+
+#[test]
+fn an_extent_maps_a_crop_with_halos_from_beyond_it_and_outputs_can_be_chosen() {
+    let dir = tempdir();
+    let (covs, _) = landscape(dir.path(), 96);
+    let m = manifest(vec![input("x", Layout::Window { size: 5 }, &["elevation", "slope"])], 2);
+    let model = dir.path().join("m.onnx");
+    write_linear_bundle(&model, &m, 0.5);
+    let full = dir.path().join("full.tif");
+    predict_ok(&model, &[&covs], &full, &[]);
+    let ds = gdal::Dataset::open(&covs).unwrap();
+    let g = ds.geo_transform().unwrap();
+    // Columns 10..40, rows 20..50, the corners given 0.3 pixel inside: snapped outwards.
+    let (x0, x1) = (g[0] + 10.3 * g[1], g[0] + 39.7 * g[1]);
+    let (y1, y0) = (g[3] + 20.3 * g[5], g[3] + 49.7 * g[5]);
+    let crop = dir.path().join("crop.tif");
+    let extent = format!("{x0},{y0},{x1},{y1}");
+    let names: Vec<String> = m.outputs.iter().map(|o| o.name.clone()).collect();
+    predict_ok(&model, &[&covs], &crop, &["--extent", &extent, "--outputs", &names[1]]);
+    let (got, w, h) = read_band(&crop, 1);
+    assert_eq!((w, h), (30, 30));
+    assert_eq!(gdal::Dataset::open(&crop).unwrap().raster_count(), 1);
+    let (all, fw, _) = read_band(&full, 2);
+    for r in 0..30 {
+        for c in 0..30 {
+            assert_eq!(got[r * 30 + c], all[(r + 20) * fw + c + 10], "row {r} col {c}");
+        }
+    }
+    let err = terrapix_err(&["predict", "--model", s(&model), "--covariates", s(&covs), "-o", s(&crop), "--outputs", "median"]);
+    assert!(err.contains("no output 'median'"), "{err}");
+    let err = terrapix_err(&["predict", "--model", s(&model), "--covariates", s(&covs), "-o", s(&crop), "--extent", "0,0,1,1"]);
+    assert!(err.contains("does not overlap"), "{err}");
+}
