@@ -520,7 +520,8 @@ fn train_cmd(a: TrainArgs) -> Result<()> {
         return Err("nothing to write: give --output (the bundle), --report or --figures".into());
     }
     let data = train::data::TrainingData::read(&a.samples)?;
-    println!("training on {} samples ({:?} CV, {} folds) on {:?}", data.len(), cfg.cv.scheme, cfg.cv.folds, train::device());
+    let repeats = if cfg.cv.repeats > 1 { format!(" x {} repeats", cfg.cv.repeats) } else { String::new() };
+    println!("training on {} samples ({:?} CV, {} folds{repeats}) on {:?}", data.len(), cfg.cv.scheme, cfg.cv.folds, train::device());
     let started = std::time::Instant::now();
     // One line per fold as it ends (hosts such as the QGIS plugin read them as progress).
     let mut report_fold = |done: usize, total: usize, m: &std::collections::BTreeMap<String, f64>| {

@@ -17,7 +17,8 @@ pub fn random_forest(data: &TrainingData, folds: &[Fold], trees: usize, seed: u6
         .map(|i| data.tensors.iter().zip(&lens).flat_map(|(t, &len)| t[i * len..(i + 1) * len].iter().map(|v| *v as f64)).collect())
         .collect();
     let p = lens.iter().sum::<usize>();
-    let mut oof = vec![f32::NAN; data.len()];
+    // Averaged over repetitions, as the trainer's out-of-fold predictions.
+    let (mut sum, mut count) = (vec![0f64; data.len()], vec![0u32; data.len()]);
     for (k, fold) in folds.iter().enumerate() {
         let pick = |idx: &[usize]| DenseMatrix::from_2d_vec(&idx.iter().map(|&i| rows[i].clone()).collect()).map_err(|e| e.to_string());
         let y: Vec<f64> = fold.train.iter().map(|&i| data.y[i] as f64).collect();
@@ -26,9 +27,11 @@ pub fn random_forest(data: &TrainingData, folds: &[Fold], trees: usize, seed: u6
         let forest = RandomForestRegressor::fit(&pick(&fold.train)?, &y, params).map_err(|e| format!("random forest: {e}"))?;
         let pred: Vec<f64> = forest.predict(&pick(&fold.test)?).map_err(|e| format!("random forest: {e}"))?;
         for (&i, v) in fold.test.iter().zip(pred) {
-            oof[i] = v as f32;
+            sum[i] += v;
+            count[i] += 1;
         }
     }
+    let oof: Vec<f32> = sum.iter().zip(&count).map(|(s, &n)| if n > 0 { (s / n as f64) as f32 } else { f32::NAN }).collect();
     let m = metrics::regression(&data.y, &oof);
     Ok((oof, m))
 }

@@ -114,6 +114,24 @@ pub struct FitConfig {
     pub threads: usize,
     /// Augmentation of window and patch inputs during training (seed 002); none by default.
     pub augment: Option<Augment>,
+    /// Hard-example mining (seed 002); none by default.
+    pub hard_mining: Option<HardMining>,
+}
+
+/// Seed 002's hard-example mining: from epoch `start` on, each epoch draws `draws` x N training
+/// samples with replacement, sample i with weight ((|error_i| / max |error|) + 0.1)², the errors
+/// of the current model on the fitting set.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct HardMining {
+    pub start: usize,
+    pub draws: f64,
+}
+
+impl Default for HardMining {
+    fn default() -> Self {
+        HardMining { start: 20, draws: 2.0 }
+    }
 }
 
 /// Seed 002's augmentation: with probability `p` per batch, one random flip or 90-degree
@@ -151,6 +169,7 @@ impl Default for FitConfig {
             seed: 42,
             threads: 0,
             augment: None,
+            hard_mining: None,
         }
     }
 }
@@ -166,6 +185,8 @@ pub enum Scheme {
     Grouped,
     /// Every stratum spread evenly over the folds (seed 004 stratifies by lithology).
     Stratified,
+    /// Seed 002's hybrid: k-means blocks within every site (group), dealt to the folds.
+    SiteSpatial,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug)]
@@ -178,10 +199,13 @@ pub struct CvConfig {
     pub buffer: f64,
     /// Trees of the random-forest baseline run on the same folds (0: no baseline).
     pub baseline_rf_trees: usize,
+    /// Repeated k-fold: the folds this many times over with fresh assignments; out-of-fold
+    /// predictions are averaged over the repetitions, and every fold model joins the ensemble.
+    pub repeats: usize,
 }
 
 impl Default for CvConfig {
     fn default() -> Self {
-        CvConfig { scheme: Scheme::Spatial, folds: 5, buffer: 0.0, baseline_rf_trees: 0 }
+        CvConfig { scheme: Scheme::Spatial, folds: 5, buffer: 0.0, baseline_rf_trees: 0, repeats: 1 }
     }
 }

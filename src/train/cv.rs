@@ -1,4 +1,5 @@
-//! Cross-validation folds: random, spatial (k-means blocks with a buffer), grouped, stratified.
+//! Cross-validation folds: random, spatial (k-means blocks with a buffer), grouped, stratified,
+//! site-spatial (seed 002: spatial blocks within each site), optionally repeated.
 
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
@@ -14,16 +15,33 @@ pub struct Fold {
     pub test: Vec<usize>,
     /// Training samples removed by the spatial buffer.
     pub buffered: usize,
+    /// Which repetition of the k folds this fold belongs to (repeated k-fold).
+    pub repeat: usize,
 }
 
+/// `cv.folds` folds, `cv.repeats` times with fresh assignments: within one repetition the test
+/// sets partition the samples.
 pub fn folds(data: &TrainingData, cv: &CvConfig, seed: u64) -> Result<Vec<Fold>, String> {
+    let mut out = Vec::new();
+    for r in 0..cv.repeats.max(1) {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed.wrapping_add(1_000_003 * r as u64));
+        let assign = assignment(data, cv, &mut rng)?;
+        for mut f in split(data, cv, &assign)? {
+            f.repeat = r;
+            out.push(f);
+        }
+    }
+    Ok(out)
+}
+
+/// The fold of every sample.
+fn assignment(data: &TrainingData, cv: &CvConfig, mut rng: &mut ChaCha8Rng) -> Result<Vec<usize>, String> {
     let n = data.len();
     let k = cv.folds;
     if k < 2 || k > n {
         return Err(format!("{k} folds for {n} samples: need 2 <= folds <= samples"));
     }
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let assign: Vec<usize> = match cv.scheme {
+    Ok(match cv.scheme {
         Scheme::Random => {
             let mut idx: Vec<usize> = (0..n).collect();
             idx.shuffle(&mut rng);
@@ -33,8 +51,9 @@ pub fn folds(data: &TrainingData, cv: &CvConfig, seed: u64) -> Result<Vec<Fold>,
             }
             a
         }
-        Scheme::Spatial => kmeans(&data.xy, k, &mut rng),
-        Scheme::Grouped => by_key(&data.groups, k, &mut rng, "group")?,
+        Scheme::Spatial => kmeans(&data.xy, k, rng),
+        Scheme::Grouped => by_key(&data.groups, k, rng, "group")?,
+        Scheme::SiteSpatial => site_spatial(data, k, rng)?,
         Scheme::Stratified => {
             let mut a = vec![0; n];
             let mut strata: Vec<&String> = data.strata.iter().collect();
@@ -43,7 +62,7 @@ pub fn folds(data: &TrainingData, cv: &CvConfig, seed: u64) -> Result<Vec<Fold>,
             let mut next = 0;
             for s in strata {
                 let mut members: Vec<usize> = (0..n).filter(|&i| &data.strata[i] == s).collect();
-                members.shuffle(&mut rng);
+                members.shuffle(rng);
                 for i in members {
                     a[i] = next % k;
                     next += 1;
@@ -51,7 +70,41 @@ pub fn folds(data: &TrainingData, cv: &CvConfig, seed: u64) -> Result<Vec<Fold>,
             }
             a
         }
-    };
+    })
+}
+
+/// Seed 002's hybrid site-spatial CV: within every site (group), k-means blocks of its points,
+/// dealt to the k folds (starting at a random fold per site, so folds stay balanced); every fold
+/// then tests a spatial block of every site that has k points or more. Smaller sites are dealt
+/// point by point.
+fn site_spatial(data: &TrainingData, k: usize, rng: &mut ChaCha8Rng) -> Result<Vec<usize>, String> {
+    if data.groups.iter().any(|g| g.is_empty()) {
+        return Err("site-spatial cross-validation needs a group (site) for every sample: give --group when sampling".into());
+    }
+    let mut sites: Vec<&String> = data.groups.iter().collect();
+    sites.sort();
+    sites.dedup();
+    let mut a = vec![0; data.len()];
+    for site in sites {
+        let members: Vec<usize> = (0..data.len()).filter(|&i| &data.groups[i] == site).collect();
+        let start = rng.random_range(0..k);
+        if members.len() < k {
+            for (j, &i) in members.iter().enumerate() {
+                a[i] = (start + j) % k;
+            }
+            continue;
+        }
+        let xy: Vec<(f64, f64)> = members.iter().map(|&i| data.xy[i]).collect();
+        for (&i, c) in members.iter().zip(kmeans(&xy, k, rng)) {
+            a[i] = (start + c) % k;
+        }
+    }
+    Ok(a)
+}
+
+/// Train and test sets of each fold of one assignment, with the buffer applied.
+fn split(data: &TrainingData, cv: &CvConfig, assign: &[usize]) -> Result<Vec<Fold>, String> {
+    let (n, k) = (data.len(), cv.folds);
     let mut out = Vec::new();
     for f in 0..k {
         let test: Vec<usize> = (0..n).filter(|&i| assign[i] == f).collect();
@@ -72,7 +125,7 @@ pub fn folds(data: &TrainingData, cv: &CvConfig, seed: u64) -> Result<Vec<Fold>,
         if train.len() < 2 {
             return Err(format!("fold {f}: the buffer of {} removes all but {} training samples", cv.buffer, train.len()));
         }
-        out.push(Fold { buffered: candidates.len() - train.len(), train, test });
+        out.push(Fold { buffered: candidates.len() - train.len(), train, test, repeat: 0 });
     }
     Ok(out)
 }
@@ -161,7 +214,7 @@ mod tests {
     fn test_sets_partition_the_samples_and_buffers_remove_neighbours() {
         let xy: Vec<(f64, f64)> = (0..200).map(|i| ((i % 20) as f64 * 100.0, (i / 20) as f64 * 100.0)).collect();
         let d = data(xy);
-        for scheme in [Scheme::Random, Scheme::Spatial, Scheme::Grouped, Scheme::Stratified] {
+        for scheme in [Scheme::Random, Scheme::Spatial, Scheme::Grouped, Scheme::Stratified, Scheme::SiteSpatial] {
             let folds = folds(&d, &CvConfig { scheme, folds: 5, ..Default::default() }, 1).unwrap();
             let mut seen = vec![0; d.len()];
             for f in &folds {
@@ -179,6 +232,23 @@ mod tests {
                     assert!(dist >= 150.0);
                 }
             }
+        }
+        // Repeated k-fold: every repetition partitions the samples anew.
+        let rep = folds(&d, &CvConfig { scheme: Scheme::Random, folds: 4, repeats: 3, ..Default::default() }, 1).unwrap();
+        assert_eq!(rep.len(), 12);
+        for r in 0..3 {
+            let mut seen = vec![0; d.len()];
+            rep.iter().filter(|f| f.repeat == r).for_each(|f| f.test.iter().for_each(|&i| seen[i] += 1));
+            assert!(seen.iter().all(|&c| c == 1));
+        }
+        assert_ne!(rep[0].test, rep[4].test);
+        // Site-spatial: every fold tests part of every site (7 sites of about 28 points).
+        let ss = folds(&d, &CvConfig { scheme: Scheme::SiteSpatial, folds: 4, ..Default::default() }, 1).unwrap();
+        for f in &ss {
+            let mut sites: Vec<&String> = f.test.iter().map(|&i| &d.groups[i]).collect();
+            sites.sort();
+            sites.dedup();
+            assert_eq!(sites.len(), 7);
         }
         // Grouped folds keep groups whole.
         let g = folds(&d, &CvConfig { scheme: Scheme::Grouped, folds: 3, ..Default::default() }, 1).unwrap();

@@ -86,9 +86,15 @@ pub fn fit(t: &Tensors, train: &[usize], model: &ModelConfig, specs: &[InputSpec
             let lr_min = cfg.lr / 10.0;
             opt.set_lr(lr_min + 0.5 * (cfg.lr - lr_min) * (1.0 + (std::f64::consts::PI * epoch as f64 / cfg.epochs as f64).cos()));
         }
-        fit_idx.shuffle(&mut rng);
+        let order = match &cfg.hard_mining {
+            Some(h) if epoch >= h.start => hard_examples(&net, t, &fit_idx, h.draws, &mut rng),
+            _ => {
+                fit_idx.shuffle(&mut rng);
+                fit_idx.clone()
+            }
+        };
         let (mut sum, mut count) = (0.0, 0.0);
-        for batch in fit_idx.chunks(cfg.batch.max(1)) {
+        for batch in order.chunks(cfg.batch.max(1)) {
             let (x, y) = t.rows(batch);
             let x = match &cfg.augment {
                 Some(a) => augment(&x, specs, a, &mut rng),
@@ -117,6 +123,26 @@ pub fn fit(t: &Tensors, train: &[usize], model: &ModelConfig, specs: &[InputSpec
         }
     });
     Ok(Member { vs, net, train_loss, val_loss, best_epoch: best.1 })
+}
+
+/// Seed 002's hard-example mining: `draws` x N samples of `fit_idx` drawn with replacement,
+/// weighted by ((|error| / max |error|) + 0.1)² under the current model.
+fn hard_examples(net: &Net, t: &Tensors, fit_idx: &[usize], draws: f64, rng: &mut ChaCha8Rng) -> Vec<usize> {
+    let mut errors = Vec::with_capacity(fit_idx.len());
+    tch::no_grad(|| {
+        for chunk in fit_idx.chunks(1024) {
+            let (x, y) = t.rows(chunk);
+            let e = (net.forward(&x, false).view([-1]) - y.view([-1])).abs().to_kind(Kind::Float).to_device(Device::Cpu);
+            errors.extend(Vec::<f32>::try_from(&e).unwrap_or_else(|_| vec![1.0; chunk.len()]));
+        }
+    });
+    let max = errors.iter().copied().fold(0f32, f32::max).max(f32::MIN_POSITIVE);
+    let weights: Vec<f64> = errors.iter().map(|e| ((e / max) as f64 + 0.1).powi(2)).collect();
+    let n = ((fit_idx.len() as f64 * draws).round() as usize).max(1);
+    match rand::distr::weighted::WeightedIndex::new(&weights) {
+        Ok(dist) => (0..n).map(|_| fit_idx[rng.sample(&dist)]).collect(),
+        Err(_) => fit_idx.to_vec(), // all weights equal zero cannot happen (+0.1); keep the plain order
+    }
 }
 
 /// A flip or rotation of `[N, C, k, k]` tensors.
@@ -183,4 +209,31 @@ pub fn predict(member: &Member, t: &Tensors, idx: &[usize]) -> Vec<f32> {
 pub fn forward(member: &Member, x: &[Tensor]) -> Vec<f32> {
     let out = tch::no_grad(|| member.net.forward(x, false));
     Vec::<f32>::try_from(out.to_kind(Kind::Float).flatten(0, -1).to_device(Device::Cpu)).expect("float predictions")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bundle::Channel;
+
+    #[test]
+    fn hard_example_mining_draws_badly_predicted_samples_more_often() {
+        let spec =
+            InputSpec { name: "x".into(), layout: Layout::Pixel, channels: vec![Channel { covariate: "a".into(), mean: 0.0, std: 1.0 }] };
+        // 99 samples the fresh net predicts about right (target 0), one far off (target 100).
+        let n = 100;
+        let x: Vec<f32> = (0..n).map(|i| (i as f32 / n as f32) * 0.01).collect();
+        let mut y = vec![0f32; n];
+        y[7] = 100.0;
+        let t = Tensors::new(std::slice::from_ref(&spec), &[x], &y, Device::Cpu);
+        tch::manual_seed(1);
+        let vs = nn::VarStore::new(Device::Cpu);
+        let net = Net::new(&vs.root(), &ModelConfig::Mlp { hidden: vec![4] }, &[spec]).unwrap();
+        let fit_idx: Vec<usize> = (0..n).collect();
+        let drawn = hard_examples(&net, &t, &fit_idx, 2.0, &mut ChaCha8Rng::seed_from_u64(3));
+        assert_eq!(drawn.len(), 200);
+        // Weight about 1.2 against about 0.01 for each of the others: over half the draws.
+        let hard = drawn.iter().filter(|&&i| i == 7).count();
+        assert!(hard > 80, "sample 7 drawn {hard} times of 200");
+    }
 }

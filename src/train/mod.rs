@@ -63,7 +63,8 @@ pub fn cross_validate(data: &TrainingData, cfg: &TrainConfig, progress: &mut Fol
     let y: Vec<f32> = if cfg.fit.log1p { data.y.iter().map(|v| v.ln_1p()).collect() } else { data.y.clone() };
     let t = fit::Tensors::new(&specs, &data.normalised(&specs), &y, device());
     let folds = cv::folds(data, &cfg.cv, cfg.fit.seed)?;
-    let mut oof = vec![f32::NAN; data.len()];
+    // Out-of-fold predictions, averaged over repetitions (each sample is tested once per repetition).
+    let (mut oof_sum, mut oof_n) = (vec![0f64; data.len()], vec![0u32; data.len()]);
     let mut members = Vec::new();
     let mut per_fold = Vec::new();
     for (k, fold) in folds.iter().enumerate() {
@@ -71,7 +72,8 @@ pub fn cross_validate(data: &TrainingData, cfg: &TrainConfig, progress: &mut Fol
         let pred = fit::predict(&member, &t, &fold.test);
         let pred: Vec<f32> = if cfg.fit.log1p { pred.iter().map(|v| v.exp_m1()).collect() } else { pred };
         for (&i, &p) in fold.test.iter().zip(&pred) {
-            oof[i] = p;
+            oof_sum[i] += p as f64;
+            oof_n[i] += 1;
         }
         let obs: Vec<f32> = fold.test.iter().map(|&i| data.y[i]).collect();
         let mut m = metrics::regression(&obs, &pred);
@@ -85,6 +87,7 @@ pub fn cross_validate(data: &TrainingData, cfg: &TrainConfig, progress: &mut Fol
             return Err("cancelled".into());
         }
     }
+    let oof: Vec<f32> = oof_sum.iter().zip(&oof_n).map(|(s, &n)| if n > 0 { (s / n as f64) as f32 } else { f32::NAN }).collect();
     let overall = metrics::regression(&data.y, &oof);
     let baseline = match cfg.cv.baseline_rf_trees {
         0 => None,
@@ -127,7 +130,7 @@ pub fn ensemble_bundle(result: &CvResult, data: &TrainingData, cfg: &TrainConfig
             ..Default::default()
         },
         metrics: Some(CvMetrics {
-            scheme: format!("{:?}", cfg.cv.scheme).to_lowercase(),
+            scheme: serde_json::to_value(cfg.cv.scheme).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default(),
             folds: result.folds.len(),
             overall: result.overall.clone(),
             per_fold: result.per_fold.clone(),

@@ -20,7 +20,7 @@ from .. import trainer
 from .base import TerrapixAlgorithm
 
 ARCHITECTURES = ["mlp", "lstm", "cnn_lstm", "cnn", "coord_cnn"]
-SCHEMES = ["spatial", "random", "grouped", "stratified"]
+SCHEMES = ["spatial", "random", "grouped", "stratified", "site_spatial"]
 
 
 class CrossValidate(TerrapixAlgorithm):
@@ -31,8 +31,8 @@ class CrossValidate(TerrapixAlgorithm):
     HELP = (
         "Cross-validates a model on a samples folder (from Extract covariates at points) with "
         "terrapix's trainer (libtorch): spatial folds (k-means clusters of the points, with a "
-        "buffer that removes training points near test points), random, grouped by site or "
-        "stratified. Writes a JSON report (RMSE, MAE, R², bias, Spearman, Lin's CCC, RPIQ per "
+        "buffer that removes training points near test points), random, grouped by site, "
+        "stratified, or site-spatial (spatial blocks within every site). Writes a JSON report (RMSE, MAE, R², bias, Spearman, Lin's CCC, RPIQ per "
         "fold and overall, per site, permutation importance, a random-forest baseline on the "
         "same folds) and PNG figures. A trainer configuration file (TOML) overrides the choices "
         "below. Needs the terrapix program built with the trainer."
