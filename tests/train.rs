@@ -265,3 +265,46 @@ fn augmentation_moves_bands_and_keeps_coordinate_channels() {
     let run = || fit::predict(&fit::fit(&t, &idx, &ModelConfig::Cnn, &specs, &cfg, 4).unwrap(), &t, &idx);
     assert_eq!(run(), run());
 }
+
+#[test]
+fn test_time_augmentation_in_the_graph_averages_flips_and_keeps_coordinates() {
+    let _torch = torch_rng();
+    let dir = tempdir();
+    let specs = vec![input("x", Layout::Patch { size: 12 }, &["a", "b", "@patch_x", "@patch_y"])];
+    tch::manual_seed(5);
+    let vs = tch::nn::VarStore::new(tch::Device::Cpu);
+    let net = Net::new(&vs.root(), &ModelConfig::CoordCnn { dropout: 0.5 }, &specs).unwrap();
+    let n = 9;
+    let data = random_inputs(&specs, n, 4);
+    let member = fit::Member { vs, net, train_loss: vec![], val_loss: vec![], best_epoch: 0 };
+    // tch: the mean over the patch as it is and flipped along x and y, band channels only.
+    let x = tch::Tensor::from_slice(&data[0]).view([n as i64, 4, 12, 12]);
+    let bands = tch::Tensor::from_slice(&[true, true, false, false]).view([1, 4, 1, 1]);
+    let views = [x.shallow_clone(), x.flip([3]).where_self(&bands, &x), x.flip([2]).where_self(&bands, &x)];
+    let mut want = vec![0f32; n];
+    for v in &views {
+        for (w, p) in want.iter_mut().zip(fit::forward(&member, std::slice::from_ref(v))) {
+            *w += p / 3.0;
+        }
+    }
+    let mut m = manifest(specs.clone(), 1);
+    m.outputs[0].graph_output = export::OUTPUT.into();
+    let mut plain = Bundle { model: export::export(&member.net, &member.vs, &specs), manifest: None };
+    plain.set_manifest(m.clone()).unwrap();
+    let tta = terrapix::bundle::tta::with_flips(&plain, &specs, &m).unwrap();
+    let path = dir.path().join("tta.onnx");
+    tta.write(&path).unwrap();
+    let model = Model::from_bundle(&path, tta.manifest.clone().unwrap(), &Default::default()).unwrap();
+    let got = model.run(n, &data).unwrap().remove(0);
+    let diff = got.iter().zip(&want).map(|(g, w)| (g - w).abs()).fold(0f32, f32::max);
+    let scale = want.iter().map(|w| w.abs()).fold(0f32, f32::max);
+    assert!(diff / scale < 1e-5, "max difference {diff} at output scale {scale}");
+    // And it is not the plain model's prediction.
+    let plain_pred = fit::forward(&member, &[x]);
+    assert!(plain_pred.iter().zip(&got).any(|(a, b)| (a - b).abs() > 1e-4 * scale));
+    let check = std::process::Command::new(venv_python())
+        .args(["-c", "import onnx, sys; onnx.checker.check_model(onnx.load(sys.argv[1]), full_check=True)", path.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(check.status.success(), "onnx checker: {}", String::from_utf8_lossy(&check.stderr));
+}

@@ -6,6 +6,7 @@
 pub mod ensemble;
 pub mod graph;
 pub mod manifest;
+pub mod tta;
 
 use prost::Message;
 use std::path::{Path, PathBuf};

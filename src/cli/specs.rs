@@ -152,6 +152,20 @@ pub fn describe(m: &Manifest) -> String {
     s
 }
 
+/// `XMIN,YMIN,XMAX,YMAX` (commas or spaces).
+pub fn parse_extent(s: &str) -> Result<[f64; 4], String> {
+    let v: Vec<f64> = s
+        .split([',', ' '])
+        .filter(|t| !t.is_empty())
+        .map(|t| t.parse::<f64>().map_err(|_| format!("'{t}' is not a number")))
+        .collect::<Result<_, _>>()?;
+    match v[..] {
+        [x0, y0, x1, y1] if x0 < x1 && y0 < y1 => Ok([x0, y0, x1, y1]),
+        [_, _, _, _] => Err("the extent must be XMIN,YMIN,XMAX,YMAX with XMIN < XMAX and YMIN < YMAX".into()),
+        _ => Err(format!("the extent needs 4 numbers XMIN,YMIN,XMAX,YMAX, got {}", v.len())),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -168,19 +182,5 @@ mod tests {
         assert_eq!((b.graph_output.as_str(), b.index), ("quantiles", 0));
         assert_eq!(b.kind, OutputKind::Quantile { q: 0.05 });
         assert_eq!(parse_band("std=std").unwrap().kind, OutputKind::Std);
-    }
-}
-
-/// `XMIN,YMIN,XMAX,YMAX` (commas or spaces).
-pub fn parse_extent(s: &str) -> Result<[f64; 4], String> {
-    let v: Vec<f64> = s
-        .split([',', ' '])
-        .filter(|t| !t.is_empty())
-        .map(|t| t.parse::<f64>().map_err(|_| format!("'{t}' is not a number")))
-        .collect::<Result<_, _>>()?;
-    match v[..] {
-        [x0, y0, x1, y1] if x0 < x1 && y0 < y1 => Ok([x0, y0, x1, y1]),
-        [_, _, _, _] => Err("the extent must be XMIN,YMIN,XMAX,YMAX with XMIN < XMAX and YMIN < YMAX".into()),
-        _ => Err(format!("the extent needs 4 numbers XMIN,YMIN,XMAX,YMAX, got {}", v.len())),
     }
 }

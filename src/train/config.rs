@@ -11,6 +11,17 @@ pub struct TrainConfig {
     pub fit: FitConfig,
     #[serde(default)]
     pub cv: CvConfig,
+    #[serde(default)]
+    pub export: ExportConfig,
+}
+
+/// How the fold models become the bundle.
+#[derive(Serialize, Deserialize, Clone, Debug, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct ExportConfig {
+    /// Test-time augmentation in the graph: every member averages its predictions on the
+    /// window and patch inputs as they are and flipped left-right and up-down (seed 002).
+    pub tta: bool,
 }
 
 impl TrainConfig {

@@ -19,7 +19,7 @@ pub mod nets;
 use std::collections::BTreeMap;
 
 use crate::bundle::{
-    ensemble, Bundle, CvMetrics, InputSpec, Manifest, NodataPolicy, OutputBand, OutputKind, Provenance, Target, TargetTransform,
+    ensemble, tta, Bundle, CvMetrics, InputSpec, Manifest, NodataPolicy, OutputBand, OutputKind, Provenance, Target, TargetTransform,
     SCHEMA_VERSION,
 };
 use config::TrainConfig;
@@ -142,9 +142,13 @@ pub fn ensemble_bundle(result: &CvResult, data: &TrainingData, cfg: &TrainConfig
         .iter()
         .map(|m| {
             let mut b = Bundle { model: export::export(&m.net, &m.vs, &result.specs), manifest: None };
-            b.set_manifest(manifest.clone()).map(|_| b)
+            b.set_manifest(manifest.clone())?;
+            if cfg.export.tta {
+                b = tta::with_flips(&b, &result.specs, &manifest)?;
+            }
+            Ok(b)
         })
-        .collect::<Result<_, _>>()
+        .collect::<Result<_, crate::bundle::BundleError>>()
         .map_err(|e| e.to_string())?;
     ensemble::build(&members, manifest).map_err(|e| e.to_string())
 }
