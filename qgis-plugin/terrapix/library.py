@@ -226,12 +226,11 @@ class Model:
 
 
 _loaded = None
-_load_error = None
 
 
 def load():
     """The library, loaded once; raises TerrapixError saying what to install when it is missing."""
-    global _loaded, _load_error
+    global _loaded
     if _loaded is not None:
         return _loaded
     ort = _onnxruntime_path()
@@ -247,8 +246,7 @@ def load():
             return _loaded
         except (OSError, AttributeError) as e:
             tried.append(f"{path} ({e})")
-    _load_error = INSTALL_HINT + (" Tried: " + "; ".join(tried) if tried else "")
-    raise TerrapixError(_load_error)
+    raise TerrapixError(INSTALL_HINT + (" Tried: " + "; ".join(tried) if tried else ""))
 
 
 def load_error():

@@ -13,6 +13,8 @@ class TerrapixPlugin:
         self.provider = None
 
     def initProcessing(self):  # noqa: N802 (QGIS's name)
+        if self.provider is not None:  # QGIS desktop calls both initProcessing and initGui
+            return
         settings.apply_trusted_models()
         try:
             library.load().register_gdal()
