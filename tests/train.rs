@@ -250,6 +250,10 @@ fn augmentation_moves_bands_and_keeps_coordinate_channels() {
     assert!(!before.equal(&after));
     let sorted = |t: &tch::Tensor| t.flatten(1, -1).sort(1, false).0;
     assert!(sorted(&before).allclose(&sorted(&after), 0.0, 0.0, false));
+    // Sample by sample: no single move explains every sample's change.
+    let moves = [before.flip([3]), before.flip([2]), before.rot90(1, [2, 3]), before.rot90(2, [2, 3]), before.rot90(3, [2, 3])];
+    let explained = |m: &tch::Tensor| (0..n as i64).all(|i| m.get(i).equal(&after.get(i)));
+    assert!(!moves.iter().any(explained), "one move for the whole batch");
     // With jitter, values change by at most the jitter's bounds (|x| <= 2 here: 0.1 * 2 + 0.1).
     let j = fit::augment(&x, &specs, &Augment { p: 0.0, jitter: 0.1, ..Default::default() }, &mut rng);
     let diff = (&j[0].narrow(1, 0, 1) - &before).abs().max().double_value(&[]);

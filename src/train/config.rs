@@ -145,7 +145,7 @@ impl Default for HardMining {
     }
 }
 
-/// Seed 002's augmentation: with probability `p` per batch, one random flip or 90-degree
+/// Seed 002's augmentation: with probability `p` per sample, one random flip or 90-degree
 /// rotation of every window and patch input, and per-sample, per-band jitter of contrast and
 /// brightness by up to `jitter` (in normalised units). Generated channels (`@patch_x`...) are
 /// never touched, so coordinates stay coordinates.

@@ -163,8 +163,9 @@ impl Move {
     }
 }
 
-/// Augments one batch (see [`Augment`]): a random flip or rotation of the band channels of
-/// window and patch inputs, then jitter; other inputs and generated channels pass unchanged.
+/// Augments one batch (see [`Augment`]): each sample, with probability `p`, gets a random flip
+/// or rotation (the same for all its window and patch inputs) of its band channels, then
+/// jitter; other inputs and generated channels pass unchanged.
 pub fn augment(xs: &[Tensor], specs: &[InputSpec], a: &Augment, rng: &mut ChaCha8Rng) -> Vec<Tensor> {
     let mut moves = Vec::new();
     if a.flips {
@@ -173,7 +174,16 @@ pub fn augment(xs: &[Tensor], specs: &[InputSpec], a: &Augment, rng: &mut ChaCha
     if a.rot90 {
         moves.extend([Move::Rot(1), Move::Rot(2), Move::Rot(3)]);
     }
-    let chosen = (!moves.is_empty() && rng.random::<f64>() < a.p).then(|| rng.random_range(0..moves.len()));
+    let n = xs.first().map_or(0, |x| x.size()[0]);
+    // Samples by the move they get (seed 002 augments sample by sample).
+    let mut by_move: Vec<Vec<i64>> = vec![Vec::new(); moves.len()];
+    if !moves.is_empty() {
+        for i in 0..n {
+            if rng.random::<f64>() < a.p {
+                by_move[rng.random_range(0..moves.len())].push(i);
+            }
+        }
+    }
     xs.iter()
         .zip(specs)
         .map(|(x, spec)| {
@@ -186,8 +196,9 @@ pub fn augment(xs: &[Tensor], specs: &[InputSpec], a: &Augment, rng: &mut ChaCha
             }
             let index = Tensor::from_slice(&bands).to_device(x.device());
             let mut b = x.index_select(1, &index);
-            if let Some(m) = chosen {
-                b = moves[m].apply(&b);
+            for (m, samples) in moves.iter().zip(&by_move).filter(|(_, s)| !s.is_empty()) {
+                let rows = Tensor::from_slice(samples).to_device(x.device());
+                b = b.index_copy(0, &rows, &m.apply(&b.index_select(0, &rows)));
             }
             if a.jitter > 0.0 {
                 let shape = [b.size()[0], b.size()[1], 1, 1];
