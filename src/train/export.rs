@@ -26,6 +26,15 @@ impl Weights {
 }
 
 pub fn export(net: &Net, vs: &nn::VarStore, inputs: &[InputSpec]) -> ModelProto {
+    export_clipped(net, vs, inputs, None)
+}
+
+/// A trained member's graph, its output clipped to the member's range (see `Member::clip`).
+pub fn member(m: &super::fit::Member, inputs: &[InputSpec]) -> ModelProto {
+    export_clipped(&m.net, &m.vs, inputs, m.clip)
+}
+
+fn export_clipped(net: &Net, vs: &nn::VarStore, inputs: &[InputSpec], clip: Option<(f32, f32)>) -> ModelProto {
     let w = Weights(vs.variables());
     let mut g = GraphBuilder::new("terrapix_member");
     let xs: Vec<String> =
@@ -89,6 +98,13 @@ pub fn export(net: &Net, vs: &nn::VarStore, inputs: &[InputSpec]) -> ModelProto 
             }
             dense(&mut g, &w, "out", &h)
         }
+    };
+    let y = match clip {
+        Some((lo, hi)) => {
+            let (lo, hi) = (g.constant("clip_lo", &[], vec![lo]), g.constant("clip_hi", &[], vec![hi]));
+            g.op("Clip", &[&y, &lo, &hi], vec![])
+        }
+        None => y,
     };
     g.output(&y, OUTPUT, &[1]);
     g.finish()

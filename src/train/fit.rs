@@ -21,6 +21,10 @@ pub struct Member {
     pub train_loss: Vec<f64>,
     pub val_loss: Vec<f64>,
     pub best_epoch: usize,
+    /// Predictions are clipped to this range (model scale): the training targets' range widened
+    /// by 10 % on each side. A network extrapolating far outside it on an extreme covariate
+    /// value would otherwise give absurd values, and exp() of them after a log1p target.
+    pub clip: Option<(f32, f32)>,
 }
 
 /// Inputs and (transformed) targets of the whole data set, on the device.
@@ -122,7 +126,12 @@ pub fn fit(t: &Tensors, train: &[usize], model: &ModelConfig, specs: &[InputSpec
             current[k].shallow_clone().copy_(w);
         }
     });
-    Ok(Member { vs, net, train_loss, val_loss, best_epoch: best.1 })
+    let rows = Tensor::from_slice(&train.iter().map(|&i| i as i64).collect::<Vec<_>>()).to_device(t.y.device());
+    let ys =
+        Vec::<f32>::try_from(t.y.index_select(0, &rows).flatten(0, -1).to_kind(Kind::Float).to_device(Device::Cpu)).unwrap_or_default();
+    let (lo, hi) = ys.iter().fold((f32::MAX, f32::MIN), |(a, b), &v| (a.min(v), b.max(v)));
+    let clip = (lo <= hi).then(|| (lo - 0.1 * (hi - lo), hi + 0.1 * (hi - lo)));
+    Ok(Member { vs, net, train_loss, val_loss, best_epoch: best.1, clip })
 }
 
 /// Seed 002's hard-example mining: `draws` x N samples of `fit_idx` drawn with replacement,
@@ -218,7 +227,10 @@ pub fn predict(member: &Member, t: &Tensors, idx: &[usize]) -> Vec<f32> {
 
 /// Predictions of `member` for the input tensors `x` (model scale), without gradients.
 pub fn forward(member: &Member, x: &[Tensor]) -> Vec<f32> {
-    let out = tch::no_grad(|| member.net.forward(x, false));
+    let mut out = tch::no_grad(|| member.net.forward(x, false));
+    if let Some((lo, hi)) = member.clip {
+        out = out.clamp(lo as f64, hi as f64);
+    }
     Vec::<f32>::try_from(out.to_kind(Kind::Float).flatten(0, -1).to_device(Device::Cpu)).expect("float predictions")
 }
 

@@ -141,7 +141,7 @@ pub fn ensemble_bundle(result: &CvResult, data: &TrainingData, cfg: &TrainConfig
         .members
         .iter()
         .map(|m| {
-            let mut b = Bundle { model: export::export(&m.net, &m.vs, &result.specs), manifest: None };
+            let mut b = Bundle { model: export::member(m, &result.specs), manifest: None };
             b.set_manifest(manifest.clone())?;
             if cfg.export.tta {
                 b = tta::with_flips(&b, &result.specs, &manifest)?;
