@@ -130,7 +130,7 @@ pub fn fit(t: &Tensors, train: &[usize], model: &ModelConfig, specs: &[InputSpec
     let ys =
         Vec::<f32>::try_from(t.y.index_select(0, &rows).flatten(0, -1).to_kind(Kind::Float).to_device(Device::Cpu)).unwrap_or_default();
     let (lo, hi) = ys.iter().fold((f32::MAX, f32::MIN), |(a, b), &v| (a.min(v), b.max(v)));
-    let clip = (lo <= hi).then(|| (lo - 0.1 * (hi - lo), hi + 0.1 * (hi - lo)));
+    let clip = (lo <= hi).then_some((lo - 0.1 * (hi - lo), hi + 0.1 * (hi - lo)));
     Ok(Member { vs, net, train_loss, val_loss, best_epoch: best.1, clip })
 }
 
