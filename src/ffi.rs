@@ -464,17 +464,12 @@ pub unsafe extern "C" fn tpx_sample(
         let rasters = unsafe { paths_arg(covariates, n_covariates, "covariate rasters") }?;
         let dir = PathBuf::from(unsafe { str_arg(output_dir, "output_dir") }?);
         let o: SampleJson = unsafe { json_arg(options_json) }?;
-        let mut bind = o.bind.options();
         let inputs = match &o.model {
-            Some(m) => crate::bundle::Bundle::read(m).map_err(failed)?.require_manifest(m).map_err(failed)?.inputs.clone(),
-            None => {
-                let (input, bindings) = sample::all_bands_input(&rasters).map_err(failed)?;
-                bind.bindings.extend(bindings);
-                vec![input]
-            }
+            Some(m) => Some(crate::bundle::Bundle::read(m).map_err(failed)?.require_manifest(m).map_err(failed)?.inputs.clone()),
+            None => None, // every band of the rasters
         };
         let options = sample::PointOptions {
-            target: o.target.clone(),
+            target: o.target,
             x: o.x,
             y: o.y,
             crs: o.crs,
@@ -485,9 +480,7 @@ pub unsafe extern "C" fn tpx_sample(
             target_nodata: o.target_nodata,
             columns: Vec::new(),
         };
-        let pts = sample::read_points(&points_path, &options).map_err(failed)?;
-        let manifest = sample::sampling_manifest(inputs, &o.target).map_err(failed)?;
-        let samples = sample::extract(&pts, &rasters, &bind, manifest).map_err(failed)?;
+        let (read, samples) = sample::sample_points(&points_path, &rasters, inputs, options, &o.bind.options()).map_err(failed)?;
         if samples.is_empty() {
             let reasons: Vec<String> = samples.skipped_summary().iter().map(|(r, n)| format!("{n} {r}")).collect();
             return Err(failed(format!("no point could be sampled ({})", reasons.join("; "))));
@@ -496,7 +489,7 @@ pub unsafe extern "C" fn tpx_sample(
         if !summary_json.is_null() {
             let summary = serde_json::json!({
                 "count": samples.len(),
-                "points": pts.points.len(),
+                "points": read,
                 "skipped": samples.skipped_summary().into_iter().collect::<std::collections::BTreeMap<_, _>>(),
                 "inputs": samples.manifest.inputs,
             });

@@ -79,20 +79,27 @@ impl Grid {
         g
     }
 
-    /// The part of this grid covering `extent` (xmin, ymin, xmax, ymax in its CRS), snapped
-    /// outwards to whole pixels: its pixel offset in this grid and the cropped grid.
-    pub fn crop(&self, extent: [f64; 4]) -> Option<((usize, usize), Grid)> {
+    /// Map coordinates to (fractional) pixel coordinates, or None when the geotransform cannot
+    /// be inverted.
+    pub fn to_pixel(&self) -> Option<impl Fn(f64, f64) -> (f64, f64)> {
         let mut inverse = [0f64; 6];
         let mut gt = self.geotransform;
         // SAFETY: two 6-element arrays, as GDALInvGeoTransform expects.
         if unsafe { gdal_sys::GDALInvGeoTransform(gt.as_mut_ptr(), inverse.as_mut_ptr()) } == 0 {
             return None;
         }
+        let g = inverse;
+        Some(move |x: f64, y: f64| (g[0] + x * g[1] + y * g[2], g[3] + x * g[4] + y * g[5]))
+    }
+
+    /// The part of this grid covering `extent` (xmin, ymin, xmax, ymax in its CRS), snapped
+    /// outwards to whole pixels: its pixel offset in this grid and the cropped grid.
+    pub fn crop(&self, extent: [f64; 4]) -> Option<((usize, usize), Grid)> {
+        let to_pixel = self.to_pixel()?;
         let [x0, y0, x1, y1] = extent;
         let (mut c0, mut r0, mut c1, mut r1) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
         for (x, y) in [(x0, y0), (x0, y1), (x1, y0), (x1, y1)] {
-            let c = inverse[0] + x * inverse[1] + y * inverse[2];
-            let r = inverse[3] + x * inverse[4] + y * inverse[5];
+            let (c, r) = to_pixel(x, y);
             (c0, r0, c1, r1) = (c0.min(c), r0.min(r), c1.max(c), r1.max(r));
         }
         // A small tolerance so that an extent on pixel edges does not take one more pixel.

@@ -191,6 +191,37 @@ pub fn all_bands_input(rasters: &[PathBuf]) -> Result<(InputSpec, Vec<String>), 
     Ok((InputSpec { name: "x".into(), layout: crate::bundle::Layout::Pixel, channels }, bindings))
 }
 
+/// One sampling job, as `terrapix sample` and `tpx_sample()` run it: read the points, then
+/// extract `inputs` (None: every band of `rasters`, per pixel) from `rasters`, or, without
+/// rasters, from the points table's own columns. Returns the number of points read and the
+/// samples (possibly none: the caller decides whether to write what was skipped).
+pub fn sample_points(
+    points: &Path,
+    rasters: &[PathBuf],
+    inputs: Option<Vec<InputSpec>>,
+    mut options: PointOptions,
+    bind: &BindOptions,
+) -> Result<(usize, Samples), SampleError> {
+    let mut bind = bind.clone();
+    let inputs = match inputs {
+        Some(inputs) => inputs,
+        None => {
+            let (input, bindings) = all_bands_input(rasters)?;
+            bind.bindings.extend(bindings);
+            vec![input]
+        }
+    };
+    // Without rasters the covariates are columns of the table itself.
+    if rasters.is_empty() {
+        options.columns = inputs.iter().flat_map(|i| i.channels.iter().map(|c| c.covariate.clone())).collect();
+    }
+    let read = read_points(points, &options)?;
+    let manifest = sampling_manifest(inputs, &options.target)?;
+    let samples =
+        if rasters.is_empty() { extract_table(&read, &options.columns, manifest)? } else { extract(&read, rasters, &bind, manifest)? };
+    Ok((read.points.len(), samples))
+}
+
 /// Why a point gave no sample.
 #[derive(Clone, Debug, Serialize)]
 pub struct Skipped {
@@ -239,12 +270,7 @@ pub fn extract(points: &Points, rasters: &[PathBuf], bind: &BindOptions, manifes
             Some(CoordTransform::new(&from, &to).map_err(|e| SampleError::Invalid(e.to_string()))?)
         }
     };
-    let mut inverse = [0f64; 6];
-    let mut gt = grid.geotransform;
-    // SAFETY: two 6-element arrays, as GDALInvGeoTransform expects.
-    if unsafe { gdal_sys::GDALInvGeoTransform(gt.as_mut_ptr(), inverse.as_mut_ptr()) } == 0 {
-        return Err(SampleError::Invalid("the covariates' geotransform cannot be inverted".into()));
-    }
+    let to_pixel = grid.to_pixel().ok_or_else(|| SampleError::Invalid("the covariates' geotransform cannot be inverted".into()))?;
     let mut out = Samples {
         manifest,
         points: Vec::new(),
@@ -268,8 +294,7 @@ pub fn extract(points: &Points, rasters: &[PathBuf], bind: &BindOptions, manifes
                 continue;
             }
         }
-        let col = inverse[0] + xs[0] * inverse[1] + ys[0] * inverse[2];
-        let row = inverse[3] + xs[0] * inverse[4] + ys[0] * inverse[5];
+        let (col, row) = to_pixel(xs[0], ys[0]);
         if !(col >= 0.0 && row >= 0.0 && col < grid.width as f64 && row < grid.height as f64) {
             skip(&mut out, "outside the covariate rasters");
             continue;

@@ -596,26 +596,14 @@ fn bench_train(samples: &Path, config: &Path, epochs: usize) -> Result<()> {
 
 fn sample_cmd(a: SampleArgs) -> Result<()> {
     use terrapix::sample;
-    let mut binding = a.binding.options();
     let inputs = match (&a.model, a.inputs.is_empty()) {
-        (Some(model), true) => Bundle::read(model)?.require_manifest(model)?.inputs.clone(),
-        (None, false) => a.inputs.iter().map(|s| specs::parse_input(s)).collect::<std::result::Result<Vec<_>, _>>()?,
-        (None, true) if !a.covariates.is_empty() => {
-            let (input, bindings) = sample::all_bands_input(&a.covariates)?;
-            binding.bindings.extend(bindings);
-            vec![input]
-        }
+        (Some(model), true) => Some(Bundle::read(model)?.require_manifest(model)?.inputs.clone()),
+        (None, false) => Some(a.inputs.iter().map(|s| specs::parse_input(s)).collect::<std::result::Result<Vec<_>, _>>()?),
+        (None, true) if !a.covariates.is_empty() => None, // every band of the rasters
         _ => return Err("give the inputs with --input specs, with --model BUNDLE, or give covariate rasters".into()),
     };
-    // Without rasters the covariates are columns of the table itself.
-    let columns: Vec<String> = if a.covariates.is_empty() {
-        inputs.iter().flat_map(|i| i.channels.iter().map(|c| c.covariate.clone())).collect()
-    } else {
-        Vec::new()
-    };
     let options = sample::PointOptions {
-        columns: columns.clone(),
-        target: a.target.clone(),
+        target: a.target,
         x: a.x,
         y: a.y,
         crs: a.crs,
@@ -624,16 +612,11 @@ fn sample_cmd(a: SampleArgs) -> Result<()> {
         layer: a.layer,
         id: a.id,
         target_nodata: a.target_nodata,
+        columns: Vec::new(),
     };
-    let points = sample::read_points(&a.points, &options)?;
-    let manifest = sample::sampling_manifest(inputs, &a.target)?;
-    let samples = if a.covariates.is_empty() {
-        sample::extract_table(&points, &columns, manifest)?
-    } else {
-        sample::extract(&points, &a.covariates, &binding, manifest)?
-    };
+    let (read, samples) = sample::sample_points(&a.points, &a.covariates, inputs, options, &a.binding.options())?;
     samples.write(&a.output)?;
-    println!("{} of {} points sampled into {}", samples.len(), points.points.len(), a.output.display());
+    println!("{} of {read} points sampled into {}", samples.len(), a.output.display());
     for (reason, count) in samples.skipped_summary() {
         println!("  skipped {count}: {reason} (see skipped.csv)");
     }

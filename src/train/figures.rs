@@ -32,6 +32,35 @@ fn err(e: impl std::fmt::Display) -> String {
     format!("figure: {e}")
 }
 
+/// A scatter plot with a reference line (the 1:1 line, the zero line).
+struct Scatter<'a> {
+    caption: String,
+    size: (u32, u32),
+    x: (f64, f64),
+    y: (f64, f64),
+    x_desc: String,
+    y_desc: String,
+    line: [(f64, f64); 2],
+    points: &'a [(f64, f64)],
+    colour: RGBColor,
+}
+
+fn scatter(path: &Path, s: Scatter) -> Result<(), String> {
+    let root = BitMapBackend::new(path, s.size).into_drawing_area();
+    root.fill(&WHITE).map_err(err)?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(s.caption, ("sans-serif", 22))
+        .margin(15)
+        .x_label_area_size(45)
+        .y_label_area_size(60)
+        .build_cartesian_2d(s.x.0..s.x.1, s.y.0..s.y.1)
+        .map_err(err)?;
+    chart.configure_mesh().x_desc(s.x_desc).y_desc(s.y_desc).draw().map_err(err)?;
+    chart.draw_series(LineSeries::new(s.line, BLACK.mix(0.6))).map_err(err)?;
+    chart.draw_series(s.points.iter().map(|&p| Circle::new(p, 3, s.colour.mix(0.5).filled()))).map_err(err)?;
+    root.present().map_err(err)
+}
+
 /// Writes the figures into `dir`; returns their paths.
 pub fn write(dir: &Path, result: &CvResult, data: &TrainingData, importance: &[(String, f64)], unit: &str) -> Result<Vec<PathBuf>, String> {
     fonts()?;
@@ -42,44 +71,40 @@ pub fn write(dir: &Path, result: &CvResult, data: &TrainingData, importance: &[(
     let mut written = Vec::new();
 
     let path = dir.join("observed_vs_predicted.png");
-    {
-        let root = BitMapBackend::new(&path, (800, 700)).into_drawing_area();
-        root.fill(&WHITE).map_err(err)?;
-        let (lo, hi) = range(pairs.iter().flat_map(|(a, b)| [*a, *b]));
-        let title = format!("Out-of-fold predictions: RMSE {:.3}, R² {:.3}, CCC {:.3}", o["rmse"], o["r2"], o["ccc"]);
-        let mut chart = ChartBuilder::on(&root)
-            .caption(title, ("sans-serif", 22))
-            .margin(15)
-            .x_label_area_size(45)
-            .y_label_area_size(60)
-            .build_cartesian_2d(lo..hi, lo..hi)
-            .map_err(err)?;
-        chart.configure_mesh().x_desc(format!("observed {label}")).y_desc(format!("predicted {label}")).draw().map_err(err)?;
-        chart.draw_series(LineSeries::new([(lo, lo), (hi, hi)], BLACK.mix(0.6))).map_err(err)?;
-        chart.draw_series(pairs.iter().map(|&p| Circle::new(p, 3, BLUE.mix(0.5).filled()))).map_err(err)?;
-        root.present().map_err(err)?;
-    }
+    let (lo, hi) = range(pairs.iter().flat_map(|(a, b)| [*a, *b]));
+    scatter(
+        &path,
+        Scatter {
+            caption: format!("Out-of-fold predictions: RMSE {:.3}, R² {:.3}, CCC {:.3}", o["rmse"], o["r2"], o["ccc"]),
+            size: (800, 700),
+            x: (lo, hi),
+            y: (lo, hi),
+            x_desc: format!("observed {label}"),
+            y_desc: format!("predicted {label}"),
+            line: [(lo, lo), (hi, hi)],
+            points: &pairs,
+            colour: BLUE,
+        },
+    )?;
     written.push(path);
 
     let path = dir.join("residuals.png");
-    {
-        let root = BitMapBackend::new(&path, (800, 600)).into_drawing_area();
-        root.fill(&WHITE).map_err(err)?;
-        let res: Vec<(f64, f64)> = pairs.iter().map(|(a, b)| (*b, b - a)).collect();
-        let (xl, xh) = range(res.iter().map(|r| r.0));
-        let (yl, yh) = range(res.iter().map(|r| r.1).chain([0.0]));
-        let mut chart = ChartBuilder::on(&root)
-            .caption(format!("Residuals (bias {:+.3})", o["bias"]), ("sans-serif", 22))
-            .margin(15)
-            .x_label_area_size(45)
-            .y_label_area_size(60)
-            .build_cartesian_2d(xl..xh, yl..yh)
-            .map_err(err)?;
-        chart.configure_mesh().x_desc(format!("predicted {label}")).y_desc("predicted - observed").draw().map_err(err)?;
-        chart.draw_series(LineSeries::new([(xl, 0.0), (xh, 0.0)], BLACK.mix(0.6))).map_err(err)?;
-        chart.draw_series(res.iter().map(|&p| Circle::new(p, 3, RED.mix(0.5).filled()))).map_err(err)?;
-        root.present().map_err(err)?;
-    }
+    let res: Vec<(f64, f64)> = pairs.iter().map(|(a, b)| (*b, b - a)).collect();
+    let (xl, xh) = range(res.iter().map(|r| r.0));
+    scatter(
+        &path,
+        Scatter {
+            caption: format!("Residuals (bias {:+.3})", o["bias"]),
+            size: (800, 600),
+            x: (xl, xh),
+            y: range(res.iter().map(|r| r.1).chain([0.0])),
+            x_desc: format!("predicted {label}"),
+            y_desc: "predicted - observed".into(),
+            line: [(xl, 0.0), (xh, 0.0)],
+            points: &res,
+            colour: RED,
+        },
+    )?;
     written.push(path);
 
     let path = dir.join("learning_curves.png");
