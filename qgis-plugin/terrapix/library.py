@@ -47,7 +47,7 @@ class _ModelInfo(ctypes.Structure):
 PROGRESS_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_double, ctypes.c_char_p, ctypes.c_void_p)
 
 
-def _setting(key):
+def setting(key):
     """A QGIS setting, when QGIS is there (the binding also works without it)."""
     try:
         from qgis.core import QgsSettings
@@ -59,12 +59,12 @@ def _setting(key):
 def candidate_paths():
     """Where the library may be, in the order tried."""
     found = ctypes.util.find_library("terrapix")
-    paths = [_setting("terrapix/library"), os.environ.get("TERRAPIX_LIBRARY", ""), BUNDLED_LIB, found or ""]
+    paths = [setting("terrapix/library"), os.environ.get("TERRAPIX_LIBRARY", ""), BUNDLED_LIB, found or ""]
     return [p for p in paths if p]
 
 
 def _onnxruntime_path():
-    for p in (_setting("terrapix/onnxruntime"), os.environ.get("TERRAPIX_ORT_LIB", "")):
+    for p in (setting("terrapix/onnxruntime"), os.environ.get("TERRAPIX_ORT_LIB", "")):
         if p:
             return p
     bundled = os.path.join(PLUGIN_DIR, "lib", ORT_NAME)
@@ -96,6 +96,8 @@ class Library:
         lib.tpx_model_manifest_json.restype = ctypes.c_void_p
         lib.tpx_string_free.argtypes = [ctypes.c_void_p]
         lib.tpx_model_info.argtypes = [ctypes.c_void_p, ctypes.POINTER(_ModelInfo)]
+        lib.tpx_model_covariate.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
+        lib.tpx_model_covariate.restype = ctypes.c_char_p
         lib.tpx_predict_raster.argtypes = [
             ctypes.c_void_p,
             ctypes.POINTER(ctypes.c_char_p),
@@ -182,6 +184,8 @@ class Model:
         info = _ModelInfo()
         library._check(library._lib.tpx_model_info(handle, ctypes.byref(info)))
         self.halo, self.cell, self.output_nodata = info.halo, info.cell, info.output_nodata
+        # The covariates in the order the library binds them (generated channels excluded).
+        self.covariates = [library._lib.tpx_model_covariate(handle, i).decode() for i in range(info.covariates)]
 
     def __enter__(self):
         return self
@@ -193,15 +197,6 @@ class Model:
         if self._handle:
             self._library._lib.tpx_model_close(self._handle)
             self._handle = None
-
-    @property
-    def covariates(self):
-        names = []
-        for spec in self.manifest["inputs"]:
-            for channel in spec["channels"]:
-                if not channel["covariate"].startswith("@") and channel["covariate"] not in names:
-                    names.append(channel["covariate"])
-        return names
 
     @property
     def outputs(self):

@@ -12,7 +12,7 @@ import shutil
 import subprocess
 import threading
 
-from .library import PLUGIN_DIR, _setting
+from .library import PLUGIN_DIR, setting
 
 INSTALL_HINT = (
     "Training needs the terrapix program built with the trainer: in the terrapix repository, "
@@ -31,7 +31,7 @@ def find():
     """The trainer program; raises TrainerMissingError saying what to install."""
     tried = []
     for candidate in (
-        _setting("terrapix/trainer"),
+        setting("terrapix/trainer"),
         os.environ.get("TERRAPIX_BIN", ""),
         os.path.join(PLUGIN_DIR, "bin", "terrapix"),
         shutil.which("terrapix") or "",
