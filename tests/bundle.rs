@@ -40,15 +40,7 @@ fn ensemble_computes_member_mean_and_std_in_one_graph() {
     assert_map_eq(&map, 2, &std, -9999.0, 1e-4);
 
     // The onnx package's checker accepts the graph written from Rust.
-    let check = std::process::Command::new(venv_python())
-        .args([
-            "-c",
-            "import onnx, sys; onnx.checker.check_model(onnx.load(sys.argv[1]), full_check=True); print('checked')",
-            ens.to_str().unwrap(),
-        ])
-        .output()
-        .expect("venv python");
-    assert!(check.status.success(), "onnx checker: {}", String::from_utf8_lossy(&check.stderr));
+    assert_onnx_checker(&ens, "ensemble");
 }
 
 #[test]

@@ -25,6 +25,12 @@ fn random_inputs(specs: &[terrapix::bundle::InputSpec], n: usize, seed: u64) -> 
     specs.iter().map(|s| (0..n * s.layout.sample_len(s.channels.len())).map(|_| rng.random::<f32>() * 4.0 - 2.0).collect()).collect()
 }
 
+/// For a norm-wise relative error: (max |got - want|, max |want|).
+fn max_difference(got: &[f32], want: &[f32]) -> (f32, f32) {
+    let diff = got.iter().zip(want).map(|(g, w)| (g - w).abs()).fold(0f32, f32::max);
+    (diff, want.iter().map(|w| w.abs()).fold(0f32, f32::max))
+}
+
 #[test]
 fn exported_graphs_match_the_tch_forward_pass() {
     let _torch = torch_rng();
@@ -71,16 +77,10 @@ fn exported_graphs_match_the_tch_forward_pass() {
         bundle.write(&path).unwrap();
         let model = Model::from_bundle(&path, m, &Default::default()).unwrap();
         let got = model.run(n, &data).unwrap().remove(0);
-        // Norm-wise relative error: max |onnx - tch| / max |tch|.
-        let diff = got.iter().zip(&want).map(|(g, w)| (g - w).abs()).fold(0f32, f32::max);
-        let scale = want.iter().map(|w| w.abs()).fold(0f32, f32::max);
+        let (diff, scale) = max_difference(&got, &want);
         assert!(scale > 0.0 && diff / scale < 1e-5, "{name}: max difference {diff} at output scale {scale}");
         println!("{name}: relative error {:.2e}", diff / scale);
-        let check = std::process::Command::new(venv_python())
-            .args(["-c", "import onnx, sys; onnx.checker.check_model(onnx.load(sys.argv[1]), full_check=True)", path.to_str().unwrap()])
-            .output()
-            .unwrap();
-        assert!(check.status.success(), "{name}: onnx checker: {}", String::from_utf8_lossy(&check.stderr));
+        assert_onnx_checker(&path, name);
     }
 }
 
@@ -300,17 +300,12 @@ fn test_time_augmentation_in_the_graph_averages_flips_and_keeps_coordinates() {
     tta.write(&path).unwrap();
     let model = Model::from_bundle(&path, tta.manifest.clone().unwrap(), &Default::default()).unwrap();
     let got = model.run(n, &data).unwrap().remove(0);
-    let diff = got.iter().zip(&want).map(|(g, w)| (g - w).abs()).fold(0f32, f32::max);
-    let scale = want.iter().map(|w| w.abs()).fold(0f32, f32::max);
+    let (diff, scale) = max_difference(&got, &want);
     assert!(diff / scale < 1e-5, "max difference {diff} at output scale {scale}");
     // And it is not the plain model's prediction.
     let plain_pred = fit::forward(&member, &[x]);
     assert!(plain_pred.iter().zip(&got).any(|(a, b)| (a - b).abs() > 1e-4 * scale));
-    let check = std::process::Command::new(venv_python())
-        .args(["-c", "import onnx, sys; onnx.checker.check_model(onnx.load(sys.argv[1]), full_check=True)", path.to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert!(check.status.success(), "onnx checker: {}", String::from_utf8_lossy(&check.stderr));
+    assert_onnx_checker(&path, "tta");
 }
 
 #[test]

@@ -256,3 +256,12 @@ pub fn assert_map_eq(map: &Path, band: usize, expected: &[f32], nodata: f32, tol
 pub fn venv_python() -> PathBuf {
     repo().join(".venv/bin/python")
 }
+
+/// The onnx package's full checker accepts the model at `path` (`what` names it in a failure).
+pub fn assert_onnx_checker(path: &Path, what: &str) {
+    let check = std::process::Command::new(venv_python())
+        .args(["-c", "import onnx, sys; onnx.checker.check_model(onnx.load(sys.argv[1]), full_check=True)", s(path)])
+        .output()
+        .expect("venv python");
+    assert!(check.status.success(), "{what}: onnx checker: {}", String::from_utf8_lossy(&check.stderr));
+}

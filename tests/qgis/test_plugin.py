@@ -269,18 +269,20 @@ class PluginTest(unittest.TestCase):
         self.assertTrue(layer.isValid())
         return layer
 
+    def extract(self, folder):
+        """The sample points' covariates with target soc, into `folder` and a memory layer."""
+        parameters = {
+            "INPUT": self.points_layer(),
+            "COVARIATES": [self.covariates],
+            "TARGET": "soc",
+            "SAMPLES": folder,
+            "OUTPUT": "memory:",
+        }
+        return processing.run("terrapix:extract", parameters)
+
     def test_extract_covariates_at_points(self):
         folder = self.out("samples")
-        r = processing.run(
-            "terrapix:extract",
-            {
-                "INPUT": self.points_layer(),
-                "COVARIATES": [self.covariates],
-                "TARGET": "soc",
-                "SAMPLES": folder,
-                "OUTPUT": "memory:",
-            },
-        )
+        r = self.extract(folder)
         layer = r["OUTPUT"]
         self.assertEqual(layer.featureCount(), r["COUNT"])
         self.assertGreater(r["COUNT"], 100)
@@ -298,16 +300,7 @@ class PluginTest(unittest.TestCase):
 
     def test_train_and_cross_validate_drive_the_trainer(self):
         folder = self.out("train_samples")
-        processing.run(
-            "terrapix:extract",
-            {
-                "INPUT": self.points_layer(),
-                "COVARIATES": [self.covariates],
-                "TARGET": "soc",
-                "SAMPLES": folder,
-                "OUTPUT": "memory:",
-            },
-        )
+        self.extract(folder)
         common = {"SAMPLES": folder, "FOLDS": 3, "EPOCHS": 15, "RF_TREES": 10, "SCHEME": 0, "BUFFER": 100.0}
         bundle, report, figures = self.out("trained.onnx"), self.out("report.json"), self.out("figures")
         feedback = QgsProcessingFeedback()
