@@ -12,7 +12,8 @@ fn main() {
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
         .unwrap_or_default();
     let mut cpp = cc::Build::new();
-    cpp.cpp(true).std("c++17").file("src/gdal_plugin/driver.cpp").warnings(true);
+    cpp.cpp(true).std("c++17").file("src/gdal_plugin/driver.cpp").include("include").warnings(true);
+    println!("cargo:rerun-if-changed=include/terrapix_driver.h");
     for flag in gdal_include.split_whitespace() {
         match flag.strip_prefix("-I") {
             Some(dir) => cpp.include(dir),

@@ -2,7 +2,7 @@
 //! the check of a manifest against the graph's real inputs and outputs.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use ort::environment::Environment;
 use ort::session::{builder::GraphOptimizationLevel, Session, SessionInputValue};
@@ -14,8 +14,7 @@ use crate::bundle::{Bundle, BundleError, Manifest};
 pub enum EngineError {
     #[error(
         "ONNX Runtime was not found. Set TERRAPIX_ORT_LIB to libonnxruntime.so (it ships in the PyPI wheel: \
-         pip install onnxruntime==1.31.1, file onnxruntime/capi/libonnxruntime.so.1.31.1), or make the \
-         onnxruntime Python package importable by python3. Looked at: {0}"
+         pip install onnxruntime==1.31.1, file onnxruntime/capi/libonnxruntime.so.1.31.1). Looked at: {0}"
     )]
     RuntimeNotFound(String),
     #[error("cannot load ONNX Runtime from '{path}': {reason}")]
@@ -77,7 +76,9 @@ fn clone_error(e: &EngineError) -> EngineError {
 }
 
 /// Finds libonnxruntime: `TERRAPIX_ORT_LIB`, then `ORT_DYLIB_PATH`, then a `.venv` beside or
-/// above the executable or the working directory, then the onnxruntime package of `python3`.
+/// above the executable or the working directory, then beside libterrapix itself (the QGIS
+/// plugin's zip ships it there). It never starts a process: this runs inside GDAL hosts. (The
+/// command line also asks `python3` for its onnxruntime package, see [`ort_library_of_python`].)
 pub fn ort_library() -> Result<PathBuf, EngineError> {
     let mut looked = Vec::new();
     for var in ["TERRAPIX_ORT_LIB", "ORT_DYLIB_PATH"] {
@@ -104,21 +105,40 @@ pub fn ort_library() -> Result<PathBuf, EngineError> {
         }
     }
     looked.push(".venv/ beside or above the executable and working directory".into());
-    let pythons = std::env::var("TERRAPIX_PYTHON").map(|p| vec![p]).unwrap_or_else(|_| vec!["python3".into(), "/usr/bin/python3".into()]);
-    for py in pythons {
-        let out = std::process::Command::new(&py)
-            .args(["-c", "import onnxruntime, os; print(os.path.dirname(onnxruntime.__file__))"])
-            .stderr(std::process::Stdio::null())
-            .output();
-        if let Ok(out) = out {
-            let dir = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()).join("capi");
-            if let Some(p) = newest_lib(&dir) {
-                return Ok(p);
-            }
+    if let Some(dir) = this_library_dir() {
+        if let Some(p) = newest_lib(&dir) {
+            return Ok(p);
         }
-        looked.push(format!("the onnxruntime package of {py}"));
+        looked.push(format!("{} (beside libterrapix)", dir.display()));
     }
     Err(EngineError::RuntimeNotFound(looked.join("; ")))
+}
+
+/// The folder of the shared object (or executable) this code was loaded from.
+fn this_library_dir() -> Option<PathBuf> {
+    let mut info: libc::Dl_info = unsafe { std::mem::zeroed() };
+    // SAFETY: dladdr fills `info` for an address inside a loaded object; the name it returns is
+    // a NUL-terminated string owned by the loader.
+    let found = unsafe { libc::dladdr(this_library_dir as *const libc::c_void, &mut info) } != 0;
+    if !found || info.dli_fname.is_null() {
+        return None;
+    }
+    let name = unsafe { std::ffi::CStr::from_ptr(info.dli_fname) }.to_string_lossy().into_owned();
+    Path::new(&name).canonicalize().ok()?.parent().map(Path::to_path_buf)
+}
+
+/// libonnxruntime from the `onnxruntime` package of a Python interpreter (`TERRAPIX_PYTHON`,
+/// else `python3`, else `/usr/bin/python3`). It starts a process: for the command line only.
+pub fn ort_library_of_python() -> Option<PathBuf> {
+    let pythons = std::env::var("TERRAPIX_PYTHON").map(|p| vec![p]).unwrap_or_else(|_| vec!["python3".into(), "/usr/bin/python3".into()]);
+    pythons.iter().find_map(|py| {
+        let out = std::process::Command::new(py)
+            .args(["-c", "import onnxruntime, os; print(os.path.dirname(onnxruntime.__file__))"])
+            .stderr(std::process::Stdio::null())
+            .output()
+            .ok()?;
+        newest_lib(&PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()).join("capi"))
+    })
 }
 
 fn find_in_site_packages(lib: &Path) -> Option<PathBuf> {
@@ -178,8 +198,8 @@ impl Model {
     pub fn from_bundle(path: &Path, manifest: Manifest, options: &EngineOptions) -> Result<Model, EngineError> {
         let env = environment(options)?;
         let serr = |e: String| EngineError::Session { path: path.into(), reason: e };
-        let count = if options.sessions > 0 { options.sessions } else { default_parallelism() };
-        let threads = options.intra_threads.max(1);
+        let count = clamp_threads(if options.sessions > 0 { options.sessions } else { default_parallelism() }, "sessions");
+        let threads = clamp_threads(options.intra_threads.max(1), "ONNX Runtime threads per session");
         let first = build_session(env, path, threads).map_err(serr)?;
         let sig = |outlets: &[ort::value::Outlet]| outlets.iter().map(tensor_sig).collect::<Vec<_>>();
         let inputs = sig(first.inputs());
@@ -243,6 +263,49 @@ impl Model {
         // A poisoned session only means another thread panicked mid-run; the session is intact.
         self.sessions[k].lock().unwrap_or_else(|p| p.into_inner())
     }
+}
+
+/// The most threads (sessions, workers, ONNX Runtime threads) terrapix starts for one job:
+/// more than a few per core only costs memory and switching.
+pub fn max_threads() -> usize {
+    (4 * default_parallelism()).clamp(16, 256)
+}
+
+/// `requested` clamped to [`max_threads`], with a warning when it was higher.
+pub fn clamp_threads(requested: usize, what: &str) -> usize {
+    let max = max_threads();
+    if requested > max {
+        crate::util::warn(&format!("{what} {requested} is more than this machine can use; using {max}"));
+        return max;
+    }
+    requested
+}
+
+/// The largest fixed batch dimension a graph may declare (terrapix allocates a batch of inputs).
+pub const MAX_FIXED_BATCH: usize = 1 << 16;
+
+/// Models loaded in this process, shared by every GDAL dataset and pixel function that names them
+/// (one session pool per model file version), at most [`MAX_MODELS`] at a time.
+static MODELS: Mutex<Vec<(PathBuf, std::time::SystemTime, Arc<Model>)>> = Mutex::new(Vec::new());
+const MAX_MODELS: usize = 8;
+
+pub fn shared_model(path: &Path, options: &EngineOptions) -> Result<Arc<Model>, EngineError> {
+    let canonical = path.canonicalize().map_err(|source| EngineError::Bundle(BundleError::Read { path: path.into(), source }))?;
+    let modified = std::fs::metadata(&canonical).and_then(|m| m.modified()).unwrap_or(std::time::SystemTime::UNIX_EPOCH);
+    let mut models = MODELS.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(i) = models.iter().position(|(p, t, _)| *p == canonical && *t == modified) {
+        let entry = models.remove(i);
+        let model = entry.2.clone();
+        models.push(entry); // most recently used last
+        return Ok(model);
+    }
+    let model = Arc::new(Model::open(&canonical, options)?);
+    models.retain(|(p, _, _)| *p != canonical);
+    if models.len() >= MAX_MODELS {
+        models.remove(0);
+    }
+    models.push((canonical, modified, model.clone()));
+    Ok(model)
 }
 
 /// Cores available to this process.
@@ -311,6 +374,9 @@ pub fn check_signature(m: &Manifest, inputs: &[TensorSig], outputs: &[TensorSig]
             return Err(format!("input '{}': manifest says {want_txt}, graph has {g}", spec.name));
         }
         if let Some(&b) = g.dims.first().filter(|b| **b > 0) {
+            if b as usize > MAX_FIXED_BATCH {
+                return Err(format!("input {g}: a fixed batch of {b} is larger than terrapix supports ({MAX_FIXED_BATCH}); export the graph with a dynamic batch"));
+            }
             fixed_batch = Some(fixed_batch.map_or(b as usize, |f| f.min(b as usize)));
         }
     }

@@ -4,17 +4,25 @@
 //! - [`bundle`]: the model bundle (ONNX + manifest), reading, writing, ensembles;
 //! - [`engine`]: ONNX Runtime, loaded dynamically, and the manifest-versus-graph check;
 //! - [`raster`]: GDAL I/O, band binding, alignment, windows with halo, the output map;
-//! - [`predict`]: one block ([`predict::Predictor`]) and the tiled, pipelined whole raster;
-//! - [`ffi`]: the C ABI (`include/terrapix.h`); [`gdal_plugin`]: pixel functions and the TERRAPIX driver;
+//! - [`plan`]: the tensor plan, the one path from raster values to model tensors (prediction and sampling);
+//! - [`predict`]: one block ([`predict::Predictor`]), the tiled, pipelined whole raster, prediction jobs and VRTs;
+//! - [`output`]: safe outputs (temporary, checked, renamed; inputs never overwritten);
+//! - [`indices`]: spectral indices (NDVI, EVI...);
+//! - doors: [`ffi`], the C ABI (`include/terrapix.h`); [`gdal_plugin`], pixel functions and the TERRAPIX
+//!   driver; both go through [`boundary`], which turns errors and panics into status codes;
 //! - [`sample`]: field samples and the tensors a model layout needs at each of them;
 //! - `train` (feature `train`): libtorch models, cross-validation, ONNX ensemble export;
 //! - [`landscape`], [`quicklook`]: the seeded sample landscape and PNG previews of maps.
 
+pub mod boundary;
 pub mod bundle;
 pub mod engine;
 pub mod ffi;
 pub mod gdal_plugin;
+pub mod indices;
 pub mod landscape;
+pub mod output;
+pub mod plan;
 pub mod predict;
 pub mod quicklook;
 pub mod raster;

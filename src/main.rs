@@ -7,7 +7,14 @@ fn main() {
     // pipe instead of panicking in println!.
     // SAFETY: resetting a signal disposition to its default at start-up, before any thread exists.
     unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
-    if let Err(e) = cli::run() {
+    let result = cli::run();
+    // Stopped by a signal: whatever the command returned, exit as the shell expects.
+    if let Some(signal) = cli::signals::received() {
+        terrapix::output::remove_live_temporaries();
+        eprintln!("terrapix: stopped by signal {signal}; nothing was left half-written");
+        std::process::exit(128 + signal);
+    }
+    if let Err(e) = result {
         eprintln!("terrapix: error: {e}");
         std::process::exit(1);
     }

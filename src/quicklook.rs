@@ -3,8 +3,6 @@
 
 use std::path::Path;
 
-use gdal::Dataset;
-
 #[derive(Clone, Copy, Debug)]
 pub enum Ramp {
     /// viridis: for predicted values.
@@ -37,7 +35,15 @@ pub struct Stretch {
 
 /// Renders band `band` (1-based) of `raster` into the PNG `png`.
 pub fn render(raster: &Path, band: usize, png: &Path, ramp: Ramp, max_side: usize) -> Result<Stretch, String> {
-    let ds = Dataset::open(raster).map_err(|e| format!("cannot open '{}': {e}", raster.display()))?;
+    if max_side < 16 {
+        return Err(format!("the quick-look's longest side must be at least 16 pixels, got {max_side}"));
+    }
+    crate::output::refuse_inputs(png, false, &[("raster", raster)]).map_err(|e| e.to_string())?;
+    crate::output::check_target(png, crate::output::Kind::Png).map_err(|e| e.to_string())?;
+    let ds = crate::raster::open_raster(raster).map_err(|e| format!("cannot open '{}': {e}", raster.display()))?;
+    if band == 0 || band > ds.raster_count() {
+        return Err(format!("'{}' has bands 1 to {}; band {band} does not exist", raster.display(), ds.raster_count()));
+    }
     let b = ds.rasterband(band).map_err(|e| format!("'{}' band {band}: {e}", raster.display()))?;
     let (w, h) = b.size();
     let scale = (w.max(h) as f64 / max_side as f64).max(1.0);
@@ -63,11 +69,14 @@ pub fn render(raster: &Path, band: usize, png: &Path, ramp: Ramp, max_side: usiz
             rgba.extend([0, 0, 0, 0]);
         }
     }
-    let file = std::fs::File::create(png).map_err(|e| format!("cannot write '{}': {e}", png.display()))?;
-    let mut enc = png::Encoder::new(std::io::BufWriter::new(file), ow as u32, oh as u32);
+    let mut encoded = Vec::new();
+    let mut enc = png::Encoder::new(&mut encoded, ow as u32, oh as u32);
     enc.set_color(png::ColorType::Rgba);
     enc.set_depth(png::BitDepth::Eight);
     let mut writer = enc.write_header().map_err(|e| e.to_string())?;
     writer.write_image_data(&rgba).map_err(|e| e.to_string())?;
+    writer.finish().map_err(|e| e.to_string())?;
+    // Staged: a failed write (a full disk) leaves the previous PNG as it was.
+    crate::output::Staged::write_all(png, crate::output::Kind::Png, &encoded).map_err(|e| e.to_string())?;
     Ok(Stretch { low, high })
 }

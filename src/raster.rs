@@ -17,14 +17,18 @@ use crate::bundle::EdgeMode;
 
 #[derive(Debug, thiserror::Error)]
 pub enum RasterError {
+    #[error("covariate raster '{0}' does not exist")]
+    NotFound(PathBuf),
     #[error("cannot open covariate raster '{path}': {reason}")]
     Open { path: PathBuf, reason: String },
-    #[error("covariate '{name}' was not found. {hint}")]
+    #[error("covariate {name} was not found. {hint}")]
     MissingCovariate { name: String, hint: String },
     #[error("covariate '{name}' is ambiguous: it is band {a} and band {b}; bind it explicitly (--bind {name}=FILE:BAND)")]
     Ambiguous { name: String, a: String, b: String },
-    #[error("bad band binding '{0}': expected NAME=FILE:BAND or NAME=BAND (1-based)")]
-    BadBinding(String),
+    #[error("bad band binding '{binding}': {reason}")]
+    BadBinding { binding: String, reason: String },
+    #[error("{0}")]
+    Invalid(String),
     #[error("the extent {extent:?} does not overlap the grid of '{reference}' (bounds {bounds:?})")]
     Extent { extent: [f64; 4], reference: PathBuf, bounds: [f64; 4] },
     #[error("'{path}' does not overlap the reference grid of '{reference}'")]
@@ -142,21 +146,124 @@ fn same_crs(a: &str, b: &str) -> bool {
     }
 }
 
-/// How to bind and align covariates.
-#[derive(Clone, Debug, Default)]
+/// How to bind and align covariates: one set of options for the CLI flags, the C ABI's
+/// options JSON, `.tpx` prediction jobs and the QGIS plugin (serde names are the JSON keys).
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct BindOptions {
     /// Explicit bindings `NAME=FILE:BAND` or `NAME=BAND` (the first raster), 1-based bands.
+    #[serde(rename = "bind", skip_serializing_if = "Vec::is_empty")]
     pub bindings: Vec<String>,
     /// Bind the covariates to the bands in order (all rasters' bands, one after another), ignoring descriptions.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub by_order: bool,
     /// The grid of the map; default: the first covariate raster.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub reference: Option<PathBuf>,
     /// GDAL resampling for rasters that must be aligned (near, bilinear, cubic, average...).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub resampling: Option<String>,
     /// Map only this part (xmin, ymin, xmax, ymax in the reference CRS) of the reference grid,
     /// snapped outwards to its pixels. Windows near the crop's edge still read their halo from
     /// the covariates beyond it.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub extent: Option<[f64; 4]>,
+}
+
+/// GDAL's warp resampling methods.
+pub const RESAMPLING: [&str; 13] =
+    ["near", "bilinear", "cubic", "cubicspline", "lanczos", "average", "rms", "mode", "max", "min", "med", "q1", "q3"];
+
+impl BindOptions {
+    /// Checks what can be checked without opening a raster: the extent, the resampling, and
+    /// that every binding names one of the model's `covariates`, in the `NAME=[FILE:]BAND` form.
+    pub fn validate(&self, covariates: &[String]) -> Result<(), RasterError> {
+        if let Some(e) = self.extent {
+            check_extent(e)?;
+        }
+        if let Some(r) = &self.resampling {
+            if !RESAMPLING.contains(&r.as_str()) {
+                return Err(RasterError::Invalid(format!("unknown resampling '{r}' (one of: {})", RESAMPLING.join(", "))));
+            }
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for b in &self.bindings {
+            let Some((name, target)) = b.split_once('=') else {
+                return Err(RasterError::BadBinding {
+                    binding: b.clone(),
+                    reason: "expected NAME=FILE:BAND or NAME=BAND (bands from 1)".into(),
+                });
+            };
+            if !covariates.iter().any(|c| c == name) {
+                let close: Vec<&String> = covariates.iter().filter(|c| c.eq_ignore_ascii_case(name) || similar(c, name)).collect();
+                let hint = if close.is_empty() { String::new() } else { format!(" Did you mean '{}'?", close[0]) };
+                return Err(RasterError::BadBinding {
+                    binding: b.clone(),
+                    reason: format!("the model has no covariate '{name}'.{hint} Its covariates: {}", covariates.join(", ")),
+                });
+            }
+            if !seen.insert(name) {
+                return Err(RasterError::BadBinding { binding: b.clone(), reason: format!("'{name}' is bound twice") });
+            }
+            let band = target.rsplit_once(':').map_or(target, |(_, band)| band);
+            match band.trim().parse::<i64>() {
+                Ok(n) if n >= 1 => {}
+                Ok(n) => {
+                    return Err(RasterError::BadBinding {
+                        binding: b.clone(),
+                        reason: format!("band {n} does not exist: bands are numbered from 1"),
+                    })
+                }
+                Err(_) => {
+                    return Err(RasterError::BadBinding {
+                        binding: b.clone(),
+                        reason: format!("'{band}' is not a band number (bands are numbered from 1)"),
+                    })
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Whether two names differ by one edit (a typo), ignoring case.
+fn similar(a: &str, b: &str) -> bool {
+    let (a, b): (Vec<char>, Vec<char>) = (a.to_lowercase().chars().collect(), b.to_lowercase().chars().collect());
+    if a.len().abs_diff(b.len()) > 1 {
+        return false;
+    }
+    let (mut i, mut j, mut edits) = (0, 0, 0);
+    while i < a.len() && j < b.len() {
+        if a[i] == b[j] {
+            i += 1;
+            j += 1;
+            continue;
+        }
+        edits += 1;
+        match a.len().cmp(&b.len()) {
+            std::cmp::Ordering::Greater => i += 1,
+            std::cmp::Ordering::Less => j += 1,
+            std::cmp::Ordering::Equal => {
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    edits + (a.len() - i) + (b.len() - j) <= 1
+}
+
+/// An extent must be finite and not inverted.
+pub fn check_extent(e: [f64; 4]) -> Result<(), RasterError> {
+    let [x0, y0, x1, y1] = e;
+    if !e.iter().all(|v| v.is_finite()) {
+        return Err(RasterError::Invalid(format!("extent {x0},{y0},{x1},{y1}: every value must be a finite number")));
+    }
+    if x0 >= x1 || y0 >= y1 {
+        return Err(RasterError::Invalid(format!(
+            "extent {x0},{y0},{x1},{y1} is empty or inverted: give XMIN,YMIN,XMAX,YMAX with XMIN < XMAX and YMIN < YMAX"
+        )));
+    }
+    Ok(())
 }
 
 /// The covariates of one prediction job, bound to bands and aligned to the reference grid.
@@ -208,17 +315,45 @@ impl Covariates {
     pub fn bind(rasters: &[PathBuf], names: &[String], options: &BindOptions) -> Result<Covariates, RasterError> {
         if rasters.is_empty() {
             return Err(RasterError::MissingCovariate {
-                name: names.first().cloned().unwrap_or_default(),
+                name: names.first().map(|n| format!("'{n}'")).unwrap_or_default(),
                 hint: "no covariate rasters were given".into(),
             });
         }
+        options.validate(names)?;
         let sources = rasters.iter().map(|p| open_source(p)).collect::<Result<Vec<_>, _>>()?;
+        if options.by_order {
+            let total: usize = sources.iter().map(|s| s.descriptions.len()).sum();
+            let explicit = |n: &str| options.bindings.iter().any(|b| b.split_once('=').is_some_and(|(k, _)| k == n));
+            if let Some(last) = names.iter().rposition(|n| !explicit(n)).filter(|&i| i >= total) {
+                return Err(RasterError::MissingCovariate {
+                    name: format!("'{}'", names[last]),
+                    hint: format!(
+                        "binding by order needs one band per covariate: the model reads {} covariates, the rasters have {total} bands in all",
+                        names.len()
+                    ),
+                });
+            }
+        }
         let (reference_path, grid) = match &options.reference {
             Some(p) => (p.clone(), open_source(p)?.grid),
             None => (sources[0].path.clone(), sources[0].grid.clone()),
         };
-        let bound =
-            names.iter().enumerate().map(|(i, n)| find_band(&sources, n, i, options)).collect::<Result<Vec<(usize, usize)>, _>>()?;
+        let mut bound = Vec::with_capacity(names.len());
+        let mut missing: Vec<(String, String)> = Vec::new();
+        for (i, n) in names.iter().enumerate() {
+            match find_band(&sources, n, i, options) {
+                Ok(b) => bound.push(b),
+                Err(RasterError::MissingCovariate { name, hint }) => missing.push((name, hint)),
+                Err(e) => return Err(e),
+            }
+        }
+        if let Some((_, hint)) = missing.first() {
+            // Name every missing covariate, not only the first.
+            let list: Vec<&str> = missing.iter().map(|(n, _)| n.as_str()).collect();
+            let name =
+                if list.len() == 1 { list[0].to_string() } else { format!("{} of {}: {}", list.len(), names.len(), list.join(", ")) };
+            return Err(RasterError::MissingCovariate { name, hint: hint.clone() });
+        }
 
         let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
         let dir = format!("/vsimem/terrapix/{}-{id}", std::process::id());
@@ -305,22 +440,46 @@ impl Covariates {
 }
 
 fn open_source(path: &Path) -> Result<Source, RasterError> {
-    if !path.exists() && !path.to_string_lossy().starts_with("/vsi") {
-        return Err(RasterError::Open { path: path.into(), reason: "no such file".into() });
+    let open_err = |reason: String| RasterError::Open { path: path.into(), reason };
+    if !path.to_string_lossy().starts_with("/vsi") {
+        match std::fs::metadata(path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(RasterError::NotFound(path.into())),
+            Err(e) => return Err(open_err(e.to_string())),
+            Ok(m) if m.is_dir() => return Err(open_err("it is a folder, not a raster".into())),
+            Ok(_) => {}
+        }
     }
-    let ds = Dataset::open(path).map_err(|e| RasterError::Open { path: path.into(), reason: e.to_string() })?;
+    let ds = open_raster(path).map_err(open_err)?;
     if ds.raster_count() == 0 {
-        return Err(RasterError::Open { path: path.into(), reason: "it has no raster bands".into() });
+        return Err(open_err("it has no raster bands".into()));
+    }
+    let grid = Grid::of(&ds);
+    let g = grid.geotransform;
+    if !g.iter().all(|v| v.is_finite()) || g[1] * g[5] - g[2] * g[4] == 0.0 {
+        return Err(open_err(format!("its geotransform {g:?} has a zero or non-finite pixel size")));
     }
     let descriptions =
         (1..=ds.raster_count()).map(|b| ds.rasterband(b).ok().and_then(|band| band.description().ok()).unwrap_or_default()).collect();
-    Ok(Source { path: path.into(), grid: Grid::of(&ds), ds, descriptions })
+    Ok(Source { path: path.into(), grid, ds, descriptions })
+}
+
+/// Opens a raster read-only, with GDAL's own reason when it cannot (not GDAL's bare "returned
+/// a NULL pointer").
+pub fn open_raster(path: &Path) -> Result<Dataset, String> {
+    let capture = CplCapture::new();
+    let options = gdal::DatasetOptions { open_flags: gdal::GdalOpenFlags::GDAL_OF_RASTER, ..Default::default() };
+    Dataset::open_ex(path, options).map_err(|e| match capture.take(false) {
+        Some(reason) => reason,
+        None if matches!(e, gdal::errors::GdalError::NullPointer { .. }) => "not a raster format GDAL can read".into(),
+        None => e.to_string(),
+    })
 }
 
 /// Finds the (source index, 1-based band) of covariate `name` (the `index`-th covariate).
 fn find_band(sources: &[Source], name: &str, index: usize, options: &BindOptions) -> Result<(usize, usize), RasterError> {
     for binding in &options.bindings {
-        let Some((n, target)) = binding.split_once('=') else { return Err(RasterError::BadBinding(binding.clone())) };
+        let bad = |reason: String| RasterError::BadBinding { binding: binding.clone(), reason };
+        let Some((n, target)) = binding.split_once('=') else { return Err(bad("expected NAME=FILE:BAND or NAME=BAND".into())) };
         if n != name {
             continue;
         }
@@ -328,22 +487,24 @@ fn find_band(sources: &[Source], name: &str, index: usize, options: &BindOptions
             Some((f, b)) => (Some(f), b),
             None => (None, target),
         };
-        let band: usize = band.parse().map_err(|_| RasterError::BadBinding(binding.clone()))?;
         let s = match file {
             None => 0,
             // A path as given on the command line, or a bare file name.
             Some(f) => sources
                 .iter()
                 .position(|s| s.path == Path::new(f) || s.path.file_name() == Some(std::ffi::OsStr::new(f)))
-                .ok_or_else(|| RasterError::BadBinding(format!("{binding} (no covariate raster named '{f}')")))?,
+                .ok_or_else(|| {
+                    let names: Vec<String> = sources.iter().map(|s| s.path.display().to_string()).collect();
+                    bad(format!("no covariate raster named '{f}' (the rasters: {})", names.join(", ")))
+                })?,
         };
-        if band == 0 || band > sources[s].descriptions.len() {
-            return Err(RasterError::BadBinding(format!(
-                "{binding} ('{}' has {} bands)",
-                sources[s].path.display(),
-                sources[s].descriptions.len()
-            )));
-        }
+        let count = sources[s].descriptions.len();
+        let band: usize = band
+            .trim()
+            .parse()
+            .ok()
+            .filter(|b| (1..=count).contains(b))
+            .ok_or_else(|| bad(format!("'{}' has bands 1 to {count}; '{band}' is not one of them", sources[s].path.display())))?;
         return Ok((s, band));
     }
     if options.by_order {
@@ -354,11 +515,7 @@ fn find_band(sources: &[Source], name: &str, index: usize, options: &BindOptions
             }
             k -= src.descriptions.len();
         }
-        let total: usize = sources.iter().map(|s| s.descriptions.len()).sum();
-        return Err(RasterError::MissingCovariate {
-            name: name.into(),
-            hint: format!("binding by order needs at least {} bands, the rasters have {total}", index + 1),
-        });
+        unreachable!("bind checks the band count before binding by order")
     }
     let matches = |exact: bool| -> Vec<(usize, usize)> {
         let mut found = Vec::new();
@@ -378,6 +535,7 @@ fn find_band(sources: &[Source], name: &str, index: usize, options: &BindOptions
     match found.len() {
         1 => Ok(found[0]),
         0 => {
+            let name = format!("'{name}'");
             let available: Vec<String> = sources
                 .iter()
                 .flat_map(|s| {
@@ -389,7 +547,7 @@ fn find_band(sources: &[Source], name: &str, index: usize, options: &BindOptions
                 .take(40)
                 .collect();
             Err(RasterError::MissingCovariate {
-                name: name.into(),
+                name,
                 hint: format!(
                     "No band has that description. Bands available: {}. Bind bands explicitly with --bind NAME=FILE:BAND, or by position with --by-order.",
                     available.join(", ")
@@ -463,6 +621,60 @@ fn warp_to_grid(src: &Source, grid: &Grid, resampling: &str, dest: &str) -> Resu
         gdal_sys::GDALClose(out);
     }
     Ok(())
+}
+
+/// Collects the GDAL errors (and warnings) raised on this thread while it lives, instead of
+/// letting them reach the host's handler: GDAL reports many write failures (a full disk, an
+/// invalid creation option) only through its error handler, not through return codes.
+pub struct CplCapture {
+    messages: Box<std::cell::RefCell<Vec<(gdal_sys::CPLErr::Type, String)>>>,
+    /// Not Send: the handler was pushed on this thread's stack and must be popped there.
+    _thread: std::marker::PhantomData<*const ()>,
+}
+
+unsafe extern "C" fn collect_cpl(class: gdal_sys::CPLErr::Type, _no: gdal_sys::CPLErrorNum, msg: *const libc::c_char) {
+    // SAFETY: the user data is the RefCell of the capture that pushed this handler, which pops
+    // it before it is freed; GDAL passes a NUL-terminated message.
+    let cell = unsafe { &*(gdal_sys::CPLGetErrorHandlerUserData() as *const std::cell::RefCell<Vec<(gdal_sys::CPLErr::Type, String)>>) };
+    let text = if msg.is_null() { String::new() } else { unsafe { CStr::from_ptr(msg) }.to_string_lossy().into_owned() };
+    if let Ok(mut v) = cell.try_borrow_mut() {
+        v.push((class, text));
+    }
+}
+
+impl CplCapture {
+    pub fn new() -> CplCapture {
+        let messages = Box::new(std::cell::RefCell::new(Vec::new()));
+        // SAFETY: the handler and its user data stay valid until Drop pops them (same thread).
+        unsafe { gdal_sys::CPLPushErrorHandlerEx(Some(collect_cpl), &*messages as *const _ as *mut libc::c_void) };
+        CplCapture { messages, _thread: std::marker::PhantomData }
+    }
+
+    /// Failures (and, with `warnings`, warnings) raised so far, joined; None when there were none.
+    pub fn take(&self, warnings: bool) -> Option<String> {
+        let mut v = self.messages.borrow_mut();
+        let wanted: Vec<String> = v
+            .iter()
+            .filter(|(c, _)| *c >= gdal_sys::CPLErr::CE_Failure || (warnings && *c == gdal_sys::CPLErr::CE_Warning))
+            .map(|(_, m)| m.clone())
+            .filter(|m| !m.is_empty())
+            .collect();
+        v.clear();
+        (!wanted.is_empty()).then(|| wanted.join("; "))
+    }
+}
+
+impl Default for CplCapture {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Drop for CplCapture {
+    fn drop(&mut self) {
+        // SAFETY: pops the handler this capture pushed on this thread.
+        unsafe { gdal_sys::CPLPopErrorHandler() };
+    }
 }
 
 pub(crate) fn last_cpl_error(fallback: &str) -> String {
@@ -606,23 +818,49 @@ pub struct BandInfo {
     pub unit: String,
 }
 
-/// The output map being written: a tiled GeoTIFF under a temporary name, moved into place by
-/// [`MapWriter::finish`]; dropped unfinished, it removes its temporary file.
+/// The output map being written: a tiled GeoTIFF under a temporary name (see
+/// [`crate::output`]), moved into place by [`MapWriter::finish`] only once GDAL has reported
+/// no error; dropped unfinished, its temporary file is removed.
 pub struct MapWriter {
     ds: Option<Dataset>,
-    tmp: PathBuf,
-    path: PathBuf,
+    staged: Option<crate::output::Staged>,
+    target: PathBuf,
     options: OutputOptions,
+}
+
+/// Checks creation options against what the driver declares (GDAL only warns about a bad one
+/// and writes an uncompressed file).
+fn validate_creation_options(driver: &gdal::Driver, co: &gdal::cpl::CslStringList, path: &Path) -> Result<(), RasterError> {
+    let capture = CplCapture::new();
+    // SAFETY: a valid driver handle and a NULL-terminated option list.
+    let ok = unsafe { gdal_sys::GDALValidateCreationOptions(driver.c_driver(), co.as_ptr()) } != 0;
+    let detail = capture.take(true).unwrap_or_default();
+    if ok {
+        return Ok(());
+    }
+    let compressions = driver.metadata_item("DMD_CREATIONOPTIONLIST", "").and_then(|xml| {
+        let at = xml.find("name='COMPRESS'")?;
+        let values: Vec<String> = xml[at..xml[at..].find("</Option>")? + at]
+            .split("<Value>")
+            .skip(1)
+            .filter_map(|v| v.split("</Value>").next().map(str::to_string))
+            .collect();
+        Some(values.join(", "))
+    });
+    Err(RasterError::Output {
+        path: path.into(),
+        reason: format!(
+            "invalid {} creation option ({detail}){}",
+            driver.short_name(),
+            compressions.map(|c| format!("; compression must be one of: {c}")).unwrap_or_default()
+        ),
+    })
 }
 
 impl MapWriter {
     pub fn create(path: &Path, grid: &Grid, bands: &[BandInfo], nodata: f32, options: &OutputOptions) -> Result<MapWriter, RasterError> {
         let out_err = |reason: String| RasterError::Output { path: path.into(), reason };
-        let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-        if !dir.is_dir() {
-            return Err(out_err(format!("folder '{}' does not exist", dir.display())));
-        }
-        let tmp = crate::util::temp_sibling(path);
+        let staged = crate::output::Staged::new(path, crate::output::Kind::GeoTiff).map_err(|e| out_err(strip_path(&e, path)))?;
         let driver = gdal::DriverManager::get_driver_by_name("GTiff").map_err(|e| out_err(e.to_string()))?;
         let block = options.block.to_string();
         let mut co = vec![
@@ -637,11 +875,13 @@ impl MapWriter {
         }
         let co: Vec<String> = co.into_iter().map(|(k, v)| format!("{k}={v}")).collect();
         let co = co.iter().map(String::as_str).collect::<gdal::cpl::CslStringList>();
+        validate_creation_options(&driver, &co, path)?;
+        let capture = CplCapture::new();
         let ds = driver
-            .create_with_band_type_with_options::<f32, _>(&tmp, grid.width, grid.height, bands.len(), &co)
-            .map_err(|e| out_err(e.to_string()))?;
+            .create_with_band_type_with_options::<f32, _>(staged.path(), grid.width, grid.height, bands.len(), &co)
+            .map_err(|e| out_err(capture.take(false).unwrap_or_else(|| e.to_string())))?;
         // From here on, an early return drops the writer, which removes the temporary file.
-        let mut writer = MapWriter { ds: Some(ds), tmp, path: path.into(), options: options.clone() };
+        let mut writer = MapWriter { ds: Some(ds), staged: Some(staged), target: path.into(), options: options.clone() };
         let ds = writer.ds.as_mut().expect("just created");
         ds.set_geo_transform(&grid.geotransform).map_err(|e| out_err(e.to_string()))?;
         if !grid.wkt.is_empty() {
@@ -655,60 +895,90 @@ impl MapWriter {
             // SAFETY: a valid band handle and a NUL-terminated string.
             unsafe { gdal_sys::GDALSetRasterUnitType(band.c_rasterband(), unit.as_ptr()) };
         }
+        if let Some(e) = capture.take(false) {
+            return Err(out_err(e));
+        }
         Ok(writer)
+    }
+
+    fn err(&self, reason: impl std::fmt::Display) -> RasterError {
+        RasterError::Output { path: self.target.clone(), reason: reason.to_string() }
     }
 
     /// Writes `data` (band-sequential, w x h per band) at (x, y).
     pub fn write(&mut self, x: usize, y: usize, w: usize, h: usize, data: &[Vec<f32>]) -> Result<(), RasterError> {
+        let capture = CplCapture::new();
         let ds = self.ds.as_mut().expect("writer is open until finish");
         let (width, height) = ds.raster_size();
+        let mut result = Ok(());
         for (i, plane) in data.iter().enumerate() {
-            let mut band = ds.rasterband(i + 1).map_err(gdal_err(self.path.to_string_lossy()))?;
-            let mut buf = gdal::raster::Buffer::new((w, h), plane.clone());
-            band.write((x as isize, y as isize), (w, h), &mut buf).map_err(gdal_err(self.path.to_string_lossy()))?;
+            let written = ds.rasterband(i + 1).and_then(|mut band| {
+                let mut buf = gdal::raster::Buffer::new((w, h), plane.clone());
+                band.write((x as isize, y as isize), (w, h), &mut buf)
+            });
+            if let Err(e) = written {
+                result = Err(e.to_string());
+                break;
+            }
         }
         // A window that is exactly one output block is final: write it out now, so finished
         // blocks do not accumulate in GDAL's cache (flushing also drops them from it).
         let b = self.options.block;
-        if x % b == 0 && y % b == 0 && w == b.min(width - x) && h == b.min(height - y) {
-            ds.flush_cache().map_err(gdal_err(self.path.to_string_lossy()))?;
+        if result.is_ok() && x % b == 0 && y % b == 0 && w == b.min(width - x) && h == b.min(height - y) {
+            result = ds.flush_cache().map_err(|e| e.to_string());
         }
-        Ok(())
+        match (capture.take(false), result) {
+            (Some(msg), _) | (None, Err(msg)) => Err(self.err(msg)),
+            (None, Ok(())) => Ok(()),
+        }
     }
 
-    /// Closes the map and moves it to its final name (converting to COG if asked).
+    /// Closes the map, checks that GDAL reported no error and that it reads back, and moves it
+    /// to its final name (converting to COG if asked).
     pub fn finish(mut self) -> Result<(), RasterError> {
-        let out_err = |reason: String| RasterError::Output { path: self.path.clone(), reason };
+        let capture = CplCapture::new();
         let ds = self.ds.take().expect("finish is called once");
-        ds.close().map_err(|e| out_err(e.to_string()))?;
+        let (width, height, bands) = (ds.raster_size().0, ds.raster_size().1, ds.raster_count());
+        let closed = ds.close();
+        if let Some(msg) = capture.take(false) {
+            return Err(self.err(msg));
+        }
+        closed.map_err(|e| self.err(e))?;
+        let mut staged = self.staged.take().expect("finish is called once");
         if self.options.cog {
-            let cog_tmp = crate::util::temp_sibling(&self.tmp);
+            let cog = crate::output::Staged::new(staged.target(), crate::output::Kind::GeoTiff).map_err(|e| self.err(e))?;
             let result = (|| -> Result<(), gdal::errors::GdalError> {
-                let src = Dataset::open(&self.tmp)?;
+                let src = Dataset::open(staged.path())?;
                 let driver = gdal::DriverManager::get_driver_by_name("COG")?;
                 let co =
                     [format!("COMPRESS={}", self.options.compress), format!("BLOCKSIZE={}", self.options.block), "BIGTIFF=IF_SAFER".into()];
                 let co = co.iter().map(String::as_str).collect::<gdal::cpl::CslStringList>();
-                src.create_copy(&driver, &cog_tmp, &co)?.close()
+                src.create_copy(&driver, cog.path(), &co)?.close()
             })();
-            let _ = std::fs::remove_file(&self.tmp);
-            if let Err(e) = result {
-                let _ = std::fs::remove_file(&cog_tmp);
-                return Err(out_err(format!("COG conversion failed: {e}")));
+            if let Some(msg) = capture.take(false).or(result.err().map(|e| e.to_string())) {
+                return Err(self.err(format!("COG conversion failed: {msg}")));
             }
-            std::fs::rename(&cog_tmp, &self.tmp).map_err(|e| out_err(e.to_string()))?;
+            staged = cog; // the plain GeoTIFF's temporary is removed as it drops
         }
-        std::fs::rename(&self.tmp, &self.path).map_err(|e| out_err(e.to_string()))?;
-        Ok(())
+        // Re-open what was written: a truncated file fails here rather than in the user's hands.
+        let reopened = Dataset::open(staged.path()).map_err(|e| self.err(capture.take(false).unwrap_or_else(|| e.to_string())))?;
+        if (reopened.raster_size(), reopened.raster_count()) != ((width, height), bands) {
+            return Err(self.err("the written file does not read back with the expected size"));
+        }
+        drop(reopened);
+        staged.commit().map_err(|e| self.err(e))
     }
+}
+
+/// An output error's text without the path, for errors that name it themselves.
+fn strip_path(e: &crate::output::OutputError, path: &Path) -> String {
+    e.to_string().replace(&format!("cannot write '{}': ", path.display()), "")
 }
 
 impl Drop for MapWriter {
     fn drop(&mut self) {
-        if let Some(ds) = self.ds.take() {
-            drop(ds);
-            let _ = std::fs::remove_file(&self.tmp);
-        }
+        // Close the dataset before the staged temporary is removed.
+        drop(self.ds.take());
     }
 }
 

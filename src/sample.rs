@@ -12,7 +12,7 @@ use gdal::{Dataset, DatasetOptions, GdalOpenFlags, Metadata};
 use serde::{Deserialize, Serialize};
 
 use crate::bundle::{InputSpec, Manifest, NodataPolicy, OutputBand, OutputKind, Provenance, Target, TargetTransform, SCHEMA_VERSION};
-use crate::predict::{Block, TensorPlan};
+use crate::plan::{Block, TensorPlan};
 use crate::raster::{BindOptions, Covariates, Window};
 
 #[derive(Debug, thiserror::Error)]
@@ -27,10 +27,18 @@ pub enum SampleError {
     Invalid(String),
     #[error("cannot write '{path}': {reason}")]
     Write { path: PathBuf, reason: String },
+    #[error("cannot read samples '{path}' ({file}): {reason}")]
+    Read { path: PathBuf, file: String, reason: String },
+    #[error(transparent)]
+    Output(#[from] crate::output::OutputError),
+    #[error("cancelled; no output was written")]
+    Cancelled,
 }
 
-/// How to read the points.
-#[derive(Clone, Debug, Default)]
+/// How to read the points: one set of options for the CLI flags, the C ABI's options JSON and
+/// the QGIS plugin (serde names are the JSON keys).
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct PointOptions {
     /// Target column ("" for none: covariate values only, nothing to train on).
     pub target: String,
@@ -50,6 +58,7 @@ pub struct PointOptions {
     /// Target value that means "not measured" (besides empty cells).
     pub target_nodata: Option<f64>,
     /// Further numeric columns to read (covariates given in the table itself).
+    #[serde(skip)]
     pub columns: Vec<String>,
 }
 
@@ -125,11 +134,26 @@ pub fn read_points(path: &Path, o: &PointOptions) -> Result<Points, SampleError>
         }
     };
     let mut points = Vec::new();
+    // OGR's CSV reader complains on stderr about rows whose coordinates are not numbers.
+    let _quiet = crate::raster::CplCapture::new();
     for (i, f) in layer.features().enumerate() {
-        let Some(g) = f.geometry() else {
-            return Err(perr(format!("feature {} has no point geometry (for CSV, name the coordinate columns with --x/--y)", i + 1)));
+        // A CSV row whose coordinates are empty, text or NaN has an empty (or no) geometry: the
+        // point is kept with NaN coordinates and reported as skipped, with its row.
+        let (x, y) = match f.geometry() {
+            Some(g) if !g.is_empty() => {
+                let (x, y, _) = g.get_point(0);
+                if x.is_finite() && y.is_finite() {
+                    (x, y)
+                } else {
+                    (f64::NAN, f64::NAN)
+                }
+            }
+            Some(_) => (f64::NAN, f64::NAN),
+            None if is_csv => (f64::NAN, f64::NAN),
+            None => {
+                return Err(perr(format!("feature {} has no point geometry", i + 1)));
+            }
         };
-        let (x, y, _) = g.get_point(0);
         let text = |idx: Option<usize>| idx.and_then(|k| f.field_as_string(k).ok().flatten()).filter(|s| !s.trim().is_empty());
         // An empty cell is "not set" in OGR, which reads as 0 as a number: it is a missing value.
         let value = target
@@ -201,6 +225,7 @@ pub fn sample_points(
     inputs: Option<Vec<InputSpec>>,
     mut options: PointOptions,
     bind: &BindOptions,
+    progress: &mut dyn FnMut(usize, usize) -> bool,
 ) -> Result<(usize, Samples), SampleError> {
     let mut bind = bind.clone();
     let inputs = match inputs {
@@ -217,8 +242,11 @@ pub fn sample_points(
     }
     let read = read_points(points, &options)?;
     let manifest = sampling_manifest(inputs, &options.target)?;
-    let samples =
-        if rasters.is_empty() { extract_table(&read, &options.columns, manifest)? } else { extract(&read, rasters, &bind, manifest)? };
+    let samples = if rasters.is_empty() {
+        extract_table(&read, &options.columns, manifest)?
+    } else {
+        extract(&read, rasters, &bind, manifest, progress)?
+    };
     Ok((read.points.len(), samples))
 }
 
@@ -253,7 +281,14 @@ impl Samples {
 }
 
 /// Extracts the tensors of `manifest`'s inputs at every point from the covariate rasters.
-pub fn extract(points: &Points, rasters: &[PathBuf], bind: &BindOptions, manifest: Manifest) -> Result<Samples, SampleError> {
+/// `progress(done, total)` is called as points are sampled; returning false cancels.
+pub fn extract(
+    points: &Points,
+    rasters: &[PathBuf],
+    bind: &BindOptions,
+    manifest: Manifest,
+    progress: &mut dyn FnMut(usize, usize) -> bool,
+) -> Result<Samples, SampleError> {
     let covs = Covariates::bind(rasters, &manifest.covariates(), bind)?;
     let plan = TensorPlan::new(&manifest);
     let (cell, halo) = (plan.cell(), plan.halo());
@@ -281,10 +316,18 @@ pub fn extract(points: &Points, rasters: &[PathBuf], bind: &BindOptions, manifes
     };
     let (mut data, mut tensors) = (Vec::new(), Vec::new());
     let needs_target = !out.manifest.target.name.is_empty();
-    for p in &points.points {
+    let total = points.points.len();
+    for (i, p) in points.points.iter().enumerate() {
+        if (i % 64 == 0 || i + 1 == total) && !progress(i, total) {
+            return Err(SampleError::Cancelled);
+        }
         let skip = |out: &mut Samples, reason: &str| out.skipped.push(Skipped { point: p.clone(), reason: reason.into() });
         if needs_target && p.target.is_none() {
             skip(&mut out, "no target value");
+            continue;
+        }
+        if !(p.x.is_finite() && p.y.is_finite()) {
+            skip(&mut out, "coordinates missing or not numbers");
             continue;
         }
         let (mut xs, mut ys, mut zs) = ([p.x], [p.y], [0.0]);
@@ -357,6 +400,7 @@ pub fn extract_table(points: &Points, columns: &[String], manifest: Manifest) ->
     for p in &points.points {
         let missing = index.iter().flatten().find(|&&k| p.values[k].is_none());
         let reason = match (p.target, missing) {
+            _ if !(p.x.is_finite() && p.y.is_finite()) => Some("coordinates missing or not numbers".to_string()),
             (None, _) if !out.manifest.target.name.is_empty() => Some("no target value".to_string()),
             (_, Some(&k)) => Some(format!("no value in column '{}'", columns[k])),
             _ => None,
@@ -387,38 +431,113 @@ pub struct SamplesFile {
     pub skipped: usize,
 }
 
+/// One row of a samples folder's `points.csv`: the one format the sampler writes, the trainer
+/// reads and the QGIS plugin shows (a real CSV: quoted fields may hold commas and quotes).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct PointRow {
+    pub id: String,
+    /// In the covariates' CRS.
+    pub x: f64,
+    pub y: f64,
+    /// NaN where the target was not given.
+    pub target: f64,
+    pub group: String,
+    pub stratum: String,
+}
+
+/// One row of `skipped.csv`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SkippedRow {
+    pub id: String,
+    pub x: f64,
+    pub y: f64,
+    pub reason: String,
+}
+
+fn write_csv<R: Serialize>(path: &Path, rows: impl Iterator<Item = R>) -> Result<(), String> {
+    let mut w = csv::Writer::from_path(path).map_err(|e| e.to_string())?;
+    for r in rows {
+        w.serialize(r).map_err(|e| e.to_string())?;
+    }
+    w.flush().map_err(|e| e.to_string())
+}
+
+/// What a samples folder holds.
+pub struct SamplesFolder {
+    pub desc: SamplesFile,
+    /// One flat tensor per input, `[count, layout shape...]`.
+    pub tensors: Vec<Vec<f32>>,
+    pub rows: Vec<PointRow>,
+}
+
+/// Largest samples folder tensor read (values): 4 GiB of Float32.
+const MAX_SAMPLE_VALUES: usize = 1 << 30;
+
+impl SamplesFolder {
+    /// Reads and checks a folder written by [`Samples::write`].
+    pub fn read(dir: &Path) -> Result<SamplesFolder, SampleError> {
+        let err = |file: &str, e: &dyn std::fmt::Display| SampleError::Read { path: dir.into(), file: file.into(), reason: e.to_string() };
+        let text = std::fs::read_to_string(dir.join("samples.json")).map_err(|e| err("samples.json", &e))?;
+        let desc: SamplesFile = serde_json::from_str(&text).map_err(|e| err("samples.json", &e))?;
+        if desc.inputs.len() != desc.files.len() {
+            return Err(err("samples.json", &format!("{} inputs but {} files", desc.inputs.len(), desc.files.len())));
+        }
+        let mut tensors = Vec::new();
+        for (spec, file) in desc.inputs.iter().zip(&desc.files) {
+            if Path::new(file).components().count() != 1 || file.starts_with('.') {
+                return Err(err(file, &"a tensor file must be a plain name inside the folder"));
+            }
+            let mut want = vec![desc.count];
+            want.extend(spec.layout.shape(spec.channels.len()));
+            if want.iter().try_fold(1usize, |a, &b| a.checked_mul(b)).is_none_or(|n| n > MAX_SAMPLE_VALUES) {
+                return Err(err(file, &format!("shape {want:?} is larger than terrapix reads")));
+            }
+            let a: ndarray::ArrayD<f32> = ndarray_npy::read_npy(dir.join(file)).map_err(|e| err(file, &e))?;
+            if a.shape() != want.as_slice() {
+                return Err(err(file, &format!("shape {:?}, expected {want:?}", a.shape())));
+            }
+            tensors.push(a.iter().copied().collect());
+        }
+        let mut reader = csv::Reader::from_path(dir.join("points.csv")).map_err(|e| err("points.csv", &e))?;
+        let rows = reader.deserialize().collect::<Result<Vec<PointRow>, _>>().map_err(|e| err("points.csv", &e))?;
+        if rows.len() != desc.count {
+            return Err(err("points.csv", &format!("{} rows for {} samples", rows.len(), desc.count)));
+        }
+        Ok(SamplesFolder { desc, tensors, rows })
+    }
+}
+
 impl Samples {
     /// Writes `dir/samples.json`, one `<input>.npy` per input (`[n, layout shape...]`, Float32),
     /// `points.csv` (id, x, y in the covariates' CRS, target, group, stratum) and `skipped.csv`.
+    /// The folder is written whole under a temporary name and renamed into place (replacing a
+    /// previous samples folder), so a failure leaves nothing half-written.
     pub fn write(&self, dir: &Path) -> Result<(), SampleError> {
         let werr = |path: &Path, e: &dyn std::fmt::Display| SampleError::Write { path: path.into(), reason: e.to_string() };
-        std::fs::create_dir_all(dir).map_err(|e| werr(dir, &e))?;
+        let staged = crate::output::Staged::new(dir, crate::output::Kind::SamplesFolder)?;
+        let tmp = staged.path();
+        std::fs::create_dir(tmp).map_err(|e| werr(dir, &e))?;
         let mut files = Vec::new();
         for (spec, data) in self.manifest.inputs.iter().zip(&self.tensors) {
             let mut shape = vec![self.len()];
             shape.extend(spec.layout.shape(spec.channels.len()));
             let array = ndarray::ArrayD::from_shape_vec(shape, data.clone()).map_err(|e| werr(dir, &e))?;
             let name = format!("{}.npy", spec.name);
-            ndarray_npy::write_npy(dir.join(&name), &array).map_err(|e| werr(&dir.join(&name), &e))?;
+            ndarray_npy::write_npy(tmp.join(&name), &array).map_err(|e| werr(&dir.join(&name), &e))?;
             files.push(name);
         }
-        let csv_field = |s: &str| if s.contains([',', '"', '\n']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() };
-        let mut points = String::from("id,x,y,target,group,stratum\n");
-        for (p, (x, y)) in self.points.iter().zip(&self.grid_xy) {
-            points += &format!(
-                "{},{x},{y},{},{},{}\n",
-                csv_field(&p.id),
-                p.target.unwrap_or(f64::NAN),
-                csv_field(p.group.as_deref().unwrap_or("")),
-                csv_field(p.stratum.as_deref().unwrap_or(""))
-            );
-        }
-        std::fs::write(dir.join("points.csv"), points).map_err(|e| werr(&dir.join("points.csv"), &e))?;
-        let mut skipped = String::from("id,x,y,reason\n");
-        for s in &self.skipped {
-            skipped += &format!("{},{},{},{}\n", csv_field(&s.point.id), s.point.x, s.point.y, csv_field(&s.reason));
-        }
-        std::fs::write(dir.join("skipped.csv"), skipped).map_err(|e| werr(&dir.join("skipped.csv"), &e))?;
+        let rows = self.points.iter().zip(&self.grid_xy).map(|(p, &(x, y))| PointRow {
+            id: p.id.clone(),
+            x,
+            y,
+            target: p.target.unwrap_or(f64::NAN),
+            group: p.group.clone().unwrap_or_default(),
+            stratum: p.stratum.clone().unwrap_or_default(),
+        });
+        write_csv(&tmp.join("points.csv"), rows).map_err(|e| werr(&dir.join("points.csv"), &e))?;
+        let skipped =
+            self.skipped.iter().map(|s| SkippedRow { id: s.point.id.clone(), x: s.point.x, y: s.point.y, reason: s.reason.clone() });
+        write_csv(&tmp.join("skipped.csv"), skipped).map_err(|e| werr(&dir.join("skipped.csv"), &e))?;
         let desc = SamplesFile {
             terrapix_samples: 1,
             target: self.manifest.target.name.clone(),
@@ -429,7 +548,9 @@ impl Samples {
             skipped: self.skipped.len(),
         };
         let json = serde_json::to_string_pretty(&desc).expect("serialisable");
-        std::fs::write(dir.join("samples.json"), json).map_err(|e| werr(&dir.join("samples.json"), &e))
+        std::fs::write(tmp.join("samples.json"), json).map_err(|e| werr(&dir.join("samples.json"), &e))?;
+        staged.commit()?;
+        Ok(())
     }
 
     /// Counts of skipped points by reason, for reports.

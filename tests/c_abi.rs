@@ -6,18 +6,41 @@ mod common;
 use common::*;
 use terrapix::bundle::Layout;
 
+/// Compares (or, with TERRAPIX_UPDATE_HEADER, rewrites) a checked-in header with what cbindgen
+/// generates now.
+fn check_header(name: &str, generated: Vec<u8>) {
+    let path = repo().join("include").join(name);
+    if std::env::var_os("TERRAPIX_UPDATE_HEADER").is_some() {
+        std::fs::write(&path, &generated).unwrap();
+    }
+    let current = std::fs::read(&path).unwrap_or_default();
+    assert!(current == generated, "include/{name} is stale: regenerate it with `TERRAPIX_UPDATE_HEADER=1 cargo test --test c_abi`");
+}
+
 #[test]
 fn header_is_up_to_date() {
     let root = repo();
     let config = cbindgen::Config::from_file(root.join("cbindgen.toml")).expect("cbindgen.toml");
     let mut generated = Vec::new();
     cbindgen::Builder::new().with_crate(&root).with_config(config).generate().expect("cbindgen generates the header").write(&mut generated);
-    let path = root.join("include/terrapix.h");
-    if std::env::var_os("TERRAPIX_UPDATE_HEADER").is_some() {
-        std::fs::write(&path, &generated).unwrap();
-    }
-    let current = std::fs::read(&path).unwrap_or_default();
-    assert!(current == generated, "include/terrapix.h is stale: regenerate it with `TERRAPIX_UPDATE_HEADER=1 cargo test --test c_abi`");
+    check_header("terrapix.h", generated);
+}
+
+/// The GDAL driver shim (driver.cpp) includes a header generated from the Rust exports it
+/// calls, so the two sides cannot drift apart.
+#[test]
+fn driver_header_is_up_to_date() {
+    let root = repo();
+    let config = cbindgen::Config::from_file(root.join("cbindgen-driver.toml")).expect("cbindgen-driver.toml");
+    let mut generated = Vec::new();
+    cbindgen::Builder::new()
+        .with_src(root.join("src/gdal_plugin/driver.rs"))
+        .with_src(root.join("src/boundary.rs"))
+        .with_config(config)
+        .generate()
+        .expect("cbindgen generates the driver header")
+        .write(&mut generated);
+    check_header("terrapix_driver.h", generated);
 }
 
 const PROGRAM: &str = r#"
@@ -27,6 +50,12 @@ const PROGRAM: &str = r#"
 #include "terrapix.h"
 
 static int calls = 0;
+static int sample_calls = 0;
+static int count_calls(double fraction, const char *message, void *user) {
+    (void)fraction; (void)message; (void)user;
+    sample_calls++;
+    return 1;
+}
 static int stop_after_two(double fraction, const char *message, void *user) {
     (void)fraction; (void)message; (void)user;
     return ++calls < 2;
@@ -73,15 +102,31 @@ int main(int argc, char **argv) {
     if (s != TPX_OK) { printf("raster failed: %s\n", tpx_last_error()); return 15; }
     s = tpx_predict_raster(m, paths, 1, out, "{\"bogus\": 1}", NULL, NULL);
     printf("bad options: %d (%s)\n", s == TPX_INVALID_ARGUMENT, tpx_last_error());
-    tpx_model_close(m);
+    if (tpx_model_close(m) != TPX_OK) return 18;
+
+    /* Misuse that can be detected is an error, never a crash. */
+    printf("closed twice: %d\n", tpx_model_close(m) == TPX_INVALID_HANDLE);
+    s = tpx_model_info(m, &info);
+    printf("use after close: %d (%s)\n", s == TPX_INVALID_HANDLE, tpx_last_error());
+    printf("made-up handle: %d\n", tpx_model_info((TpxModel *)(void *)0x1234, &info) == TPX_INVALID_HANDLE);
+    printf("manifest after close: %d\n", tpx_model_manifest_json(m) == NULL);
+    TpxModel *m2 = tpx_model_open(model_path, 1, 1);
+    char *text = tpx_model_describe(m2);
+    printf("describe: %d\n", text != NULL && strstr(text, "Covariates needed: 2") != NULL);
+    tpx_string_free(text);
+    tpx_string_free(text); /* a second free is ignored */
+    tpx_model_close(m2);
 
     if (tpx_write_prediction_vrt(model_path, paths, 1, vrt, NULL) != TPX_OK) { printf("vrt failed: %s\n", tpx_last_error()); return 16; }
     s = tpx_write_prediction_vrt(model_path, paths, 1, vrt, "{\"bind\": [\"slope=99\"]}");
-    printf("bad vrt: %d (%s)\n", s == TPX_ERROR, tpx_last_error());
+    printf("bad vrt: %d (%s)\n", s == TPX_INVALID_ARGUMENT, tpx_last_error());
+    s = tpx_predict_raster(NULL, paths, 1, covs, NULL, NULL, NULL);
+    printf("null model: %d\n", s == TPX_INVALID_ARGUMENT);
     char *summary = NULL;
-    s = tpx_sample(points, paths, 1, samples, "{\"target\": \"soc\", \"crs\": \"EPSG:32637\"}", &summary);
+    s = tpx_sample(points, paths, 1, samples, "{\"target\": \"soc\", \"crs\": \"EPSG:32637\"}", count_calls, NULL, &summary);
     if (s != TPX_OK) { printf("sample failed: %s\n", tpx_last_error()); return 17; }
     printf("sample %s\n", summary);
+    printf("sample progress calls: %d\n", sample_calls > 0);
     tpx_string_free(summary);
     printf("done\n");
     return 0;
@@ -130,7 +175,18 @@ fn a_c_program_uses_the_library() {
     assert!((vals[1] - expect).abs() < 1e-5, "{line} vs {expect}");
     assert!(stdout.contains("wrong bands: the model needs 2 covariate bands, got 3"), "{stdout}");
     assert!(stdout.contains("cancelled: 1 (cancelled; no output was written)"), "{stdout}");
-    assert!(stdout.contains("bad options: 1 (options_json: unknown field `bogus`"), "{stdout}");
+    assert!(stdout.contains("bad options: 1 (options_json: unknown option 'bogus'"), "{stdout}");
+    for line in [
+        "closed twice: 1",
+        "use after close: 1 (model handle is not open",
+        "made-up handle: 1",
+        "manifest after close: 1",
+        "describe: 1",
+        "null model: 1",
+        "sample progress calls: 1",
+    ] {
+        assert!(stdout.contains(line), "{line}: {stdout}");
+    }
     assert!(stdout.contains("done"), "{stdout}");
     // The VRT and its job were written; a bad binding is refused before anything is written.
     assert!(vrt.exists() && vrt.with_extension("tpx").exists());

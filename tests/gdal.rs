@@ -310,7 +310,7 @@ fn malformed_jobs_and_vrts_fail_cleanly() {
     let p = job("{\"terrapix_prediction\": 1, \"model\": \"missing.onnx\", \"covariates\": [\"covariates.tif\"]}");
     gdal_fails_with("gdal_translate", &["-q", s(&p), s(&out)], None, "missing.onnx");
     let p = job("{\"terrapix_prediction\": 1, \"model\": \"m.onnx\", \"covariates\": [\"covariates.tif\"], \"bind\": [\"slope=covariates.tif:99\"]}");
-    gdal_fails_with("gdal_translate", &["-q", s(&p), s(&out)], None, "has 11 bands");
+    gdal_fails_with("gdal_translate", &["-q", s(&p), s(&out)], None, "has bands 1 to 11");
     let p = job("{\"terrapix_prediction\": 7, \"model\": \"m.onnx\", \"covariates\": [\"covariates.tif\"]}");
     gdal_fails_with("gdal_translate", &["-q", s(&p), s(&out)], None, "job format 7 is not supported");
     let p = job(&format!("{{\"terrapix_prediction\": 1, \"model\": \"m.onnx\", \"covariates\": [\"{}\"]}}", s(&d.join("nothing.tif"))));

@@ -92,8 +92,11 @@ class Library:
         lib.tpx_model_open.argtypes = [ctypes.c_char_p, ctypes.c_int, ctypes.c_int]
         lib.tpx_model_open.restype = ctypes.c_void_p
         lib.tpx_model_close.argtypes = [ctypes.c_void_p]
+        lib.tpx_model_close.restype = ctypes.c_int
         lib.tpx_model_manifest_json.argtypes = [ctypes.c_void_p]
         lib.tpx_model_manifest_json.restype = ctypes.c_void_p
+        lib.tpx_model_describe.argtypes = [ctypes.c_void_p]
+        lib.tpx_model_describe.restype = ctypes.c_void_p
         lib.tpx_string_free.argtypes = [ctypes.c_void_p]
         lib.tpx_model_info.argtypes = [ctypes.c_void_p, ctypes.POINTER(_ModelInfo)]
         lib.tpx_model_covariate.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
@@ -120,6 +123,8 @@ class Library:
             ctypes.c_size_t,
             ctypes.c_char_p,
             ctypes.c_char_p,
+            PROGRESS_FN,
+            ctypes.c_void_p,
             ctypes.POINTER(ctypes.c_void_p),
         ]
         lib.tpx_gdal_register.restype = None
@@ -158,10 +163,12 @@ class Library:
             )
         )
 
-    def sample(self, points, covariates, output_dir, options=None):
-        """Extracts the covariates at the points into a samples folder; returns its summary."""
+    def sample(self, points, covariates, output_dir, options=None, progress=None):
+        """Extracts the covariates at the points into a samples folder; returns its summary.
+        ``progress(fraction)`` returning False cancels (raises CancelledError, nothing written)."""
         array, n = _strings(covariates)
         summary = ctypes.c_void_p()
+        callback = _progress_callback(progress)
         self._check(
             self._lib.tpx_sample(
                 os.fspath(points).encode(),
@@ -169,6 +176,8 @@ class Library:
                 n,
                 os.fspath(output_dir).encode(),
                 _options(options),
+                callback,
+                None,
                 ctypes.byref(summary),
             )
         )
@@ -198,6 +207,10 @@ class Model:
             self._library._lib.tpx_model_close(self._handle)
             self._handle = None
 
+    def describe(self):
+        """The library's readable description of the model (what `terrapix info` prints)."""
+        return self._library._owned_string(self._library._lib.tpx_model_describe(self._handle))
+
     @property
     def outputs(self):
         return [o["name"] for o in self.manifest["outputs"]]
@@ -205,19 +218,24 @@ class Model:
     def predict_raster(self, covariates, output, options=None, progress=None):
         """Writes the map; ``progress(fraction)`` returning False cancels (raises CancelledError)."""
         array, n = _strings(covariates)
-
-        def report(fraction, _message, _user):
-            try:
-                return 1 if progress is None or progress(fraction) is not False else 0
-            except Exception:  # an exception must not unwind through the C library
-                return 0
-
-        callback = PROGRESS_FN(report)
+        callback = _progress_callback(progress)
         self._library._check(
             self._library._lib.tpx_predict_raster(
                 self._handle, array, n, os.fspath(output).encode(), _options(options), callback, None
             )
         )
+
+
+def _progress_callback(progress):
+    """A C progress callback over ``progress(fraction)``; returning False cancels."""
+
+    def report(fraction, _message, _user):
+        try:
+            return 1 if progress is None or progress(fraction) is not False else 0
+        except Exception:  # an exception must not unwind through the C library
+            return 0
+
+    return PROGRESS_FN(report)
 
 
 _loaded = None

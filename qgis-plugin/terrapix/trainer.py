@@ -2,12 +2,13 @@
 
 Found, in order: the QGIS setting ``terrapix/trainer``, the environment variable
 ``TERRAPIX_BIN``, a copy bundled in the plugin's ``bin/`` folder, then ``terrapix`` on PATH.
-Its output streams to the feedback log; each "fold k/K" line moves the progress bar.
+It runs with ``--progress-json``: each fold's JSON line moves the progress bar and is shown as a
+sentence in the log; other lines stream to the log as they are.
 """
 
+import json
 import os
 import queue
-import re
 import shutil
 import subprocess
 import threading
@@ -20,7 +21,6 @@ INSTALL_HINT = (
     "name target/release/terrapix in Settings > Options > Advanced > terrapix/trainer or in the "
     "environment variable TERRAPIX_BIN."
 )
-FOLD = re.compile(r"fold (\d+)/(\d+)")
 
 
 class TrainerMissingError(Exception):
@@ -53,7 +53,7 @@ def run(arguments, feedback):
     status, or None when cancelled (the process is stopped; it writes outputs only when done)."""
     program = find()
     process = subprocess.Popen(
-        [program, "train", *arguments], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1
+        [program, "train", "--progress-json", *arguments], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1
     )
     lines = queue.Queue()
 
@@ -76,12 +76,24 @@ def run(arguments, feedback):
             continue
         if line is None:
             break
+        event = progress_event(line)
+        if event is not None:
+            done, total, metrics = event["done"], event["total"], event.get("metrics", {})
+            line = f"fold {done}/{total}: RMSE {metrics.get('rmse', float('nan')):.4f}, R² {metrics.get('r2', float('nan')):.3f}"
+            feedback.setProgress(100.0 * done / (total + 1))
         output.append(line)
         feedback.pushInfo(line)
-        match = FOLD.search(line)
-        if match:
-            done, total = int(match.group(1)), int(match.group(2))
-            feedback.setProgress(100.0 * done / (total + 1))
     status = process.wait()
     process.stdout.close()
     return status, output
+
+
+def progress_event(line):
+    """The trainer's machine-readable progress event on this line, or None."""
+    if not line.startswith("{"):
+        return None
+    try:
+        event = json.loads(line)
+    except ValueError:
+        return None
+    return event if isinstance(event, dict) and event.get("event") == "fold" else None

@@ -12,6 +12,19 @@ pub const MANIFEST_KEY: &str = "terrapix.manifest";
 /// The manifest schema this build reads and writes.
 pub const SCHEMA_VERSION: u32 = 1;
 
+/// Sizes a manifest may declare: they bound what terrapix allocates for a bundle from anywhere.
+pub mod limits {
+    /// Largest window side (a halo of 512 pixels).
+    pub const WINDOW: usize = 1025;
+    pub const PATCH: usize = 1024;
+    /// Channels of one input.
+    pub const CHANNELS: usize = 100_000;
+    /// Values of one sample of one input (16 MiB of Float32).
+    pub const SAMPLE_VALUES: usize = 1 << 22;
+    pub const INPUTS: usize = 64;
+    pub const OUTPUTS: usize = 1024;
+}
+
 /// Channel sources that are not covariate bands but computed per pixel by terrapix.
 pub mod generated {
     /// x position inside a patch, linearly from -1 (left) to 1 (right), as in seed 002.
@@ -292,8 +305,37 @@ impl Manifest {
         if self.outputs.is_empty() {
             return bad("the manifest lists no output bands".into());
         }
+        if self.inputs.len() > limits::INPUTS || self.outputs.len() > limits::OUTPUTS {
+            return bad(format!(
+                "the manifest lists {} inputs and {} outputs; terrapix reads at most {} and {}",
+                self.inputs.len(),
+                self.outputs.len(),
+                limits::INPUTS,
+                limits::OUTPUTS
+            ));
+        }
         let mut names = BTreeSet::new();
         for input in &self.inputs {
+            let too_large = match input.layout {
+                Layout::Window { size } => size > limits::WINDOW,
+                Layout::Patch { size } => size > limits::PATCH,
+                Layout::Series { steps, features } => steps.checked_mul(features).is_none(),
+                Layout::Pixel => false,
+            };
+            let sample = input.layout.shape(input.channels.len()).iter().try_fold(1usize, |a, &d| a.checked_mul(d));
+            if too_large || input.channels.len() > limits::CHANNELS || sample.is_none_or(|n| n > limits::SAMPLE_VALUES) {
+                return bad(format!(
+                    "input '{}': {} of {} channels is larger than terrapix supports (windows up to {}, patches up to {}, \
+                     {} channels, {} values per sample)",
+                    input.name,
+                    input.layout.describe(),
+                    input.channels.len(),
+                    limits::WINDOW,
+                    limits::PATCH,
+                    limits::CHANNELS,
+                    limits::SAMPLE_VALUES
+                ));
+            }
             if !names.insert(input.name.as_str()) {
                 return bad(format!("input '{}' is listed twice", input.name));
             }

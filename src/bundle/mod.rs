@@ -6,6 +6,7 @@
 pub mod ensemble;
 pub mod graph;
 pub mod manifest;
+pub mod spec;
 pub mod tta;
 
 use prost::Message;
@@ -25,6 +26,8 @@ pub enum BundleError {
     Read { path: PathBuf, source: std::io::Error },
     #[error("cannot write model '{path}': {source}")]
     Write { path: PathBuf, source: std::io::Error },
+    #[error("{0}")]
+    Output(String),
     #[error("'{path}' is not a valid ONNX model (protobuf decoding failed: {reason})")]
     Corrupt { path: PathBuf, reason: String },
     #[error("'{0}' has no terrapix manifest (metadata key '{MANIFEST_KEY}'); wrap it with `terrapix bundle`")]
@@ -79,14 +82,18 @@ impl Bundle {
         self.model.encode_to_vec()
     }
 
+    /// Writes the bundle to a temporary name beside `path` (see [`crate::output`]) and returns
+    /// it uncommitted, for the caller to check before [`crate::output::Staged::commit`].
+    pub fn write_staged(&self, path: &Path) -> Result<crate::output::Staged, BundleError> {
+        let werr = |e: crate::output::OutputError| BundleError::Output(e.to_string());
+        let staged = crate::output::Staged::new(path, crate::output::Kind::Onnx).map_err(werr)?;
+        std::fs::write(staged.path(), self.to_bytes()).map_err(|source| BundleError::Write { path: path.into(), source })?;
+        Ok(staged)
+    }
+
     /// Writes the bundle to a temporary name beside `path`, then renames it into place.
     pub fn write(&self, path: &Path) -> Result<(), BundleError> {
-        let tmp = crate::util::temp_sibling(path);
-        let result = std::fs::write(&tmp, self.to_bytes()).and_then(|_| std::fs::rename(&tmp, path));
-        result.map_err(|source| {
-            let _ = std::fs::remove_file(&tmp);
-            BundleError::Write { path: path.into(), source }
-        })
+        self.write_staged(path)?.commit().map_err(|e| BundleError::Output(e.to_string()))
     }
 
     /// Graph inputs that are real inputs (old IR versions also list initializers as inputs).
@@ -95,6 +102,11 @@ impl Bundle {
         let inits: std::collections::HashSet<&str> = graph.initializer.iter().filter_map(|t| t.name.as_deref()).collect();
         graph.input.iter().filter(|v| !inits.contains(v.name.as_deref().unwrap_or(""))).collect()
     }
+}
+
+/// Whether `bytes` decode as an ONNX model with a graph.
+pub fn looks_like_onnx(bytes: &[u8]) -> bool {
+    onnx::ModelProto::decode(bytes).is_ok_and(|m| m.graph.is_some())
 }
 
 fn decode(bytes: &[u8], path: &Path) -> Result<onnx::ModelProto, BundleError> {

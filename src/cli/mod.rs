@@ -1,14 +1,13 @@
 //! Subcommands. Each one parses its flags, calls the library and prints the outcome.
 
+pub mod signals;
 mod specs;
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand};
 
-use terrapix::bundle::{ensemble, Bundle, EdgeMode, GapFill, Manifest};
+use terrapix::bundle::{ensemble, spec, Bundle, EdgeMode, GapFill, Manifest};
 use terrapix::engine::{self, EngineOptions, Model};
 use terrapix::predict::{self, PredictOptions, Predictor};
 use terrapix::quicklook::{self, Ramp};
@@ -121,10 +120,17 @@ struct RuntimeArgs {
 
 impl RuntimeArgs {
     fn engine(&self) -> EngineOptions {
-        if self.threads > 0 {
-            let _ = rayon::ThreadPoolBuilder::new().num_threads(self.threads).build_global();
+        let threads = engine::clamp_threads(self.threads, "--threads");
+        if threads > 0 {
+            let _ = rayon::ThreadPoolBuilder::new().num_threads(threads).build_global();
         }
-        EngineOptions { sessions: self.threads, intra_threads: self.intra_threads, ort_library: self.ort_library.clone() }
+        // The library never starts a process to find ONNX Runtime; the command line may ask python3.
+        let explicit = ["TERRAPIX_ORT_LIB", "ORT_DYLIB_PATH"].iter().any(|v| std::env::var_os(v).is_some_and(|v| !v.is_empty()));
+        let ort_library = self.ort_library.clone().or_else(|| {
+            let fallback = !explicit && engine::ort_library().is_err();
+            fallback.then(engine::ort_library_of_python).flatten()
+        });
+        EngineOptions { sessions: threads, intra_threads: engine::clamp_threads(self.intra_threads, "--intra-threads"), ort_library }
     }
 }
 
@@ -195,6 +201,10 @@ struct TrainArgs {
     /// Also write PNG figures (observed vs predicted, residuals, learning curves, importance) here.
     #[arg(long)]
     figures: Option<PathBuf>,
+    /// Report progress as JSON lines on stdout ({"event": "fold", "done", "total", "metrics"}),
+    /// for hosts that drive the trainer (the QGIS plugin).
+    #[arg(long)]
+    progress_json: bool,
     #[command(flatten)]
     runtime: RuntimeArgs,
 }
@@ -259,7 +269,8 @@ struct VrtArgs {
     runtime: RuntimeArgs,
 }
 
-/// How covariate bands are bound and aligned (shared by predict and vrt).
+/// How covariate bands are bound and aligned (shared by predict, vrt and sample); the flags
+/// fill the library's one set of binding options.
 #[derive(Args)]
 struct BindingArgs {
     /// Explicit binding NAME=FILE:BAND or NAME=BAND (1-based; BAND alone means the first raster).
@@ -331,7 +342,9 @@ struct PredictArgs {
 }
 
 pub fn run() -> Result<()> {
-    match Cli::parse().command {
+    let cli = Cli::parse();
+    signals::install();
+    match cli.command {
         Command::Info { model, json } => info(&model, json),
         Command::Bundle(args) => bundle(args),
         Command::Ensemble { members, output, manifest, runtime } => ensemble_cmd(&members, &output, manifest.as_deref(), &runtime),
@@ -349,6 +362,7 @@ pub fn run() -> Result<()> {
             Ok(())
         }
         Command::Quicklook { raster, output, band, ramp, max_side } => {
+            terrapix::output::refuse_inputs(&output, false, &[("raster", &raster)])?;
             let ramp = match ramp.as_str() {
                 "viridis" => Ramp::Viridis,
                 "magma" => Ramp::Magma,
@@ -369,7 +383,7 @@ fn info(path: &Path, json: bool) -> Result<()> {
         println!("{}", manifest.to_json());
         return Ok(());
     }
-    println!("{}", specs::describe(manifest));
+    println!("{}", spec::describe(manifest));
     match Model::from_bundle(path, manifest.clone(), &EngineOptions::default()) {
         Ok(model) => {
             println!(
@@ -396,7 +410,7 @@ fn bundle(a: BundleArgs) -> Result<()> {
         None => {
             let graph_outputs: Vec<String> =
                 bundle.model.graph.as_ref().map(|g| g.output.iter().filter_map(|o| o.name.clone()).collect()).unwrap_or_default();
-            specs::manifest_from_flags(&specs::ManifestFlags {
+            spec::manifest_from_flags(&spec::ManifestFlags {
                 name: a.name.clone().unwrap_or_else(|| a.model.file_stem().unwrap_or_default().to_string_lossy().into()),
                 version: a.model_version.clone(),
                 description: a.description.clone(),
@@ -422,34 +436,37 @@ fn bundle(a: BundleArgs) -> Result<()> {
         manifest.provenance.created_by = format!("terrapix {} bundle", terrapix::VERSION);
     }
     bundle.set_manifest(manifest)?;
-    write_checked(&bundle, &a.output, &a.runtime)?;
+    let mut inputs: Vec<(&str, &Path)> = vec![("model", &a.model)];
+    inputs.extend(a.manifest.as_deref().map(|m| ("manifest", m)));
+    inputs.extend(a.card.as_deref().map(|c| ("model card", c)));
+    write_checked(&bundle, &a.output, &inputs, &a.runtime)?;
     println!("wrote bundle {}", a.output.display());
     Ok(())
 }
 
 /// Writes a bundle and opens it with ONNX Runtime, so a manifest that does not match the graph
-/// is refused before the user ever gets the file.
-fn write_checked(bundle: &Bundle, output: &Path, runtime: &RuntimeArgs) -> Result<()> {
-    let tmp = terrapix::util::temp_sibling(output);
-    bundle.write(&tmp)?;
+/// is refused before the user ever gets the file; `inputs` are the files it must not replace.
+fn write_checked(bundle: &Bundle, output: &Path, inputs: &[(&str, &Path)], runtime: &RuntimeArgs) -> Result<()> {
+    terrapix::output::refuse_inputs(output, false, inputs)?;
+    let staged = bundle.write_staged(output)?;
     let manifest = bundle.manifest.clone().expect("bundle has a manifest");
-    let checked = Model::from_bundle(&tmp, manifest, &runtime.engine()).map(drop);
-    let result = checked.map_err(|e| e.to_string()).and_then(|_| std::fs::rename(&tmp, output).map_err(|e| e.to_string()));
-    if let Err(e) = result {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(e.replace(&tmp.display().to_string(), &output.display().to_string()).into());
+    if let Err(e) = Model::from_bundle(staged.path(), manifest, &runtime.engine()) {
+        return Err(e.to_string().replace(&staged.path().display().to_string(), &output.display().to_string()).into());
     }
+    staged.commit()?;
     Ok(())
 }
 
-fn ensemble_cmd(members: &[PathBuf], output: &Path, manifest: Option<&Path>, runtime: &RuntimeArgs) -> Result<()> {
+fn ensemble_cmd(members: &[PathBuf], output: &Path, manifest_path: Option<&Path>, runtime: &RuntimeArgs) -> Result<()> {
     let bundles = members.iter().map(|p| Bundle::read(p)).collect::<std::result::Result<Vec<_>, _>>()?;
-    let manifest = match manifest {
+    let manifest = match manifest_path {
         Some(p) => Manifest::from_json(&std::fs::read_to_string(p).map_err(|e| format!("cannot read '{}': {e}", p.display()))?)?,
         None => bundles[0].require_manifest(&members[0])?.clone(),
     };
     let ens = ensemble::build(&bundles, manifest)?;
-    write_checked(&ens, output, runtime)?;
+    let mut inputs: Vec<(&str, &Path)> = members.iter().map(|m| ("member model", m.as_path())).collect();
+    inputs.extend(manifest_path.map(|m| ("manifest", m)));
+    write_checked(&ens, output, &inputs, runtime)?;
     println!("wrote ensemble of {} members to {} (outputs: mean, std)", members.len(), output.display());
     Ok(())
 }
@@ -466,9 +483,13 @@ fn predict_cmd(a: PredictArgs) -> Result<()> {
         // Enough for the output blocks being written; reads bypass the cache.
         gdal_cache: Some(64 << 20),
     };
-    let interrupted = Arc::new(AtomicBool::new(false));
-    let flag = interrupted.clone();
-    let _ = ctrlc::set_handler(move || flag.store(true, Ordering::Relaxed));
+    if let Some(png) = &a.quicklook {
+        // Checked before the map is made: the quick-look must not replace an input or the map.
+        let mut inputs: Vec<(&str, &Path)> = vec![("model", &a.model), ("output map", &a.output)];
+        inputs.extend(a.covariates.iter().map(|c| ("covariate raster", c.as_path())));
+        terrapix::output::refuse_inputs(png, false, &inputs)?;
+        terrapix::output::check_target(png, terrapix::output::Kind::Png)?;
+    }
     let bar = if a.quiet { indicatif::ProgressBar::hidden() } else { indicatif::ProgressBar::new(0) };
     bar.set_style(
         indicatif::ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} tiles, {eta} left")
@@ -477,7 +498,7 @@ fn predict_cmd(a: PredictArgs) -> Result<()> {
     let mut progress = |done: usize, total: usize| {
         bar.set_length(total as u64);
         bar.set_position(done as u64);
-        !interrupted.load(Ordering::Relaxed)
+        signals::received().is_none()
     };
     let report = predict::predict_raster(&model, &a.covariates, &a.output, &options, &mut progress);
     bar.finish_and_clear();
@@ -492,7 +513,14 @@ fn predict_cmd(a: PredictArgs) -> Result<()> {
         report.valid_cells,
         report.width * report.height
     );
+    if report.nonfinite_cells > 0 {
+        terrapix::util::warn(&format!(
+            "{} cells had a non-finite model output (an overflow on extreme covariate values) and are nodata",
+            report.nonfinite_cells
+        ));
+    }
     if a.stats {
+        println!("stats: {} cells with non-finite model output written as nodata", report.nonfinite_cells);
         let mpix = report.input_pixels as f64 / report.seconds / 1e6;
         let peak = terrapix::util::peak_rss_bytes().map(|b| b as f64 / (1 << 20) as f64).unwrap_or(f64::NAN);
         println!(
@@ -519,12 +547,27 @@ fn train_cmd(a: TrainArgs) -> Result<()> {
     if a.output.is_none() && a.report.is_none() && a.figures.is_none() {
         return Err("nothing to write: give --output (the bundle), --report or --figures".into());
     }
+    let mut inputs: Vec<(&str, &Path)> = vec![("samples folder", &a.samples)];
+    inputs.extend(a.config.as_deref().map(|c| ("config", c)));
+    for (out, folder) in [(&a.output, false), (&a.report, false), (&a.figures, true)] {
+        if let Some(out) = out {
+            terrapix::output::refuse_inputs(out, folder, &inputs)?;
+        }
+    }
+    if let Some(r) = &a.report {
+        terrapix::output::check_target(r, terrapix::output::Kind::Json)?;
+    }
     let data = train::data::TrainingData::read(&a.samples)?;
     let repeats = if cfg.cv.repeats > 1 { format!(" x {} repeats", cfg.cv.repeats) } else { String::new() };
     println!("training on {} samples ({:?} CV, {} folds{repeats}) on {:?}", data.len(), cfg.cv.scheme, cfg.cv.folds, train::device());
     let started = std::time::Instant::now();
     // One line per fold as it ends (hosts such as the QGIS plugin read them as progress).
+    let progress_json = a.progress_json;
     let mut report_fold = |done: usize, total: usize, m: &std::collections::BTreeMap<String, f64>| {
+        if progress_json {
+            println!("{}", serde_json::json!({"event": "fold", "done": done, "total": total, "metrics": m}));
+            return signals::received().is_none();
+        }
         println!(
             "  fold {done}/{total}: RMSE {:.4}, R² {:.3} ({} test, {} train, {} removed by the buffer)",
             m["rmse"], m["r2"], m["n"], m["train"], m["buffered"]
@@ -556,7 +599,7 @@ fn train_cmd(a: TrainArgs) -> Result<()> {
     if let Some(output) = &a.output {
         let name = a.name.clone().unwrap_or_else(|| output.file_stem().unwrap_or_default().to_string_lossy().into());
         let bundle = train::ensemble_bundle(&result, &data, &cfg, &name, &a.unit)?;
-        write_checked(&bundle, output, &a.runtime)?;
+        write_checked(&bundle, output, &inputs, &a.runtime)?;
         println!("wrote {} (ensemble of {} members: mean, std)", output.display(), result.members.len());
     }
     if let Some(dir) = &a.figures {
@@ -572,7 +615,7 @@ fn train_cmd(a: TrainArgs) -> Result<()> {
             "permutation_importance": importance,
             "config": cfg,
         });
-        std::fs::write(report, serde_json::to_string_pretty(&json)?).map_err(|e| format!("cannot write '{}': {e}", report.display()))?;
+        terrapix::output::Staged::write_all(report, terrapix::output::Kind::Json, serde_json::to_string_pretty(&json)?.as_bytes())?;
     }
     Ok(())
 }
@@ -598,7 +641,7 @@ fn sample_cmd(a: SampleArgs) -> Result<()> {
     use terrapix::sample;
     let inputs = match (&a.model, a.inputs.is_empty()) {
         (Some(model), true) => Some(Bundle::read(model)?.require_manifest(model)?.inputs.clone()),
-        (None, false) => Some(a.inputs.iter().map(|s| specs::parse_input(s)).collect::<std::result::Result<Vec<_>, _>>()?),
+        (None, false) => Some(a.inputs.iter().map(|s| spec::parse_input(s)).collect::<std::result::Result<Vec<_>, _>>()?),
         (None, true) if !a.covariates.is_empty() => None, // every band of the rasters
         _ => return Err("give the inputs with --input specs, with --model BUNDLE, or give covariate rasters".into()),
     };
@@ -614,21 +657,28 @@ fn sample_cmd(a: SampleArgs) -> Result<()> {
         target_nodata: a.target_nodata,
         columns: Vec::new(),
     };
-    let (read, samples) = sample::sample_points(&a.points, &a.covariates, inputs, options, &a.binding.options())?;
+    let mut inputs_of_run: Vec<(&str, &Path)> = vec![("points", &a.points)];
+    inputs_of_run.extend(a.covariates.iter().map(|c| ("covariate raster", c.as_path())));
+    inputs_of_run.extend(a.model.as_deref().map(|m| ("model", m)));
+    terrapix::output::refuse_inputs(&a.output, true, &inputs_of_run)?;
+    terrapix::output::check_target(&a.output, terrapix::output::Kind::SamplesFolder)?;
+    let mut progress = |_: usize, _: usize| signals::received().is_none();
+    let (read, samples) = sample::sample_points(&a.points, &a.covariates, inputs, options, &a.binding.options(), &mut progress)?;
+    let skipped: Vec<String> = samples.skipped_summary().iter().map(|(reason, count)| format!("  skipped {count}: {reason}")).collect();
+    if samples.is_empty() {
+        return Err(format!("no point could be sampled, nothing was written:\n{}", skipped.join("\n")).into());
+    }
     samples.write(&a.output)?;
     println!("{} of {read} points sampled into {}", samples.len(), a.output.display());
-    for (reason, count) in samples.skipped_summary() {
-        println!("  skipped {count}: {reason} (see skipped.csv)");
-    }
-    if samples.is_empty() {
-        return Err("no point could be sampled".into());
+    for line in skipped {
+        println!("{line} (see skipped.csv)");
     }
     Ok(())
 }
 
 fn vrt_cmd(a: VrtArgs) -> Result<()> {
     let engine = a.runtime.engine();
-    let written = terrapix::gdal_plugin::write_prediction_vrt(&a.model, &a.covariates, &a.binding.options(), &a.output, &engine)?;
+    let written = terrapix::predict::job::write_prediction_vrt(&a.model, &a.covariates, &a.binding.options(), &a.output, &engine)?;
     println!(
         "wrote {} ({} x {}, bands: {}) and its job {}",
         written.vrt.display(),

@@ -5,39 +5,44 @@
 //
 // All logic lives in Rust (src/gdal_plugin/driver.rs); this file only adapts it to GDAL's C++
 // dataset and band classes. One inference yields every output band of a block: the band that
-// was asked fills its siblings' cached blocks, so a multi-band read predicts once.
+// was asked fills its siblings' cached blocks, so a multi-band read predicts once. A dataset
+// serves one request at a time (a recursive mutex): hosts that read one dataset from several
+// threads get correct values, never a sibling block that another thread is still filling.
 
 #include "gdal_priv.h"
 #include "cpl_error.h"
 #include "ogr_spatialref.h"
 
 #include <cstring>
+#include <mutex>
 #include <string>
 #include <vector>
 
-extern "C" {
-struct TpxJob;
-// Implemented in Rust; they never unwind and report failures through `err`.
-TpxJob *tpx_job_open(const char *path, char *err, size_t err_len);
-void tpx_job_close(TpxJob *job);
-void tpx_job_shape(const TpxJob *job, int *width, int *height, int *bands, double *geotransform, float *nodata);
-const char *tpx_job_wkt(const TpxJob *job);
-const char *tpx_job_band_description(const TpxJob *job, int band);
-const char *tpx_job_band_unit(const TpxJob *job, int band);
-int tpx_job_read(const TpxJob *job, int x, int y, int width, int height, float *out, char *err, size_t err_len);
-int tpx_job_read_blocks(const TpxJob *job, int count, const int *xs, const int *ys, int block, float *out, char *err, size_t err_len);
-int tpx_job_identify(const char *path, const unsigned char *header, int header_len);
-}
+// The Rust exports, as cbindgen generates them from src/gdal_plugin/driver.rs.
+#include "terrapix_driver.h"
 
 namespace {
 
 constexpr int kBlock = 256;
+
+// The CPLE number that fits a terrapix status (a missing file, an untrusted model...).
+CPLErrorNum ErrorNumber(TpxStatus status) {
+    switch (status) {
+        case TPX_NOT_FOUND: return CPLE_OpenFailed;
+        case TPX_INVALID_ARGUMENT: return CPLE_IllegalArg;
+        case TPX_UNTRUSTED: return CPLE_NotSupported;
+        case TPX_WRITE_FAILED: return CPLE_FileIO;
+        case TPX_CANCELLED: return CPLE_UserInterrupt;
+        default: return CPLE_AppDefined;
+    }
+}
 
 class TerrapixBand;
 
 class TerrapixDataset final : public GDALDataset {
     friend class TerrapixBand;
     TpxJob *job_ = nullptr;
+    std::recursive_mutex mutex_;
     double geotransform_[6] = {0, 1, 0, 0, 0, 1};
     OGRSpatialReference srs_;
 
@@ -61,6 +66,7 @@ class TerrapixDataset final : public GDALDataset {
     CPLErr IRasterIO(GDALRWFlag rw, int x, int y, int w, int h, void *data, int bw, int bh, GDALDataType type, int band_count,
                      int *band_map, GSpacing pixel_space, GSpacing line_space, GSpacing band_space,
                      GDALRasterIOExtraArg *extra) override {
+        std::lock_guard<std::recursive_mutex> lock(mutex_);
         if (rw == GF_Read && Prefetch(x, y, w, h) != CE_None) return CE_Failure;
         return GDALDataset::IRasterIO(rw, x, y, w, h, data, bw, bh, type, band_count, band_map, pixel_space, line_space,
                                       band_space, extra);
@@ -86,11 +92,15 @@ class TerrapixBand final : public GDALRasterBand {
         SetDescription(tpx_job_band_description(ds->job_, band));
     }
     CPLErr IReadBlock(int bx, int by, void *image) override {
-        return static_cast<TerrapixDataset *>(poDS)->PredictBlock(bx, by, nBand, image);
+        auto *ds = static_cast<TerrapixDataset *>(poDS);
+        std::lock_guard<std::recursive_mutex> lock(ds->mutex_);
+        return ds->PredictBlock(bx, by, nBand, image);
     }
     CPLErr IRasterIO(GDALRWFlag rw, int x, int y, int w, int h, void *data, int bw, int bh, GDALDataType type,
                      GSpacing pixel_space, GSpacing line_space, GDALRasterIOExtraArg *extra) override {
-        if (rw == GF_Read && static_cast<TerrapixDataset *>(poDS)->Prefetch(x, y, w, h) != CE_None) return CE_Failure;
+        auto *ds = static_cast<TerrapixDataset *>(poDS);
+        std::lock_guard<std::recursive_mutex> lock(ds->mutex_);
+        if (rw == GF_Read && ds->Prefetch(x, y, w, h) != CE_None) return CE_Failure;
         return GDALRasterBand::IRasterIO(rw, x, y, w, h, data, bw, bh, type, pixel_space, line_space, extra);
     }
     double GetNoDataValue(int *success) override {
@@ -109,9 +119,10 @@ GDALDataset *TerrapixDataset::Open(GDALOpenInfo *info) {
         return nullptr;
     }
     char err[2048] = {0};
-    TpxJob *job = tpx_job_open(info->pszFilename, err, sizeof(err));
-    if (job == nullptr) {
-        CPLError(CE_Failure, CPLE_OpenFailed, "TERRAPIX: %s", err);
+    TpxJob *job = nullptr;
+    const TpxStatus status = tpx_job_open(info->pszFilename, &job, err, sizeof(err));
+    if (status != TPX_OK || job == nullptr) {
+        CPLError(CE_Failure, ErrorNumber(status), "TERRAPIX: %s", err);
         return nullptr;
     }
     auto *ds = new TerrapixDataset();
@@ -165,8 +176,9 @@ CPLErr TerrapixDataset::PredictBlock(int bx, int by, int wanted, void *image) {
     const int w = std::min(kBlock, nRasterXSize - x), h = std::min(kBlock, nRasterYSize - y);
     std::vector<float> planes(static_cast<size_t>(nBands) * w * h);
     char err[2048] = {0};
-    if (tpx_job_read(job_, x, y, w, h, planes.data(), err, sizeof(err)) != 0) {
-        CPLError(CE_Failure, CPLE_AppDefined, "TERRAPIX: %s", err);
+    const TpxStatus status = tpx_job_read(job_, x, y, w, h, planes.data(), err, sizeof(err));
+    if (status != TPX_OK) {
+        CPLError(CE_Failure, ErrorNumber(status), "TERRAPIX: %s", err);
         return CE_Failure;
     }
     FillBlock(planes.data(), w, h, wanted, static_cast<float *>(image));
@@ -195,8 +207,10 @@ CPLErr TerrapixDataset::Prefetch(int x, int y, int width, int height) {
         const int count = static_cast<int>(std::min<size_t>(kBatch, xs.size() - start));
         std::vector<float> planes(per_block * count);
         char err[2048] = {0};
-        if (tpx_job_read_blocks(job_, count, xs.data() + start, ys.data() + start, kBlock, planes.data(), err, sizeof(err)) != 0) {
-            CPLError(CE_Failure, CPLE_AppDefined, "TERRAPIX: %s", err);
+        const TpxStatus status =
+            tpx_job_read_blocks(job_, count, xs.data() + start, ys.data() + start, kBlock, planes.data(), err, sizeof(err));
+        if (status != TPX_OK) {
+            CPLError(CE_Failure, ErrorNumber(status), "TERRAPIX: %s", err);
             return CE_Failure;
         }
         for (int i = 0; i < count; i++) {

@@ -8,16 +8,12 @@
 
 mod driver;
 mod pixel;
-mod vrt;
-
-pub use driver::{JobFile, JOB_VERSION};
-pub use vrt::{write_prediction_vrt, PredictionVrt};
 
 use std::ffi::{c_char, CString};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
-use std::time::SystemTime;
+use std::sync::Arc;
 
+use crate::boundary::{Failure, TpxStatus};
 use crate::engine::{EngineOptions, Model};
 
 extern "C" {
@@ -28,10 +24,13 @@ extern "C" {
 /// Registers terrapix's pixel functions and the TERRAPIX driver with GDAL (idempotent).
 #[no_mangle]
 pub extern "C" fn GDALRegister_terrapix() {
-    let _ = std::panic::catch_unwind(|| {
+    let _ = crate::boundary::call(|| {
+        // Inside a GDAL host, terrapix's warnings go through GDAL's error handler.
+        crate::util::set_warning_sink(cpl_warning);
         pixel::register();
         // SAFETY: a plain C++ function that registers a driver once.
         unsafe { tpx_register_gdal_driver() };
+        Ok(())
     });
 }
 
@@ -47,63 +46,63 @@ pub(crate) fn config(key: &str) -> Option<String> {
     gdal::config::get_config_option(key, "").ok().filter(|v| !v.is_empty())
 }
 
-/// Reports `msg` through GDAL's error handler.
-pub(crate) fn cpl_error(msg: &str) {
+/// Reports a failure through GDAL's error handler, with the CPLE number that fits its status
+/// (a missing file is CPLE_OpenFailed, an untrusted model CPLE_NotSupported).
+pub(crate) fn cpl_error(f: &Failure) {
+    let number = match f.status {
+        TpxStatus::TpxNotFound => 4,        // CPLE_OpenFailed
+        TpxStatus::TpxInvalidArgument => 5, // CPLE_IllegalArg
+        TpxStatus::TpxUntrusted => 6,       // CPLE_NotSupported
+        TpxStatus::TpxWriteFailed => 3,     // CPLE_FileIO
+        TpxStatus::TpxCancelled => 9,       // CPLE_UserInterrupt
+        _ => 1,                             // CPLE_AppDefined
+    };
+    report(gdal_sys::CPLErr::CE_Failure, number, &format!("terrapix: {}", f.message));
+}
+
+fn cpl_warning(msg: &str) {
+    report(gdal_sys::CPLErr::CE_Warning, 1, &format!("terrapix: {msg}"));
+}
+
+fn report(class: gdal_sys::CPLErr::Type, number: i32, msg: &str) {
     let msg = CString::new(msg.replace('\0', " ")).unwrap_or_default();
     // SAFETY: a constant format string with one string argument.
-    unsafe {
-        gdal_sys::CPLError(gdal_sys::CPLErr::CE_Failure, 1 /* CPLE_AppDefined */, c"%s".as_ptr(), msg.as_ptr() as *const c_char)
-    };
+    unsafe { gdal_sys::CPLError(class, number, c"%s".as_ptr(), msg.as_ptr() as *const c_char) };
 }
 
 /// Whether a dataset may load `model`. Models named by a `.tpx` job may live in the job's own
 /// folder tree; anything else must be inside a folder listed in the configuration option
 /// TERRAPIX_TRUSTED_MODELS (':'-separated, or ALL). Unset, nothing else is trusted: a VRT from
 /// elsewhere cannot make GDAL load an arbitrary file as a model.
-pub(crate) fn check_trusted(model: &Path, job_dir: Option<&Path>) -> Result<(), String> {
+pub(crate) fn check_trusted(model: &Path, job_dir: Option<&Path>) -> Result<(), Failure> {
     let setting = config("TERRAPIX_TRUSTED_MODELS").unwrap_or_default();
     if setting.trim().eq_ignore_ascii_case("ALL") {
         return Ok(());
     }
-    let model = model.canonicalize().map_err(|e| format!("cannot open model '{}': {e}", model.display()))?;
+    let model =
+        model.canonicalize().map_err(|e| Failure::new(TpxStatus::TpxNotFound, format!("cannot open model '{}': {e}", model.display())))?;
     let mut folders: Vec<PathBuf> = std::env::split_paths(&setting).filter(|p| !p.as_os_str().is_empty()).collect();
     folders.extend(job_dir.map(|d| d.canonicalize().unwrap_or_else(|_| d.to_path_buf())));
     if folders.iter().filter_map(|f| f.canonicalize().ok()).any(|f| model.starts_with(&f)) {
         return Ok(());
     }
-    Err(format!(
-        "model '{}' is not in a trusted folder (trusted: {}). List trusted model folders in the configuration option \
+    Err(Failure::new(
+        TpxStatus::TpxUntrusted,
+        format!(
+            "model '{}' is not in a trusted folder (trusted: {}). List trusted model folders in the configuration option \
          TERRAPIX_TRUSTED_MODELS (':'-separated; ALL trusts every folder)",
-        model.display(),
-        if folders.is_empty() {
-            "none".to_string()
-        } else {
-            folders.iter().map(|f| f.display().to_string()).collect::<Vec<_>>().join(", ")
-        }
+            model.display(),
+            if folders.is_empty() {
+                "none".to_string()
+            } else {
+                folders.iter().map(|f| f.display().to_string()).collect::<Vec<_>>().join(", ")
+            }
+        ),
     ))
 }
 
-/// Models loaded in this process, shared by every dataset and pixel function that names them
-/// (one session pool per model file version), at most [`MAX_MODELS`] at a time.
-static MODELS: Mutex<Vec<(PathBuf, SystemTime, Arc<Model>)>> = Mutex::new(Vec::new());
-const MAX_MODELS: usize = 8;
-
-pub(crate) fn shared_model(path: &Path) -> Result<Arc<Model>, String> {
-    let canonical = path.canonicalize().map_err(|e| format!("cannot open model '{}': {e}", path.display()))?;
-    let modified = std::fs::metadata(&canonical).and_then(|m| m.modified()).unwrap_or(SystemTime::UNIX_EPOCH);
-    let mut models = MODELS.lock().unwrap_or_else(|p| p.into_inner());
-    if let Some(i) = models.iter().position(|(p, t, _)| *p == canonical && *t == modified) {
-        let entry = models.remove(i);
-        let model = entry.2.clone();
-        models.push(entry); // most recently used last
-        return Ok(model);
-    }
+/// A model from the process-wide cache, opened with the runtime GDAL's configuration names.
+pub(crate) fn shared_model(path: &Path) -> Result<Arc<Model>, Failure> {
     let options = EngineOptions { ort_library: config("TERRAPIX_ORT_LIB").map(PathBuf::from), ..Default::default() };
-    let model = Arc::new(Model::open(&canonical, &options).map_err(|e| e.to_string())?);
-    models.retain(|(p, _, _)| *p != canonical);
-    if models.len() >= MAX_MODELS {
-        models.remove(0);
-    }
-    models.push((canonical, modified, model.clone()));
-    Ok(model)
+    Ok(crate::engine::shared_model(path, &options)?)
 }

@@ -2,12 +2,13 @@
 //! indices the seeds use. See gdal-vrt/README.md for their arguments.
 
 use std::ffi::{c_int, c_void, CStr, CString};
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
 use std::sync::Once;
 
 use gdal_sys::{CPLErr, CSLConstList, GDALDataType};
 
+use crate::boundary::{self, Failure};
+use crate::indices::Index;
 use crate::predict::{Block, Predictor};
 
 type PixelFn = unsafe extern "C" fn(
@@ -69,12 +70,21 @@ impl Args {
         let v = unsafe { gdal_sys::CSLFetchNameValue(self.0, key.as_ptr()) };
         (!v.is_null()).then(|| unsafe { CStr::from_ptr(v) }.to_string_lossy().into_owned())
     }
-    fn number(&self, key: &str) -> Result<Option<f64>, String> {
+    fn number(&self, key: &str) -> Result<Option<f64>, Failure> {
         match self.get(key) {
             None => Ok(None),
             Some(v) if v.eq_ignore_ascii_case("nan") => Ok(Some(f64::NAN)),
-            Some(v) => v.trim().parse().map(Some).map_err(|_| format!("argument {key}='{v}' is not a number")),
+            Some(v) => v.trim().parse().map(Some).map_err(|_| Failure::invalid(format!("argument {key}='{v}' is not a number"))),
         }
+    }
+
+    /// A number that must be finite (a scale, an offset, L).
+    fn finite(&self, key: &str, default: f64) -> Result<f64, Failure> {
+        let v = self.number(key)?.unwrap_or(default);
+        if !v.is_finite() {
+            return Err(Failure::invalid(format!("argument {key}={v} must be a finite number")));
+        }
+        Ok(v)
     }
 }
 
@@ -146,16 +156,13 @@ impl Call {
     }
 }
 
-/// Runs a pixel function body: errors and panics become a CPLError and CE_Failure.
-fn run(name: &str, body: impl FnOnce() -> Result<(), String>) -> CPLErr::Type {
-    match catch_unwind(AssertUnwindSafe(body)) {
-        Ok(Ok(())) => CPLErr::CE_None,
-        Ok(Err(msg)) => {
-            super::cpl_error(&format!("{name}: {msg}"));
-            CPLErr::CE_Failure
-        }
-        Err(_) => {
-            super::cpl_error(&format!("{name}: internal error in terrapix"));
+/// Runs a pixel function body at the boundary: errors and panics become a CPLError and CE_Failure.
+fn run(name: &str, body: impl FnOnce() -> Result<(), Failure>) -> CPLErr::Type {
+    match boundary::call(body) {
+        Ok(()) => CPLErr::CE_None,
+        Err(mut failure) => {
+            failure.message = format!("{name}: {}", failure.message);
+            super::cpl_error(&failure);
             CPLErr::CE_Failure
         }
     }
@@ -188,8 +195,8 @@ macro_rules! pixel_fn {
 
 pixel_fn!(predict, predict_body);
 
-fn predict_body(call: &Call, args: &Args) -> Result<Vec<f32>, String> {
-    let path = args.get("model").ok_or("the argument model=PATH is required")?;
+fn predict_body(call: &Call, args: &Args) -> Result<Vec<f32>, Failure> {
+    let path = args.get("model").ok_or_else(|| Failure::invalid("the argument model=PATH is required"))?;
     super::check_trusted(Path::new(&path), None)?;
     let model = super::shared_model(Path::new(&path))?;
     let m = &model.manifest;
@@ -198,41 +205,51 @@ fn predict_body(call: &Call, args: &Args) -> Result<Vec<f32>, String> {
         || predictor.cell() > 1
         || m.inputs.iter().flat_map(|i| &i.channels).any(|c| c.covariate == "@x" || c.covariate == "@y")
     {
-        return Err(format!(
+        return Err(Failure::invalid(format!(
             "model '{path}' needs spatial context (halo {}, cell {}) or map coordinates, which a pixel function does not get on this \
              GDAL; write its VRT with `terrapix vrt`, which serves it through the TERRAPIX driver",
             predictor.halo(),
             predictor.cell()
-        ));
+        )));
     }
     let covariates = m.covariates();
     if call.sources.len() != covariates.len() {
-        return Err(format!(
+        return Err(Failure::invalid(format!(
             "model '{path}' reads {} covariates ({}), the VRT band has {} sources",
             covariates.len(),
             covariates.join(", "),
             call.sources.len()
-        ));
+        )));
     }
     let band = match args.get("band") {
         None => 0,
         Some(b) => match b.parse::<usize>() {
             Ok(i) if i >= 1 && i <= m.outputs.len() => i - 1,
             _ => m.outputs.iter().position(|o| o.name == b).ok_or_else(|| {
-                format!(
+                Failure::invalid(format!(
                     "model '{path}' has no output band '{b}' (bands: {})",
                     m.outputs.iter().map(|o| o.name.as_str()).collect::<Vec<_>>().join(", ")
-                )
+                ))
             })?,
         },
     };
-    let input_nodata = args.number("nodata")?.map(|v| v as f32);
+    // Mandatory: GDAL gives a pixel function raw values, so without it a lake's nodata value
+    // would be predicted as if it were data.
+    let input_nodata = match args.get("nodata") {
+        None => {
+            return Err(Failure::invalid(
+                "give the covariates' nodata value as the argument nodata=VALUE (or nodata=none when they have none)",
+            ))
+        }
+        Some(v) if v.trim().eq_ignore_ascii_case("none") => None,
+        Some(_) => args.number("nodata")?.map(|v| v as f32),
+    };
     let mut data = Vec::with_capacity(covariates.len() * call.width * call.height);
     for s in &call.sources {
         data.extend(s.iter().map(|&v| if Some(v) == input_nodata { f32::NAN } else { v }));
     }
     let mut block = Block { data, width: call.width, height: call.height, halo: 0, geo: None };
-    let mut out = predictor.predict(&mut block, &|| false).map_err(|e| e.to_string())?;
+    let mut out = predictor.predict(&mut block, &|| false)?;
     let mut plane = out.bands.swap_remove(band);
     if let Some(nd) = args.number("output_nodata")? {
         let model_nd = m.nodata.output_nodata;
@@ -242,12 +259,20 @@ fn predict_body(call: &Call, args: &Args) -> Result<Vec<f32>, String> {
 }
 
 /// Applies a spectral index to `sources` (scaled reflectances); missing or undefined -> NoData.
-fn index(call: &Call, args: &Args, inputs: usize, f: impl Fn(&[f32]) -> f32) -> Result<Vec<f32>, String> {
+fn index(call: &Call, args: &Args, index: Index) -> Result<Vec<f32>, Failure> {
+    let inputs = index.bands().len();
     if call.sources.len() != inputs {
-        return Err(format!("expects {inputs} source bands, the VRT band has {}", call.sources.len()));
+        return Err(Failure::invalid(format!(
+            "expects {inputs} source bands ({}), the VRT band has {}",
+            index.bands().join(", "),
+            call.sources.len()
+        )));
     }
-    let scale = args.number("scale")?.unwrap_or(1.0) as f32;
-    let offset = args.number("offset")?.unwrap_or(0.0) as f32;
+    let scale = args.finite("scale", 1.0)? as f32;
+    if scale == 0.0 {
+        return Err(Failure::invalid("argument scale=0 would make every value 0"));
+    }
+    let offset = args.finite("offset", 0.0)? as f32;
     let nodata = args.number("nodata")?.map(|v| v as f32);
     let out_nodata = args.number("output_nodata")?.map(|v| v as f32).unwrap_or(f32::NAN);
     let mut px = vec![0f32; inputs];
@@ -256,7 +281,7 @@ fn index(call: &Call, args: &Args, inputs: usize, f: impl Fn(&[f32]) -> f32) -> 
             for (p, s) in px.iter_mut().zip(&call.sources) {
                 *p = if Some(s[i]) == nodata { f32::NAN } else { s[i] * scale + offset };
             }
-            let v = f(&px);
+            let v = index.compute(&px);
             if v.is_finite() {
                 v
             } else {
@@ -266,16 +291,12 @@ fn index(call: &Call, args: &Args, inputs: usize, f: impl Fn(&[f32]) -> f32) -> 
         .collect())
 }
 
-fn ratio(a: f32, b: f32) -> f32 {
-    (a - b) / (a + b)
-}
-
-pixel_fn!(ndvi, |c: &Call, a: &Args| index(c, a, 2, |p| ratio(p[1], p[0]))); // red, nir
-pixel_fn!(evi, |c: &Call, a: &Args| index(c, a, 3, |p| 2.5 * (p[2] - p[1]) / (p[2] + 6.0 * p[1] - 7.5 * p[0] + 1.0))); // blue, red, nir
-pixel_fn!(evi2, |c: &Call, a: &Args| index(c, a, 2, |p| 2.5 * (p[1] - p[0]) / (p[1] + 2.4 * p[0] + 1.0))); // red, nir
-pixel_fn!(gndvi, |c: &Call, a: &Args| index(c, a, 2, |p| ratio(p[1], p[0]))); // green, nir
-pixel_fn!(ndwi, |c: &Call, a: &Args| index(c, a, 2, |p| ratio(p[0], p[1]))); // green, nir (McFeeters)
+pixel_fn!(ndvi, |c: &Call, a: &Args| index(c, a, Index::Ndvi));
+pixel_fn!(evi, |c: &Call, a: &Args| index(c, a, Index::Evi));
+pixel_fn!(evi2, |c: &Call, a: &Args| index(c, a, Index::Evi2));
+pixel_fn!(gndvi, |c: &Call, a: &Args| index(c, a, Index::Gndvi));
+pixel_fn!(ndwi, |c: &Call, a: &Args| index(c, a, Index::Ndwi));
 pixel_fn!(savi, |c: &Call, a: &Args| {
-    let l = a.number("L")?.unwrap_or(0.5) as f32;
-    index(c, a, 2, move |p| (1.0 + l) * (p[1] - p[0]) / (p[1] + p[0] + l)) // red, nir
+    let l = a.finite("L", 0.5)? as f32;
+    index(c, a, Index::Savi { l })
 });

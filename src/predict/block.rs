@@ -7,9 +7,9 @@
 
 use std::time::Instant;
 
-use super::plan::{Block, TensorPlan};
 use crate::bundle::TargetTransform;
 use crate::engine::{EngineError, Model};
+use crate::plan::{Block, TensorPlan};
 
 /// Time split of one block, for benchmarks.
 #[derive(Clone, Copy, Debug, Default)]
@@ -26,6 +26,8 @@ pub struct BlockOutput {
     pub bands: Vec<Vec<f32>>,
     /// Cells that got a prediction.
     pub valid: usize,
+    /// Cells whose inputs were valid but whose model output was not finite (written as nodata).
+    pub nonfinite: usize,
     /// Seconds spent inside ONNX Runtime.
     pub infer_seconds: f64,
 }
@@ -90,34 +92,51 @@ impl<'m> Predictor<'m> {
 
     /// Predicts every output cell of `block`. `cancelled` is polled between batches.
     pub fn predict(&self, block: &mut Block, cancelled: &dyn Fn() -> bool) -> Result<BlockOutput, PredictError> {
-        assert_eq!(block.halo, self.halo(), "block read with the predictor's halo");
-        assert_eq!(block.data.len(), self.bands * block.plane(), "block holds every covariate band");
+        if block.halo != self.halo() || block.data.len() != self.bands * block.plane() {
+            return Err(PredictError::Invalid(format!(
+                "block of {} values with halo {} does not fit the model ({} bands, halo {})",
+                block.data.len(),
+                block.halo,
+                self.bands,
+                self.halo()
+            )));
+        }
         let (ow, oh, cells) = self.plan.prepare(block);
         let n_out = self.back_transform.len();
         let mut bands = vec![vec![self.output_nodata; ow * oh]; n_out];
         let mut infer_seconds = 0.0;
-        // Tensor buffers live as long as the thread: fresh ones per block cost page faults.
-        thread_local!(static TENSORS: std::cell::RefCell<Vec<Vec<f32>>> = const { std::cell::RefCell::new(Vec::new()) });
+        // Tensor buffers live as long as the thread: fresh ones per block cost page faults. They
+        // are taken out of the thread-local for the block, not borrowed: assembly runs rayon
+        // work, and a rayon worker waiting there may run another block's predict on this thread.
+        thread_local!(static TENSORS: std::cell::Cell<Vec<Vec<f32>>> = const { std::cell::Cell::new(Vec::new()) });
+        let mut tensors = TENSORS.take();
+        let mut nonfinite = 0;
         for chunk in cells.chunks(self.batch) {
             if cancelled() {
                 return Err(PredictError::Cancelled);
             }
             let n = self.model.fixed_batch.unwrap_or(chunk.len());
-            let out = TENSORS.with_borrow_mut(|tensors| {
-                self.plan.assemble_all(block, chunk, n, tensors);
-                let t = Instant::now();
-                let out = self.model.run(n, tensors);
-                infer_seconds += t.elapsed().as_secs_f64();
-                out
-            })?;
+            self.plan.assemble_all(block, chunk, n, &mut tensors);
+            let t = Instant::now();
+            let out = self.model.run(n, &tensors)?;
+            infer_seconds += t.elapsed().as_secs_f64();
             for (b, values) in out.into_iter().enumerate() {
                 let back = self.back_transform[b] && self.transform == TargetTransform::Log1p;
                 for (&cell, &v) in chunk.iter().zip(&values) {
                     bands[b][cell] = if back { v.exp_m1() } else { v };
                 }
             }
+            // A cell with a non-finite output (an overflow on extreme covariates) is nodata in
+            // every band: an infinite spread or a NaN is never written as valid data.
+            for &cell in chunk {
+                if bands.iter().any(|band| !band[cell].is_finite()) {
+                    nonfinite += 1;
+                    bands.iter_mut().for_each(|band| band[cell] = self.output_nodata);
+                }
+            }
         }
-        Ok(BlockOutput { width: ow, height: oh, bands, valid: cells.len(), infer_seconds })
+        TENSORS.set(tensors);
+        Ok(BlockOutput { width: ow, height: oh, bands, valid: cells.len() - nonfinite, nonfinite, infer_seconds })
     }
 
     /// Benchmark helper: runs `block` as [`Predictor::predict`] does, timing tensor assembly and
@@ -154,4 +173,6 @@ pub enum PredictError {
     AllNodata(String),
     #[error("{0}")]
     Invalid(String),
+    #[error(transparent)]
+    Output(#[from] crate::output::OutputError),
 }

@@ -5,7 +5,7 @@
 //! memory depends on the tile size and worker count, never on the raster size.
 
 pub mod block;
-pub mod plan;
+pub mod job;
 pub mod window;
 
 use std::path::{Path, PathBuf};
@@ -15,8 +15,8 @@ use std::time::Instant;
 use crossbeam_channel::bounded;
 use rayon::prelude::*;
 
+pub use crate::plan::{Block, TensorPlan};
 pub use block::{BlockOutput, PredictError, Predictor, StageTimes};
-pub use plan::{Block, TensorPlan};
 pub use window::WindowPredictor;
 
 use crate::engine::Model;
@@ -46,6 +46,8 @@ pub struct Report {
     pub height: usize,
     pub input_pixels: usize,
     pub valid_cells: usize,
+    /// Cells whose model output was not finite, written as nodata.
+    pub nonfinite_cells: usize,
     pub seconds: f64,
     pub infer_seconds: f64,
     pub read_seconds: f64,
@@ -55,8 +57,10 @@ pub struct Report {
 /// Progress as tiles done out of the total; return `false` to cancel.
 pub type ProgressFn<'a> = dyn FnMut(usize, usize) -> bool + 'a;
 
-/// Upper bound of one tile's covariate buffer.
+/// Upper bound of one tile's covariate buffer (tiles shrink to fit it).
 const TILE_BYTES: usize = 48 << 20;
+/// What one tile may need at most, when even the smallest tile is over [`TILE_BYTES`].
+const MAX_TILE_BYTES: usize = 1 << 30;
 
 struct Tile {
     x: usize,
@@ -78,6 +82,12 @@ pub fn predict_raster(
         crate::raster::bound_gdal_cache(bytes);
     }
     let manifest = &model.manifest;
+    let mut inputs: Vec<(&str, &Path)> = vec![("model", &model.path)];
+    inputs.extend(covariates.iter().map(|c| ("covariate raster", c.as_path())));
+    if let Some(r) = &options.bind.reference {
+        inputs.push(("reference raster", r));
+    }
+    crate::output::refuse_inputs(output, false, &inputs)?;
     let covs = Covariates::bind(covariates, &manifest.covariates(), &options.bind)?;
     let predictor = Predictor::new(model, options.batch);
     let (cell, halo) = (predictor.cell(), predictor.halo());
@@ -88,14 +98,22 @@ pub fn predict_raster(
         .map(|&k| &manifest.outputs[k])
         .map(|o| BandInfo { description: manifest.band_description(o), unit: manifest.band_unit(o) })
         .collect();
-    let mut writer = MapWriter::create(output, &grid, &bands, manifest.nodata.output_nodata, &options.output)?;
-
     let tiles = plan_tiles(grid.width, grid.height, options.output.block, options.tile, cell, halo, predictor.bands);
     let total = tiles.len();
+    let mut writer = MapWriter::create(output, &grid, &bands, manifest.nodata.output_nodata, &options.output)?;
     let stop = AtomicBool::new(false);
     let edge = manifest.nodata.edge;
     let geo = covs.grid.geotransform;
-    let workers = if options.workers > 0 { options.workers } else { model.parallelism() };
+    let workers = crate::engine::clamp_threads(if options.workers > 0 { options.workers } else { model.parallelism() }, "workers");
+    let smallest = tiles.iter().map(|t| (t.w * cell + 2 * halo) * (t.h * cell + 2 * halo)).min().unwrap_or(0);
+    if smallest.saturating_mul(predictor.bands.max(1)).saturating_mul(4) > MAX_TILE_BYTES {
+        return Err(PredictError::Invalid(format!(
+            "one tile of this model needs {} covariate values (halo {halo}, {} bands), more than terrapix allocates ({} MiB)",
+            smallest * predictor.bands,
+            predictor.bands,
+            MAX_TILE_BYTES >> 20
+        )));
+    }
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(workers)
         .build()
@@ -160,6 +178,7 @@ pub fn predict_raster(
                 return Err(e.into());
             }
             report.valid_cells += out.valid;
+            report.nonfinite_cells += out.nonfinite;
             report.infer_seconds += out.infer_seconds;
             report.read_seconds += read_s;
             done += 1;
@@ -185,6 +204,9 @@ pub fn predict_raster(
 fn selected_outputs(manifest: &crate::bundle::Manifest, names: &[String]) -> Result<Vec<usize>, PredictError> {
     if names.is_empty() {
         return Ok((0..manifest.outputs.len()).collect());
+    }
+    if let Some((_, n)) = names.iter().enumerate().find(|(i, n)| names[..*i].contains(n)) {
+        return Err(PredictError::Invalid(format!("output '{n}' is listed twice in the outputs to write")));
     }
     names
         .iter()

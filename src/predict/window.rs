@@ -55,9 +55,17 @@ impl WindowPredictor {
             .collect::<Result<_, _>>()?;
         // Row bands stacked back into one window, plane by plane.
         let n_out = bands[0].bands.len();
-        let mut out = BlockOutput { width, height, bands: vec![Vec::with_capacity(width * height); n_out], valid: 0, infer_seconds: 0.0 };
+        let mut out = BlockOutput {
+            width,
+            height,
+            bands: vec![Vec::with_capacity(width * height); n_out],
+            valid: 0,
+            nonfinite: 0,
+            infer_seconds: 0.0,
+        };
         for part in bands {
             out.valid += part.valid;
+            out.nonfinite += part.nonfinite;
             out.infer_seconds += part.infer_seconds;
             for (dst, src) in out.bands.iter_mut().zip(part.bands) {
                 dst.extend(src);

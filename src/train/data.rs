@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use crate::bundle::InputSpec;
-use crate::sample::{Samples, SamplesFile};
+use crate::sample::{Samples, SamplesFolder};
 
 pub struct TrainingData {
     pub target: String,
@@ -40,35 +40,17 @@ impl TrainingData {
 
     /// Reads a folder written by `terrapix sample`.
     pub fn read(dir: &Path) -> Result<TrainingData, String> {
-        let err = |what: &str, e: &dyn std::fmt::Display| format!("cannot read samples '{}' ({what}): {e}", dir.display());
-        let desc: SamplesFile =
-            serde_json::from_str(&std::fs::read_to_string(dir.join("samples.json")).map_err(|e| err("samples.json", &e))?)
-                .map_err(|e| err("samples.json", &e))?;
-        let mut tensors = Vec::new();
-        for (spec, file) in desc.inputs.iter().zip(&desc.files) {
-            let a: ndarray::ArrayD<f32> = ndarray_npy::read_npy(dir.join(file)).map_err(|e| err(file, &e))?;
-            let mut want = vec![desc.count];
-            want.extend(spec.layout.shape(spec.channels.len()));
-            if a.shape() != want.as_slice() {
-                return Err(err(file, &format!("shape {:?}, expected {want:?}", a.shape())));
-            }
-            tensors.push(a.iter().copied().collect());
-        }
-        let table = std::fs::read_to_string(dir.join("points.csv")).map_err(|e| err("points.csv", &e))?;
-        let (mut y, mut xy, mut groups, mut strata) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-        for line in table.lines().skip(1) {
-            let f: Vec<&str> = line.split(',').collect();
-            let num =
-                |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).ok_or_else(|| err("points.csv", &format!("bad line '{line}'")));
-            xy.push((num(1)?, num(2)?));
-            y.push(num(3)? as f32);
-            groups.push(f.get(4).unwrap_or(&"").to_string());
-            strata.push(f.get(5).unwrap_or(&"").to_string());
-        }
-        if y.len() != desc.count {
-            return Err(err("points.csv", &format!("{} rows for {} samples", y.len(), desc.count)));
-        }
-        Ok(TrainingData { target: desc.target, inputs: desc.inputs, tensors, y, xy, groups, strata })
+        let f = SamplesFolder::read(dir).map_err(|e| e.to_string())?;
+        let rows = &f.rows;
+        Ok(TrainingData {
+            target: f.desc.target,
+            inputs: f.desc.inputs,
+            tensors: f.tensors,
+            y: rows.iter().map(|r| r.target as f32).collect(),
+            xy: rows.iter().map(|r| (r.x, r.y)).collect(),
+            groups: rows.iter().map(|r| r.group.clone()).collect(),
+            strata: rows.iter().map(|r| r.stratum.clone()).collect(),
+        })
     }
 
     /// Per-channel mean and standard deviation of every input (a channel's values are all of

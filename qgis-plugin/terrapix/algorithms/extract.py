@@ -90,8 +90,13 @@ class ExtractAtPoints(TerrapixAlgorithm):
         model = self.parameterAsFile(parameters, "MODEL", context)
         if model:
             options["model"] = model
+
+        def progress(fraction):
+            feedback.setProgress(100.0 * fraction)
+            return not feedback.isCanceled()
+
         try:
-            summary = lib.sample(points, rasters, folder, options)
+            summary = lib.sample(points, rasters, folder, options, progress)
         except library.TerrapixError as e:
             raise self.fail(e) from e
         feedback.pushInfo(self.tr("{} of {} points sampled into {}").format(summary["count"], summary["points"], folder))

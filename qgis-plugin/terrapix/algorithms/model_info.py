@@ -9,31 +9,6 @@ from .. import library
 from .base import TerrapixAlgorithm, add_model_parameter
 
 
-def describe(manifest):
-    """The manifest as plain text, the way `terrapix info` reads."""
-    lines = [f"{manifest['name']} {manifest['version']}"]
-    if manifest.get("description"):
-        lines.append(manifest["description"])
-    target = manifest["target"]
-    unit = f" ({target['unit']})" if target.get("unit") else ""
-    lines.append(f"Target: {target['name']}{unit}, transform {target.get('transform', 'none')}")
-    for spec in manifest["inputs"]:
-        layout = spec["layout"]
-        shape = ", ".join(f"{k} {v}" for k, v in layout.items() if k != "kind")
-        covariates = ", ".join(c["covariate"] for c in spec["channels"])
-        lines.append(f"Input {spec['name']}: {layout['kind']}{' (' + shape + ')' if shape else ''}: {covariates}")
-    kinds = [o["kind"]["kind"] if isinstance(o["kind"], dict) else o["kind"] for o in manifest["outputs"]]
-    lines.append("Outputs: " + ", ".join(f"{o['name']} ({k})" for o, k in zip(manifest["outputs"], kinds)))
-    metrics = manifest.get("metrics")
-    if metrics:
-        overall = ", ".join(f"{k} {v:.4g}" for k, v in sorted(metrics.get("overall", {}).items()))
-        lines.append(f"Cross-validation ({metrics.get('scheme')}, {metrics.get('folds')} folds): {overall}")
-    provenance = manifest.get("provenance") or {}
-    if provenance.get("created_by"):
-        lines.append(f"Created by {provenance['created_by']}")
-    return "\n".join(lines)
-
-
 class ModelInformation(TerrapixAlgorithm):
     NAME = "modelinfo"
     DISPLAY = "Model information"
@@ -60,10 +35,9 @@ class ModelInformation(TerrapixAlgorithm):
         path = self.parameterAsFile(parameters, "MODEL", context)
         try:
             with lib.open_model(path, 1) as model:
-                manifest, covariates = model.manifest, model.covariates
+                manifest, covariates, text = model.manifest, model.covariates, model.describe()
         except library.TerrapixError as e:
             raise self.fail(e) from e
-        text = describe(manifest)
         feedback.pushInfo(text)
         results = {"TEXT": text, "COVARIATES": ",".join(covariates), "MANIFEST": json.dumps(manifest)}
         output = self.parameterAsFileOutput(parameters, "OUTPUT_HTML", context)

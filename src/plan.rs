@@ -1,6 +1,6 @@
 //! The tensor plan of a manifest: which covariate band (or generated channel) feeds each tensor
 //! element, the context each output cell needs, and which cells are valid under the nodata
-//! policy. It needs no runtime: prediction ([`super::Predictor`]) and the trainer's sampling
+//! policy. It needs no runtime: prediction ([`crate::predict::Predictor`]) and the trainer's sampling
 //! build their tensors through the same plan, so training and prediction see the same values.
 
 use rayon::prelude::*;
