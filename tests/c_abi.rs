@@ -201,3 +201,18 @@ fn a_c_program_uses_the_library() {
     assert!(samples.join("x.npy").exists());
     assert_map_eq(&map, 1, &expected_linear(&m, &w, 0.25, &land)[0], -9999.0, 1e-5);
 }
+
+/// The shipped library carries no command-line or demo code, and nothing that starts a Python
+/// process to find ONNX Runtime (it runs inside GDAL hosts): the linker keeps only what the
+/// exports reach.
+#[test]
+fn the_shared_library_carries_no_command_line_code() {
+    let lib = std::path::PathBuf::from(env!("CARGO_BIN_EXE_terrapix")).parent().unwrap().join("libterrapix.so");
+    let out = std::process::Command::new("nm").args(["-C", "--defined-only"]).arg(&lib).output().expect("nm (binutils)");
+    assert!(out.status.success());
+    let symbols = String::from_utf8_lossy(&out.stdout);
+    assert!(symbols.contains("tpx_predict_raster"), "nm lists the exports");
+    for name in ["clap::", "indicatif::", "signal_hook::", "landscape::", "ort_library_of_python"] {
+        assert!(!symbols.contains(name), "libterrapix.so contains {name}");
+    }
+}
