@@ -132,8 +132,9 @@ class PluginTest(unittest.TestCase):
         html = self.out("info.html")
         r = processing.run("terrapix:modelinfo", {"MODEL": MODEL, "OUTPUT_HTML": html})
         self.assertEqual(r["COVARIATES"].split(",")[:3], ["elevation", "slope", "tpi"])
-        self.assertIn("window (size 5)", r["TEXT"])
-        self.assertIn("mean (mean), std (std)", r["TEXT"])
+        # The text is the library's own description (what `terrapix info` prints).
+        self.assertIn("x_terrain: 5x5 window of [elevation, slope, tpi]", r["TEXT"])
+        self.assertIn("Covariates needed:", r["TEXT"])
         self.assertEqual(json.loads(r["MANIFEST"])["name"], "soc-demo")
         with open(html, encoding="utf-8") as f:
             self.assertIn("Model card", f.read())
