@@ -163,19 +163,18 @@ fn live() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
 /// Removes every temporary this process has open (for a signal handler, just before exiting).
 /// Holds the registry's lock until the process exits, so no rename can race with it.
 pub fn remove_live_temporaries_and_exit(code: i32) -> ! {
-    let live = live();
-    for p in live.iter() {
-        remove_any(p);
-    }
+    let mut live = live();
+    remove_all(&mut live);
     std::process::exit(code)
 }
 
 /// Removes every temporary this process has open; returns how many.
 pub fn remove_live_temporaries() -> usize {
-    let mut live = live();
-    for p in live.iter() {
-        remove_any(p);
-    }
+    remove_all(&mut live())
+}
+
+fn remove_all(live: &mut Vec<PathBuf>) -> usize {
+    live.iter().for_each(|p| remove_any(p));
     let n = live.len();
     live.clear();
     n

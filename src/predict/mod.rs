@@ -100,8 +100,7 @@ pub fn predict_raster(
         .collect();
     let tiles = plan_tiles(grid.width, grid.height, options.output.block, options.tile, cell, halo, predictor.bands);
     let total = tiles.len();
-    let mut writer = MapWriter::create(output, &grid, &bands, manifest.nodata.output_nodata, &options.output)?;
-    let stop = AtomicBool::new(false);
+
     let edge = manifest.nodata.edge;
     let geo = covs.grid.geotransform;
     let workers = crate::engine::clamp_threads(if options.workers > 0 { options.workers } else { model.parallelism() }, "workers");
@@ -114,6 +113,9 @@ pub fn predict_raster(
             MAX_TILE_BYTES >> 20
         )));
     }
+    // Created only once the job is known to fit, so a refused job never touches the output.
+    let mut writer = MapWriter::create(output, &grid, &bands, manifest.nodata.output_nodata, &options.output)?;
+    let stop = AtomicBool::new(false);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(workers)
         .build()
