@@ -38,7 +38,9 @@ if [ ! -x .venv/bin/python ]; then
   /usr/bin/python3 -m venv --system-site-packages .venv
 fi
 want=("onnxruntime==${ORT_VERSION}" "numpy<2" "onnx" "ruff")
-[ "$WITH_TORCH" = 1 ] && want+=("torch==2.11.0")
+# The trainer: libtorch (PyTorch) and CMake >= 3.28 to build LightGBM (Debian 12 has 3.25); the
+# tree-ensemble tests also export models with scikit-learn, XGBoost and LightGBM's Python packages.
+[ "$WITH_TORCH" = 1 ] && want+=("torch==2.11.0" "cmake>=3.28,<4" "scikit-learn" "skl2onnx" "xgboost" "lightgbm" "onnxmltools")
 if ! .venv/bin/python - "${want[@]}" <<'PY' 2>/dev/null
 import sys
 from importlib.metadata import version

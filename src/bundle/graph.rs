@@ -14,13 +14,20 @@ pub enum Attr {
     Int(i64),
     Ints(Vec<i64>),
     Float(f32),
+    Floats(Vec<f32>),
     Str(String),
+    Strs(Vec<String>),
 }
+
+/// The ONNX-ML operator domain (tree ensembles) and the opset terrapix writes for it.
+pub const ML_DOMAIN: &str = "ai.onnx.ml";
+pub const ML_OPSET: i64 = 3;
 
 #[derive(Default)]
 pub struct GraphBuilder {
     graph: GraphProto,
     next: usize,
+    uses_ml: bool,
 }
 
 /// A float32 tensor value info; `None` dims are the batch dimension "N".
@@ -47,7 +54,7 @@ pub fn value_info(name: &str, dims: &[Option<i64>]) -> ValueInfoProto {
 
 impl GraphBuilder {
     pub fn new(name: &str) -> GraphBuilder {
-        GraphBuilder { graph: GraphProto { name: Some(name.into()), ..Default::default() }, next: 0 }
+        GraphBuilder { graph: GraphProto { name: Some(name.into()), ..Default::default() }, next: 0, uses_ml: false }
     }
 
     /// Declares a graph input of shape `[N, dims...]`.
@@ -94,6 +101,18 @@ impl GraphBuilder {
 
     /// Adds a node with given outputs ("" for an unused optional output).
     pub fn op_outputs(&mut self, op: &str, inputs: &[&str], attrs: Vec<(&str, Attr)>, outputs: &[&str]) {
+        self.node_in("", op, inputs, attrs, outputs);
+    }
+
+    /// Adds an ONNX-ML node (`ai.onnx.ml`, e.g. TreeEnsembleRegressor) with one output.
+    pub fn ml_op(&mut self, op: &str, inputs: &[&str], attrs: Vec<(&str, Attr)>) -> String {
+        let out = self.fresh(&op.to_lowercase());
+        self.uses_ml = true;
+        self.node_in(ML_DOMAIN, op, inputs, attrs, &[&out]);
+        out
+    }
+
+    fn node_in(&mut self, domain: &str, op: &str, inputs: &[&str], attrs: Vec<(&str, Attr)>, outputs: &[&str]) {
         let attribute = attrs
             .into_iter()
             .map(|(name, a)| {
@@ -102,7 +121,11 @@ impl GraphBuilder {
                     Attr::Int(v) => (p.i, p.r#type) = (Some(v), Some(AttributeType::Int as i32)),
                     Attr::Ints(v) => (p.ints, p.r#type) = (v, Some(AttributeType::Ints as i32)),
                     Attr::Float(v) => (p.f, p.r#type) = (Some(v), Some(AttributeType::Float as i32)),
+                    Attr::Floats(v) => (p.floats, p.r#type) = (v, Some(AttributeType::Floats as i32)),
                     Attr::Str(v) => (p.s, p.r#type) = (Some(v.into_bytes()), Some(AttributeType::String as i32)),
+                    Attr::Strs(v) => {
+                        (p.strings, p.r#type) = (v.into_iter().map(String::into_bytes).collect(), Some(AttributeType::Strings as i32))
+                    }
                 }
                 p
             })
@@ -110,6 +133,7 @@ impl GraphBuilder {
         let name = self.fresh(&format!("{}_node", op.to_lowercase()));
         self.graph.node.push(NodeProto {
             op_type: Some(op.into()),
+            domain: (!domain.is_empty()).then(|| domain.to_string()),
             name: Some(name),
             input: inputs.iter().map(|s| s.to_string()).collect(),
             output: outputs.iter().map(|s| s.to_string()).collect(),
@@ -133,9 +157,13 @@ impl GraphBuilder {
     }
 
     pub fn finish(self) -> ModelProto {
+        let mut opset_import = vec![OperatorSetIdProto { domain: Some(String::new()), version: Some(OPSET) }];
+        if self.uses_ml {
+            opset_import.push(OperatorSetIdProto { domain: Some(ML_DOMAIN.into()), version: Some(ML_OPSET) });
+        }
         ModelProto {
             ir_version: Some(8),
-            opset_import: vec![OperatorSetIdProto { domain: Some(String::new()), version: Some(OPSET) }],
+            opset_import,
             producer_name: Some("terrapix".into()),
             producer_version: Some(env!("CARGO_PKG_VERSION").into()),
             graph: Some(self.graph),

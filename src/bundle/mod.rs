@@ -7,6 +7,7 @@ pub mod ensemble;
 pub mod graph;
 pub mod manifest;
 pub mod spec;
+pub mod trees;
 pub mod tta;
 
 use prost::Message;

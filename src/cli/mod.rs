@@ -593,7 +593,7 @@ fn train_cmd(a: TrainArgs) -> Result<()> {
             b["rmse"], b["mae"], b["bias"], b["r2"], b["spearman"], b["ccc"], b["rpiq"]
         );
     }
-    let importance = train::importance::permutation(&result, &data, cfg.fit.log1p, cfg.fit.seed);
+    let importance = train::importance::permutation(&result, &data, cfg.fit.log1p, cfg.fit.seed)?;
     let top: Vec<String> = importance.iter().take(5).map(|(n, v)| format!("{n} {v:+.4}")).collect();
     println!("permutation importance (RMSE increase): {}", top.join(", "));
     if let Some(output) = &a.output {

@@ -2,6 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use super::boost::{BoostParams, Objective};
+pub use super::forest::ForestParams;
+
 #[derive(Serialize, Deserialize, Clone, Debug, Default)]
 #[serde(deny_unknown_fields)]
 pub struct TrainConfig {
@@ -64,6 +67,88 @@ pub enum ModelConfig {
         #[serde(default = "default_dropout")]
         dropout: f64,
     },
+    /// A random forest (Breiman 2001) on every input flattened into covariates.
+    RandomForest(ForestParams),
+    /// A quantile regression forest (Meinshausen 2006): a random forest whose bundle also
+    /// outputs quantiles of the conditional distribution.
+    QuantileForest(QuantileForestParams),
+    /// Gradient-boosted trees (LightGBM) on every input flattened into covariates.
+    GradientBoosting(BoostParams),
+}
+
+/// A quantile forest: the forest's hyper-parameters plus the quantiles its bundle outputs.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct QuantileForestParams {
+    pub trees: usize,
+    pub max_features: Option<usize>,
+    pub min_leaf: usize,
+    pub max_depth: Option<usize>,
+    pub sample_fraction: f64,
+    pub replace: bool,
+    /// Quantiles the bundle outputs, besides mean and std.
+    pub quantiles: Vec<f64>,
+    /// Most target values the bundle's distributions distinguish: with at most this many
+    /// distinct training targets its quantiles are the exact estimator's, else they are rounded
+    /// up to the next of this many equal-count quantiles of the training targets.
+    pub grid: usize,
+}
+
+impl Default for QuantileForestParams {
+    fn default() -> Self {
+        let f = ForestParams::default();
+        QuantileForestParams {
+            trees: f.trees,
+            max_features: f.max_features,
+            min_leaf: f.min_leaf,
+            max_depth: f.max_depth,
+            sample_fraction: f.sample_fraction,
+            replace: f.replace,
+            quantiles: vec![0.05, 0.5, 0.95],
+            grid: 1000,
+        }
+    }
+}
+
+impl QuantileForestParams {
+    pub fn forest(&self) -> ForestParams {
+        ForestParams {
+            trees: self.trees,
+            max_features: self.max_features,
+            min_leaf: self.min_leaf,
+            max_depth: self.max_depth,
+            sample_fraction: self.sample_fraction,
+            replace: self.replace,
+        }
+    }
+
+    pub fn check(&self) -> Result<(), String> {
+        self.forest().check()?;
+        if self.quantiles.is_empty() || self.quantiles.iter().any(|q| !(*q > 0.0 && *q < 1.0)) {
+            return Err(format!("quantile_forest: quantiles {:?} must be one or more levels in (0, 1)", self.quantiles));
+        }
+        if !(2..=100_000).contains(&self.grid) {
+            return Err(format!("quantile_forest: grid {} must be in 2..=100000", self.grid));
+        }
+        Ok(())
+    }
+}
+
+impl ModelConfig {
+    /// Whether this is a tree model (fitted on flattened, unnormalised covariates).
+    pub fn is_trees(&self) -> bool {
+        matches!(self, ModelConfig::RandomForest(_) | ModelConfig::QuantileForest(_) | ModelConfig::GradientBoosting(_))
+    }
+
+    /// Checks the hyper-parameters of tree models (networks are checked when built).
+    pub fn check(&self) -> Result<(), String> {
+        match self {
+            ModelConfig::RandomForest(p) => p.check(),
+            ModelConfig::QuantileForest(p) => p.check(),
+            ModelConfig::GradientBoosting(p) => p.check(),
+            _ => Ok(()),
+        }
+    }
 }
 
 fn default_dropout() -> f64 {

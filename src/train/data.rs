@@ -3,6 +3,7 @@
 
 use std::path::Path;
 
+use super::forest::Features;
 use crate::bundle::InputSpec;
 use crate::sample::{Samples, SamplesFolder};
 
@@ -77,6 +78,30 @@ impl TrainingData {
                 ch.mean = mean as f32;
                 ch.std = if var.sqrt() > 1e-12 { var.sqrt() as f32 } else { 1.0 };
             }
+        }
+        specs
+    }
+
+    /// Every input of every sample flattened into one row of features, unnormalised (what tree
+    /// models split on; the bundle feeds its graph the same values, see [`TrainingData::raw_specs`]).
+    pub fn features(&self) -> Features {
+        let lens: Vec<usize> = self.inputs.iter().map(|i| i.layout.sample_len(i.channels.len())).collect();
+        let p = lens.iter().sum::<usize>();
+        let mut x = Vec::with_capacity(p * self.len());
+        for i in 0..self.len() {
+            for (t, &len) in self.tensors.iter().zip(&lens) {
+                x.extend_from_slice(&t[i * len..(i + 1) * len]);
+            }
+        }
+        Features { p, x }
+    }
+
+    /// Input specs without normalisation (mean 0, standard deviation 1): tree models take the
+    /// covariates as they are.
+    pub fn raw_specs(&self) -> Vec<InputSpec> {
+        let mut specs = self.inputs.clone();
+        for ch in specs.iter_mut().flat_map(|s| s.channels.iter_mut()) {
+            (ch.mean, ch.std) = (0.0, 1.0);
         }
         specs
     }

@@ -107,12 +107,14 @@ pub fn write(dir: &Path, result: &CvResult, data: &TrainingData, importance: &[(
     )?;
     written.push(path);
 
+    // Networks only: trees have no epochs.
+    let curves: Vec<(&[f64], &[f64], usize)> = result.members.iter().filter_map(|m| m.curves()).collect();
     let path = dir.join("learning_curves.png");
-    {
+    if !curves.is_empty() {
         let root = BitMapBackend::new(&path, (900, 600)).into_drawing_area();
         root.fill(&WHITE).map_err(err)?;
-        let epochs = result.members.iter().map(|m| m.train_loss.len()).max().unwrap_or(1) as f64;
-        let losses = result.members.iter().flat_map(|m| m.train_loss.iter().chain(&m.val_loss)).map(|v| v.max(1e-12).ln());
+        let epochs = curves.iter().map(|c| c.0.len()).max().unwrap_or(1) as f64;
+        let losses = curves.iter().flat_map(|c| c.0.iter().chain(c.1)).map(|v| v.max(1e-12).ln());
         let (yl, yh) = range(losses);
         let mut chart = ChartBuilder::on(&root)
             .caption("Learning curves: training (solid) and validation (light) loss per fold", ("sans-serif", 20))
@@ -122,19 +124,17 @@ pub fn write(dir: &Path, result: &CvResult, data: &TrainingData, importance: &[(
             .build_cartesian_2d(0f64..epochs, yl..yh)
             .map_err(err)?;
         chart.configure_mesh().x_desc("epoch").y_desc("ln(loss)").draw().map_err(err)?;
-        for (k, m) in result.members.iter().enumerate() {
+        for (k, &(train_loss, val_loss, best)) in curves.iter().enumerate() {
             let colour = Palette99::pick(k);
             let line = |v: &[f64]| v.iter().enumerate().map(|(e, l)| (e as f64, l.max(1e-12).ln())).collect::<Vec<_>>();
-            chart.draw_series(LineSeries::new(line(&m.train_loss), colour.stroke_width(2))).map_err(err)?.label(format!("fold {k}"));
-            chart.draw_series(LineSeries::new(line(&m.val_loss), colour.mix(0.4))).map_err(err)?;
-            chart
-                .draw_series([Circle::new((m.best_epoch as f64, m.val_loss[m.best_epoch].max(1e-12).ln()), 5, colour.filled())])
-                .map_err(err)?;
+            chart.draw_series(LineSeries::new(line(train_loss), colour.stroke_width(2))).map_err(err)?.label(format!("fold {k}"));
+            chart.draw_series(LineSeries::new(line(val_loss), colour.mix(0.4))).map_err(err)?;
+            chart.draw_series([Circle::new((best as f64, val_loss[best].max(1e-12).ln()), 5, colour.filled())]).map_err(err)?;
         }
         chart.configure_series_labels().border_style(BLACK).background_style(WHITE.mix(0.8)).draw().map_err(err)?;
         root.present().map_err(err)?;
+        written.push(path.clone());
     }
-    written.push(path);
 
     let path = dir.join("importance.png");
     {

