@@ -191,15 +191,25 @@ impl Model {
     pub fn open(path: &Path, options: &EngineOptions) -> Result<Model, EngineError> {
         let bundle = Bundle::read(path)?;
         let manifest = bundle.require_manifest(path)?.clone();
-        Self::from_bundle(path, manifest, options)
+        Self::build(path, manifest, options, bundle.has_tree_ensemble())
     }
 
     /// Opens the ONNX graph at `path` with the given manifest (which may differ from the one stored).
     pub fn from_bundle(path: &Path, manifest: Manifest, options: &EngineOptions) -> Result<Model, EngineError> {
+        let trees = Bundle::read(path)?.has_tree_ensemble();
+        Self::build(path, manifest, options, trees)
+    }
+
+    fn build(path: &Path, manifest: Manifest, options: &EngineOptions, trees: bool) -> Result<Model, EngineError> {
         let env = environment(options)?;
         let serr = |e: String| EngineError::Session { path: path.into(), reason: e };
-        let count = clamp_threads(if options.sessions > 0 { options.sessions } else { default_parallelism() }, "sessions");
-        let threads = clamp_threads(options.intra_threads.max(1), "ONNX Runtime threads per session");
+        let mut count = clamp_threads(if options.sessions > 0 { options.sessions } else { default_parallelism() }, "sessions");
+        let mut threads = clamp_threads(options.intra_threads.max(1), "ONNX Runtime threads per session");
+        if trees {
+            // A tree ensemble's nodes can take gigabytes: one session, its threads splitting the
+            // rows of each batch, instead of one copy of the trees per session.
+            (threads, count) = (clamp_threads(count * threads, "ONNX Runtime threads"), 1);
+        }
         let first = build_session(env, path, threads).map_err(serr)?;
         let sig = |outlets: &[ort::value::Outlet]| outlets.iter().map(tensor_sig).collect::<Vec<_>>();
         let inputs = sig(first.inputs());

@@ -389,3 +389,41 @@ fn a_host_that_loads_libterrapix_registers_the_driver_itself() {
     band.read_into_slice((0, 0), (100, 100), (100, 100), &mut got, None).unwrap();
     assert_eq!(got, read_band(&reference, 1).0);
 }
+
+#[test]
+fn quantile_forest_bands_through_gdal_translate_match_predict() {
+    // A tree bundle trained here: its quantile bands come out of the driver as out of predict.
+    let dir = tempdir();
+    let d = dir.path();
+    let land = terrapix::landscape::generate(150, 5);
+    let w = land.write(d, 250, 5).unwrap();
+    let samples = d.join("samples");
+    terrapix_ok(&[
+        "sample",
+        s(&w.samples),
+        "--covariates",
+        s(&w.covariates),
+        "--target",
+        "soc",
+        "--crs",
+        "EPSG:32637",
+        "--input",
+        "x:pixel:elevation,slope,tpi,ndvi_2020",
+        "-o",
+        s(&samples),
+    ]);
+    let config = d.join("qrf.toml");
+    std::fs::write(&config, "[model]\nkind = \"quantile_forest\"\ntrees = 20\n[cv]\nfolds = 3\n").unwrap();
+    let model = d.join("qrf.onnx");
+    terrapix_ok(&["train", "--samples", s(&samples), "--config", s(&config), "-o", s(&model)]);
+    let (vrt, via_gdal, via_predict) = (d.join("qrf.vrt"), d.join("gdal.tif"), d.join("predict.tif"));
+    terrapix_ok(&["vrt", "--model", s(&model), "--covariates", s(&w.covariates), "-o", s(&vrt)]);
+    gdal_ok("gdal_translate", &["-q", s(&vrt), s(&via_gdal)], None);
+    predict_ok(&model, &[&w.covariates], &via_predict, &[]);
+    assert_same_map(&via_gdal, &via_predict, 5);
+    let info = gdal_ok("gdalinfo", &[s(&vrt)], None);
+    assert!(info.contains("Description = soc q05") && info.contains("Description = soc q95"), "{info}");
+    let (q05, _, _) = read_band(&via_predict, 3);
+    let (q95, _, _) = read_band(&via_predict, 5);
+    assert!(q05.iter().zip(&q95).all(|(a, b)| a <= b));
+}

@@ -49,6 +49,12 @@ pub struct Bundle {
 }
 
 impl Bundle {
+    /// Whether the graph holds an ONNX-ML tree ensemble (the engine then runs one session with
+    /// all its threads rather than one copy of the trees per session).
+    pub fn has_tree_ensemble(&self) -> bool {
+        self.model.graph.iter().flat_map(|g| &g.node).any(|n| n.op_type.as_deref().is_some_and(|op| op.starts_with("TreeEnsemble")))
+    }
+
     /// Reads and decodes an ONNX file. A missing manifest is not an error here (plain ONNX
     /// models are what `terrapix bundle` wraps); an unreadable one is.
     pub fn read(path: &Path) -> Result<Bundle, BundleError> {

@@ -201,6 +201,10 @@ struct TrainArgs {
     /// Also write PNG figures (observed vs predicted, residuals, learning curves, importance) here.
     #[arg(long)]
     figures: Option<PathBuf>,
+    /// Markdown model card to embed in the bundle (what it predicts, data, method, validation,
+    /// what it must not be used for).
+    #[arg(long)]
+    card: Option<PathBuf>,
     /// Report progress as JSON lines on stdout ({"event": "fold", "done", "total", "metrics"}),
     /// for hosts that drive the trainer (the QGIS plugin).
     #[arg(long)]
@@ -549,6 +553,11 @@ fn train_cmd(a: TrainArgs) -> Result<()> {
     }
     let mut inputs: Vec<(&str, &Path)> = vec![("samples folder", &a.samples)];
     inputs.extend(a.config.as_deref().map(|c| ("config", c)));
+    inputs.extend(a.card.as_deref().map(|c| ("model card", c)));
+    let card = match &a.card {
+        Some(c) => Some(std::fs::read_to_string(c).map_err(|e| format!("cannot read '{}': {e}", c.display()))?),
+        None => None,
+    };
     for (out, folder) in [(&a.output, false), (&a.report, false), (&a.figures, true)] {
         if let Some(out) = out {
             terrapix::output::refuse_inputs(out, folder, &inputs)?;
@@ -598,9 +607,15 @@ fn train_cmd(a: TrainArgs) -> Result<()> {
     println!("permutation importance (RMSE increase): {}", top.join(", "));
     if let Some(output) = &a.output {
         let name = a.name.clone().unwrap_or_else(|| output.file_stem().unwrap_or_default().to_string_lossy().into());
-        let bundle = train::ensemble_bundle(&result, &data, &cfg, &name, &a.unit)?;
+        let mut bundle = train::ensemble_bundle(&result, &data, &cfg, &name, &a.unit)?;
+        if let Some(card) = card {
+            let mut manifest = bundle.require_manifest(output)?.clone();
+            manifest.model_card = card;
+            bundle.set_manifest(manifest)?;
+        }
         write_checked(&bundle, output, &inputs, &a.runtime)?;
-        println!("wrote {} (ensemble of {} members: mean, std)", output.display(), result.members.len());
+        let bands: Vec<&str> = bundle.manifest.as_ref().map(|m| m.outputs.iter().map(|b| b.name.as_str()).collect()).unwrap_or_default();
+        println!("wrote {} (ensemble of {} members: {})", output.display(), result.members.len(), bands.join(", "));
     }
     if let Some(dir) = &a.figures {
         let written = train::figures::write(dir, &result, &data, &importance, &a.unit)?;
@@ -613,6 +628,9 @@ fn train_cmd(a: TrainArgs) -> Result<()> {
             "baseline_random_forest": result.baseline,
             "per_group": result.per_group,
             "permutation_importance": importance,
+            // Which samples each fold tested (row numbers of the samples folder), so that other
+            // tools can be scored on the very same folds.
+            "fold_tests": result.folds.iter().map(|f| &f.test).collect::<Vec<_>>(),
             "config": cfg,
         });
         terrapix::output::Staged::write_all(report, terrapix::output::Kind::Json, serde_json::to_string_pretty(&json)?.as_bytes())?;
@@ -625,6 +643,24 @@ fn bench_train(samples: &Path, config: &Path, epochs: usize) -> Result<()> {
     use terrapix::train::{self, fit};
     let cfg = train::config::TrainConfig::from_toml(&std::fs::read_to_string(config)?)?;
     let data = train::data::TrainingData::read(samples)?;
+    if cfg.model.is_trees() {
+        // One tree model fitted on every sample (no early stopping): trees per second.
+        let cfg = match cfg.model {
+            train::config::ModelConfig::GradientBoosting(p) => train::config::TrainConfig {
+                model: train::config::ModelConfig::GradientBoosting(train::config::BoostParams { early_stopping: 0, ..p }),
+                ..cfg
+            },
+            _ => cfg,
+        };
+        let (specs, prepared) = train::models::Prepared::new(&data, &cfg, &data.y);
+        let all: Vec<usize> = (0..data.len()).collect();
+        let started = std::time::Instant::now();
+        let member = prepared.fit(&all, &cfg, &specs, cfg.fit.seed)?;
+        let seconds = started.elapsed().as_secs_f64();
+        let (_, trees) = member.size();
+        println!("terrapix-train: {:.1} trees/s ({trees} trees on {} samples in {seconds:.2} s)", trees / seconds, data.len());
+        return Ok(());
+    }
     let specs = data.normalisation();
     let t = fit::Tensors::new(&specs, &data.normalised(&specs), &data.y, train::device());
     let fit_cfg = train::config::FitConfig { epochs, patience: epochs, ..cfg.fit.clone() };

@@ -48,7 +48,9 @@ impl ForestParams {
         if self.trees == 0 {
             return Err("a forest needs at least one tree (trees = 0)".into());
         }
-        if !(self.sample_fraction > 0.0 && self.sample_fraction <= 1.0 || self.replace && self.sample_fraction > 0.0) {
+        let share = self.sample_fraction;
+        let valid = share > 0.0 && (share <= 1.0 || self.replace);
+        if !valid {
             return Err(format!("sample_fraction {} must be in (0, 1] (or above 1 with replace = true)", self.sample_fraction));
         }
         if self.min_leaf == 0 {

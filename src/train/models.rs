@@ -14,7 +14,7 @@ use crate::bundle::InputSpec;
 
 /// A fitted fold model.
 pub enum Member {
-    Net(fit::Member),
+    Net(Box<fit::Member>),
     Forest(forest::Forest),
     Boosted(boost::Boosted),
 }
@@ -63,7 +63,7 @@ impl Prepared {
 
     pub fn fit(&self, train: &[usize], cfg: &TrainConfig, specs: &[InputSpec], seed: u64) -> Result<Member, String> {
         match (self, &cfg.model) {
-            (Prepared::Net(t), model) => Ok(Member::Net(fit::fit(t, train, model, specs, &cfg.fit, seed)?)),
+            (Prepared::Net(t), model) => Ok(Member::Net(Box::new(fit::fit(t, train, model, specs, &cfg.fit, seed)?))),
             (Prepared::Trees { x, y, .. }, ModelConfig::RandomForest(p)) => {
                 Ok(Member::Forest(forest::fit(x, y, train, p, seed, None, cfg.fit.threads)))
             }

@@ -327,6 +327,19 @@ class PluginTest(unittest.TestCase):
         cv_report = self.out("cv.json")
         processing.run("terrapix:crossvalidate", dict(common, REPORT=cv_report, FIGURES=self.out("cv_figures")))
         self.assertTrue(os.path.exists(cv_report))
+        # A quantile forest: its bundle adds the quantiles, which Predict raster maps like any band.
+        qrf, mapped = self.out("qrf.onnx"), self.out("qrf.tif")
+        kind = {"ARCHITECTURE": 6, "TREES": 30, "REPORT": self.out("qrf.json"), "FIGURES": self.out("qrf_figures")}
+        processing.run("terrapix:train", dict(common, OUTPUT=qrf, **kind))
+        with terrapix.library.load().open_model(qrf) as model:
+            self.assertEqual(model.outputs, ["mean", "std", "q05", "q50", "q95"])
+        processing.run("terrapix:predict", {"MODEL": qrf, "COVARIATES": [self.covariates], "OUTPUT": mapped})
+        ds = gdal.Open(mapped)
+        self.assertEqual(ds.RasterCount, 5)
+        q05, q50, q95 = (ds.GetRasterBand(b).ReadAsArray() for b in (3, 4, 5))
+        valid = q50 != ds.GetRasterBand(4).GetNoDataValue()
+        self.assertTrue(valid.any())
+        self.assertTrue((q05[valid] <= q50[valid]).all() and (q50[valid] <= q95[valid]).all())
 
     def test_trainer_missing_says_what_to_install(self):
         saved = os.environ["TERRAPIX_BIN"]

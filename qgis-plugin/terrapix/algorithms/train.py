@@ -19,7 +19,8 @@ from qgis.core import (
 from .. import trainer
 from .base import TerrapixAlgorithm
 
-ARCHITECTURES = ["mlp", "lstm", "cnn_lstm", "cnn", "coord_cnn"]
+ARCHITECTURES = ["mlp", "lstm", "cnn_lstm", "cnn", "coord_cnn", "random_forest", "quantile_forest", "gradient_boosting"]
+TREE_KINDS = {"random_forest", "quantile_forest", "gradient_boosting"}
 SCHEMES = ["spatial", "random", "grouped", "stratified", "site_spatial"]
 
 
@@ -30,7 +31,8 @@ class CrossValidate(TerrapixAlgorithm):
     WRITES_BUNDLE = False
     HELP = (
         "Cross-validates a model on a samples folder (from Extract covariates at points) with "
-        "terrapix's trainer (libtorch): spatial folds (k-means clusters of the points, with a "
+        "terrapix's trainer: a network (libtorch), a random forest, a quantile regression forest "
+        "or gradient-boosted trees (LightGBM). Spatial folds (k-means clusters of the points, with a "
         "buffer that removes training points near test points), random, grouped by site, "
         "stratified, or site-spatial (spatial blocks within every site). Writes a JSON report (RMSE, MAE, R², bias, Spearman, Lin's CCC, RPIQ per "
         "fold and overall, per site, permutation importance, a random-forest baseline on the "
@@ -54,7 +56,10 @@ class CrossValidate(TerrapixAlgorithm):
                 "BUFFER", self.tr("Spatial buffer (map units of the samples' CRS)"), double, 0.0, minValue=0.0
             )
         )
-        self.addParameter(QgsProcessingParameterNumber("EPOCHS", self.tr("Epochs"), integer, 200, minValue=1))
+        self.addParameter(QgsProcessingParameterNumber("EPOCHS", self.tr("Epochs (networks)"), integer, 200, minValue=1))
+        self.addParameter(
+            QgsProcessingParameterNumber("TREES", self.tr("Trees per fold model (forests, boosting)"), integer, 500, minValue=1)
+        )
         self.addParameter(QgsProcessingParameterNumber("SEED", self.tr("Seed"), integer, 42, minValue=0))
         self.addParameter(
             QgsProcessingParameterNumber("RF_TREES", self.tr("Random-forest baseline trees (0: none)"), integer, 100, minValue=0)
@@ -75,8 +80,9 @@ class CrossValidate(TerrapixAlgorithm):
         if given:
             return given
         architecture = ARCHITECTURES[self.parameterAsEnum(parameters, "ARCHITECTURE", context)]
+        trees = f"trees = {self.parameterAsInt(parameters, 'TREES', context)}\n" if architecture in TREE_KINDS else ""
         text = (
-            f'[model]\nkind = "{architecture}"\n\n[fit]\nepochs = {self.parameterAsInt(parameters, "EPOCHS", context)}\n'
+            f'[model]\nkind = "{architecture}"\n{trees}\n[fit]\nepochs = {self.parameterAsInt(parameters, "EPOCHS", context)}\n'
             f"seed = {self.parameterAsInt(parameters, 'SEED', context)}\n\n"
             f'[cv]\nscheme = "{SCHEMES[self.parameterAsEnum(parameters, "SCHEME", context)]}"\n'
             f"folds = {self.parameterAsInt(parameters, 'FOLDS', context)}\n"
@@ -121,9 +127,11 @@ class TrainModel(CrossValidate):
     DISPLAY = "Train model"
     WRITES_BUNDLE = True
     HELP = (
-        "Trains a model with terrapix's trainer (libtorch) on a samples folder (from Extract "
-        "covariates at points) and exports the cross-validation fold models as ONE ensemble "
-        "bundle (.onnx) computing the mean and the standard deviation, ready for Predict raster "
+        "Trains a model with terrapix's trainer (a network on libtorch, a random or quantile "
+        "forest, or gradient-boosted trees) on a samples folder (from Extract covariates at "
+        "points) and exports the cross-validation fold models as ONE ensemble bundle (.onnx) "
+        "computing the mean and the standard deviation (a quantile forest adds its quantiles, "
+        "by default q05, q50 and q95), ready for Predict raster "
         "and on-the-fly layers. Also writes the cross-validation report and figures. "
         "Needs the terrapix program built with the trainer."
     )
