@@ -178,26 +178,7 @@ fn forest_steppe_survey_spatial_versus_random_cv_with_a_random_forest_baseline()
     // Real data: 413 SOC points of seed 000 with 22 covariates sampled in the table itself.
     let dir = tempdir();
     let d = dir.path();
-    let cols = "pH_val,TWI10m,TPI10m_1,Z10m_1,SOS21daily,SOS21_1,TRI10m_1,PPI_aut1_P,slope10m_1,roughness1,Seasamp21_,SPI10m_1,VRM10m_1,\
-                SprPPI1_PP,EOS21_1,Aspect10m_,MSAVIZ37N_,NDWIZ37N_1,NDVIre3Z37,NDVIre1Z37,EVI2Z3N_1,BI2Z37N_1";
-    let table = shared_data().join("forest_steppe/soc_tokarevka.csv");
-    let samples = d.join("samples");
-    let out = terrapix_ok(&[
-        "sample",
-        table.to_str().unwrap(),
-        "--target",
-        "SOC, %",
-        "--x",
-        "X",
-        "--y",
-        "Y",
-        "--crs",
-        "EPSG:32637",
-        "--input",
-        &format!("x:pixel:{cols}"),
-        "-o",
-        samples.to_str().unwrap(),
-    ]);
+    let (samples, out) = forest_steppe_samples(d);
     assert!(out.starts_with("413 of 413 points sampled"), "{out}");
     let mut r2 = std::collections::BTreeMap::new();
     for scheme in ["random", "spatial"] {

@@ -5,40 +5,12 @@
 
 mod common;
 
-use std::path::Path;
-
 use common::*;
 use terrapix::engine::{EngineOptions, Model};
 use terrapix::train::config::TrainConfig;
 use terrapix::train::data::TrainingData;
 use terrapix::train::models::Member;
 use terrapix::train::{self, forest};
-
-const FOREST_STEPPE_COVARIATES: &str = "pH_val,TWI10m,TPI10m_1,Z10m_1,SOS21daily,SOS21_1,TRI10m_1,PPI_aut1_P,slope10m_1,roughness1,\
-     Seasamp21_,SPI10m_1,VRM10m_1,SprPPI1_PP,EOS21_1,Aspect10m_,MSAVIZ37N_,NDWIZ37N_1,NDVIre3Z37,NDVIre1Z37,EVI2Z3N_1,BI2Z37N_1";
-
-/// The forest-steppe survey (413 points, 22 covariates in the table) as a samples folder.
-fn forest_steppe_samples(d: &Path) -> std::path::PathBuf {
-    let samples = d.join("samples");
-    let table = shared_data().join("forest_steppe/soc_tokarevka.csv");
-    terrapix_ok(&[
-        "sample",
-        s(&table),
-        "--target",
-        "SOC, %",
-        "--x",
-        "X",
-        "--y",
-        "Y",
-        "--crs",
-        "EPSG:32637",
-        "--input",
-        &format!("x:pixel:{FOREST_STEPPE_COVARIATES}"),
-        "-o",
-        s(&samples),
-    ]);
-    samples
-}
 
 /// Relative difference as ONNX Runtime's own tests compare floats: |a - b| <= rtol * max(|b|, 1).
 fn assert_close(got: f32, want: f64, rtol: f64, what: &str) {
@@ -50,7 +22,7 @@ fn assert_close(got: f32, want: f64, rtol: f64, what: &str) {
 fn trained_tree_bundles_equal_the_trainers_predictions() {
     let dir = tempdir();
     let d = dir.path();
-    let data = TrainingData::read(&forest_steppe_samples(d)).unwrap();
+    let data = TrainingData::read(&forest_steppe_samples(d).0).unwrap();
     let kinds = [
         ("random forest", "random_forest", "trees = 100\n", false),
         ("quantile forest", "quantile_forest", "trees = 100\nquantiles = [0.05, 0.25, 0.5, 0.75, 0.95]\n", false),

@@ -68,10 +68,7 @@ fn loss(pred: &Tensor, y: &Tensor, kind: Loss) -> Tensor {
 pub fn fit(t: &Tensors, train: &[usize], model: &ModelConfig, specs: &[InputSpec], cfg: &FitConfig, seed: u64) -> Result<Member, String> {
     tch::manual_seed(seed as i64);
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let mut idx = train.to_vec();
-    idx.shuffle(&mut rng);
-    let n_val = ((idx.len() as f64 * cfg.val_fraction).round() as usize).clamp(1, idx.len().saturating_sub(1).max(1));
-    let (val, mut fit_idx) = (idx[..n_val].to_vec(), idx[n_val..].to_vec());
+    let (val, mut fit_idx) = super::models::validation_split(train, cfg.val_fraction, &mut rng);
     if fit_idx.is_empty() {
         return Err("too few training samples for a validation split".into());
     }

@@ -71,8 +71,11 @@ impl Prepared {
                 Ok(Member::Forest(forest::fit(x, y, train, &p.forest(), seed, grid.as_deref(), cfg.fit.threads)))
             }
             (Prepared::Trees { x, y, .. }, ModelConfig::GradientBoosting(p)) => {
-                let (valid, fit_rows) =
-                    if p.early_stopping > 0 { validation_split(train, cfg.fit.val_fraction, seed) } else { (Vec::new(), train.to_vec()) };
+                let (valid, fit_rows) = if p.early_stopping > 0 {
+                    validation_split(train, cfg.fit.val_fraction, &mut ChaCha8Rng::seed_from_u64(seed))
+                } else {
+                    (Vec::new(), train.to_vec())
+                };
                 Ok(Member::Boosted(boost::fit(x, y, &fit_rows, &valid, p, seed, cfg.fit.threads)?))
             }
             (Prepared::Trees { .. }, _) => Err("internal: tree samples prepared for a network".into()),
@@ -116,11 +119,10 @@ impl Prepared {
     }
 }
 
-/// A validation share of `train` for early stopping, drawn with `seed`: (validation, fitting).
-pub fn validation_split(train: &[usize], fraction: f64, seed: u64) -> (Vec<usize>, Vec<usize>) {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+/// A validation share of `train` for early stopping, drawn with `rng`: (validation, fitting).
+pub fn validation_split(train: &[usize], fraction: f64, rng: &mut ChaCha8Rng) -> (Vec<usize>, Vec<usize>) {
     let mut idx = train.to_vec();
-    idx.shuffle(&mut rng);
+    idx.shuffle(rng);
     let n_val = ((idx.len() as f64 * fraction).round() as usize).clamp(1, idx.len().saturating_sub(1).max(1));
     let fit = idx.split_off(n_val);
     (idx, fit)

@@ -265,3 +265,31 @@ pub fn assert_onnx_checker(path: &Path, what: &str) {
         .expect("venv python");
     assert!(check.status.success(), "{what}: onnx checker: {}", String::from_utf8_lossy(&check.stderr));
 }
+
+/// Seed 000's forest-steppe survey's 22 covariates, sampled in the table itself.
+pub const FOREST_STEPPE_COVARIATES: &str = "pH_val,TWI10m,TPI10m_1,Z10m_1,SOS21daily,SOS21_1,TRI10m_1,PPI_aut1_P,slope10m_1,\
+     roughness1,Seasamp21_,SPI10m_1,VRM10m_1,SprPPI1_PP,EOS21_1,Aspect10m_,MSAVIZ37N_,NDWIZ37N_1,NDVIre3Z37,NDVIre1Z37,EVI2Z3N_1,\
+     BI2Z37N_1";
+
+/// The forest-steppe survey (413 points) as a samples folder `samples` in `dir`: (folder, stdout).
+pub fn forest_steppe_samples(dir: &Path) -> (PathBuf, String) {
+    let samples = dir.join("samples");
+    let table = shared_data().join("forest_steppe/soc_tokarevka.csv");
+    let out = terrapix_ok(&[
+        "sample",
+        s(&table),
+        "--target",
+        "SOC, %",
+        "--x",
+        "X",
+        "--y",
+        "Y",
+        "--crs",
+        "EPSG:32637",
+        "--input",
+        &format!("x:pixel:{FOREST_STEPPE_COVARIATES}"),
+        "-o",
+        s(&samples),
+    ]);
+    (samples, out)
+}
