@@ -189,18 +189,13 @@ pub struct Model {
 
 impl Model {
     pub fn open(path: &Path, options: &EngineOptions) -> Result<Model, EngineError> {
-        let bundle = Bundle::read(path)?;
+        Self::from_bundle(path, &Bundle::read(path)?, options)
+    }
+
+    /// Opens the ONNX graph at `path`, which holds `bundle` (already read by the caller).
+    pub fn from_bundle(path: &Path, bundle: &Bundle, options: &EngineOptions) -> Result<Model, EngineError> {
         let manifest = bundle.require_manifest(path)?.clone();
-        Self::build(path, manifest, options, bundle.has_tree_ensemble())
-    }
-
-    /// Opens the ONNX graph at `path` with the given manifest (which may differ from the one stored).
-    pub fn from_bundle(path: &Path, manifest: Manifest, options: &EngineOptions) -> Result<Model, EngineError> {
-        let trees = Bundle::read(path)?.has_tree_ensemble();
-        Self::build(path, manifest, options, trees)
-    }
-
-    fn build(path: &Path, manifest: Manifest, options: &EngineOptions, trees: bool) -> Result<Model, EngineError> {
+        let trees = bundle.has_tree_ensemble();
         let env = environment(options)?;
         let serr = |e: String| EngineError::Session { path: path.into(), reason: e };
         let mut count = clamp_threads(if options.sessions > 0 { options.sessions } else { default_parallelism() }, "sessions");

@@ -75,7 +75,7 @@ fn exported_graphs_match_the_tch_forward_pass() {
         bundle.set_manifest(m.clone()).unwrap();
         let path = dir.path().join(format!("{name}.onnx"));
         bundle.write(&path).unwrap();
-        let model = Model::from_bundle(&path, m, &Default::default()).unwrap();
+        let model = Model::from_bundle(&path, &bundle, &Default::default()).unwrap();
         let got = model.run(n, &data).unwrap().remove(0);
         let (diff, scale) = max_difference(&got, &want);
         assert!(scale > 0.0 && diff / scale < 1e-5, "{name}: max difference {diff} at output scale {scale}");
@@ -279,7 +279,7 @@ fn test_time_augmentation_in_the_graph_averages_flips_and_keeps_coordinates() {
     let tta = terrapix::bundle::tta::with_flips(&plain, &specs, &m).unwrap();
     let path = dir.path().join("tta.onnx");
     tta.write(&path).unwrap();
-    let model = Model::from_bundle(&path, tta.manifest.clone().unwrap(), &Default::default()).unwrap();
+    let model = Model::from_bundle(&path, &tta, &Default::default()).unwrap();
     let got = model.run(n, &data).unwrap().remove(0);
     let (diff, scale) = max_difference(&got, &want);
     assert!(diff / scale < 1e-5, "max difference {diff} at output scale {scale}");
@@ -350,6 +350,6 @@ fn predictions_are_clipped_to_the_widened_training_range_in_tch_and_in_the_graph
     bundle.set_manifest(m.clone()).unwrap();
     let path = dir.path().join("clipped.onnx");
     bundle.write(&path).unwrap();
-    let got = Model::from_bundle(&path, m, &Default::default()).unwrap().run(n, &data).unwrap().remove(0);
+    let got = Model::from_bundle(&path, &bundle, &Default::default()).unwrap().run(n, &data).unwrap().remove(0);
     assert!(got.iter().zip(&want).all(|(g, w)| (g - w).abs() < 1e-6), "{got:?} vs {want:?}");
 }

@@ -388,7 +388,7 @@ fn info(path: &Path, json: bool) -> Result<()> {
         return Ok(());
     }
     println!("{}", spec::describe(manifest));
-    match Model::from_bundle(path, manifest.clone(), &EngineOptions::default()) {
+    match Model::from_bundle(path, &bundle, &EngineOptions::default()) {
         Ok(model) => {
             println!(
                 "\nGraph signature (ONNX Runtime, {}):",
@@ -453,8 +453,7 @@ fn bundle(a: BundleArgs) -> Result<()> {
 fn write_checked(bundle: &Bundle, output: &Path, inputs: &[(&str, &Path)], runtime: &RuntimeArgs) -> Result<()> {
     terrapix::output::refuse_inputs(output, false, inputs)?;
     let staged = bundle.write_staged(output)?;
-    let manifest = bundle.manifest.clone().expect("bundle has a manifest");
-    if let Err(e) = Model::from_bundle(staged.path(), manifest, &runtime.engine()) {
+    if let Err(e) = Model::from_bundle(staged.path(), bundle, &runtime.engine()) {
         return Err(e.to_string().replace(&staged.path().display().to_string(), &output.display().to_string()).into());
     }
     staged.commit()?;
