@@ -21,8 +21,10 @@ pub mod ffi;
 pub mod gdal_plugin;
 pub mod indices;
 pub mod landscape;
+pub mod metrics;
 pub mod output;
 pub mod plan;
+pub mod plot;
 pub mod predict;
 pub mod quicklook;
 pub mod raster;
@@ -30,5 +32,6 @@ pub mod sample;
 #[cfg(feature = "train")]
 pub mod train;
 pub mod util;
+pub mod validate;
 
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

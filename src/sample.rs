@@ -184,6 +184,7 @@ pub fn sampling_manifest(inputs: Vec<InputSpec>, target: &str) -> Result<Manifes
         nodata: NodataPolicy::default(),
         provenance: Provenance::default(),
         metrics: None,
+        uncertainty: None,
         model_card: String::new(),
     };
     m.check().map_err(|e| SampleError::Invalid(e.to_string()))?;

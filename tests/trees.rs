@@ -40,7 +40,7 @@ fn trained_tree_bundles_equal_the_trainers_predictions() {
         let r2 = result.overall["r2"];
         // A 0.9-quantile booster predicts high on purpose: R² is not its measure.
         assert!(r2 > 0.25 || name == "pinball boosting", "{name}: spatial CV R² {r2}");
-        let bundle = train::ensemble_bundle(&result, &data, &cfg, "fs", "%").unwrap();
+        let bundle = train::ensemble_bundle(&result, &data, &cfg, "fs", "%", None).unwrap();
         let path = d.join(format!("{}.onnx", name.replace(' ', "_")));
         bundle.write(&path).unwrap();
         assert_onnx_checker(&path, name);
@@ -50,6 +50,21 @@ fn trained_tree_bundles_equal_the_trainers_predictions() {
         let engine = Model::open(&path, &EngineOptions { sessions: 1, ..Default::default() }).unwrap();
         let n = data.len();
         let got = engine.run(n, &data.tensors).unwrap();
+        let band = |name: &str| manifest.outputs.iter().position(|b| b.name == name).unwrap_or_else(|| panic!("{name}: no band {name}"));
+        // A log1p model's mean band is smeared (Duan); its median is the mean of the log scale.
+        let (centre, shift) = match manifest.uncertainty.as_ref().and_then(|u| u.smearing) {
+            Some(s) => (band("median"), s.ln()),
+            None => (band("mean"), 0.0),
+        };
+        let quantile_bands: Vec<(usize, f64)> = manifest
+            .outputs
+            .iter()
+            .enumerate()
+            .filter_map(|(k, b)| match b.kind {
+                terrapix::bundle::OutputKind::Quantile { q } if b.name != "median" => Some((k, q)),
+                _ => None,
+            })
+            .collect();
         let x = data.features();
         let rows: Vec<usize> = (0..n).collect();
         let per_member: Vec<Vec<f32>> = result.members.iter().map(|m| result.prepared.predict(m, &rows).unwrap()).collect();
@@ -57,23 +72,18 @@ fn trained_tree_bundles_equal_the_trainers_predictions() {
             let preds: Vec<f64> = per_member.iter().map(|p| p[i] as f64).collect();
             let mean = preds.iter().sum::<f64>() / preds.len() as f64;
             let std = (preds.iter().map(|p| (p - mean).powi(2)).sum::<f64>() / preds.len() as f64).sqrt();
-            assert_close(got[0][i], mean, 1e-5, &format!("{name}: sample {i} mean"));
-            assert_close(got[1][i], std, 1e-4, &format!("{name}: sample {i} std"));
-            if manifest.outputs.len() > 2 {
+            assert_close(got[centre][i], mean, 1e-5, &format!("{name}: sample {i} mean"));
+            assert_close(got[band("mean")][i], mean + shift, 1e-5, &format!("{name}: sample {i} mean band"));
+            assert_close(got[band("std")][i], std, 1e-4, &format!("{name}: sample {i} std"));
+            if kind == "quantile_forest" {
                 let forests: Vec<&forest::Forest> =
                     result.members.iter().map(|m| if let Member::Forest(f) = m { f } else { panic!("a forest") }).collect();
-                let qs: Vec<f64> = manifest.outputs[2..]
-                    .iter()
-                    .map(|b| match b.kind {
-                        terrapix::bundle::OutputKind::Quantile { q } => q,
-                        _ => panic!("quantile bands after mean and std"),
-                    })
-                    .collect();
+                let qs: Vec<f64> = quantile_bands.iter().map(|b| b.1).collect();
                 let exact = forest::exact_quantiles(&forests, x.row(i), &qs);
-                for (k, q) in exact.iter().enumerate() {
+                for ((k, q), want) in quantile_bands.iter().zip(&exact) {
                     // Every distinct target is a grid value here (413 < 1000): the bundle's
                     // quantile is the exact estimator's.
-                    assert_close(got[2 + k][i], *q, 1e-6, &format!("{name}: sample {i} quantile {}", qs[k]));
+                    assert_close(got[*k][i], *want, 1e-6, &format!("{name}: sample {i} quantile {q}"));
                 }
             }
         }

@@ -28,6 +28,10 @@ pub struct GraphBuilder {
     graph: GraphProto,
     next: usize,
     uses_ml: bool,
+    /// Continuing an existing model ([`GraphBuilder::extend`]): the rest of it, and the prefix
+    /// that keeps new value names apart from its own.
+    base: Option<ModelProto>,
+    prefix: String,
 }
 
 /// A float32 tensor value info; `None` dims are the batch dimension "N".
@@ -54,7 +58,14 @@ pub fn value_info(name: &str, dims: &[Option<i64>]) -> ValueInfoProto {
 
 impl GraphBuilder {
     pub fn new(name: &str) -> GraphBuilder {
-        GraphBuilder { graph: GraphProto { name: Some(name.into()), ..Default::default() }, next: 0, uses_ml: false }
+        GraphBuilder { graph: GraphProto { name: Some(name.into()), ..Default::default() }, ..Default::default() }
+    }
+
+    /// Continues `model`'s graph: new nodes may read its values and outputs; every name this
+    /// builder makes starts with `prefix`. [`GraphBuilder::finish`] returns `model` with them.
+    pub fn extend(mut model: ModelProto, prefix: &str) -> GraphBuilder {
+        let graph = model.graph.take().unwrap_or_default();
+        GraphBuilder { graph, base: Some(model), prefix: prefix.into(), ..Default::default() }
     }
 
     /// Declares a graph input of shape `[N, dims...]`.
@@ -145,7 +156,7 @@ impl GraphBuilder {
     /// A fresh value name.
     pub fn fresh(&mut self, hint: &str) -> String {
         self.next += 1;
-        format!("{hint}_{}", self.next)
+        format!("{}{hint}_{}", self.prefix, self.next)
     }
 
     /// Names `value` as a graph output of shape `[N, dims...]` (through an Identity).
@@ -157,6 +168,13 @@ impl GraphBuilder {
     }
 
     pub fn finish(self) -> ModelProto {
+        if let Some(mut model) = self.base {
+            if self.uses_ml && !model.opset_import.iter().any(|o| o.domain.as_deref() == Some(ML_DOMAIN)) {
+                model.opset_import.push(OperatorSetIdProto { domain: Some(ML_DOMAIN.into()), version: Some(ML_OPSET) });
+            }
+            model.graph = Some(self.graph);
+            return model;
+        }
         let mut opset_import = vec![OperatorSetIdProto { domain: Some(String::new()), version: Some(OPSET) }];
         if self.uses_ml {
             opset_import.push(OperatorSetIdProto { domain: Some(ML_DOMAIN.into()), version: Some(ML_OPSET) });

@@ -56,6 +56,9 @@ pub struct Manifest {
     pub provenance: Provenance,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metrics: Option<CvMetrics>,
+    /// How the interval, mean and applicability bands were calibrated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uncertainty: Option<super::uncertainty::Uncertainty>,
     /// The model card (Markdown): what it predicts, how it was made, how well it does.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub model_card: String,
@@ -196,12 +199,20 @@ pub enum OutputKind {
     Quantile { q: f64 },
     /// One ensemble member's prediction.
     Member { member: usize },
+    /// Lower bound of a calibrated prediction interval of nominal coverage `level`.
+    Lower { level: f64 },
+    /// Upper bound of a calibrated prediction interval.
+    Upper { level: f64 },
+    /// Dissimilarity index to the training data (Meyer & Pebesma 2021): unitless.
+    Di,
+    /// Area of applicability: 1 where the DI is at or below the training threshold, else 0.
+    Aoa,
 }
 
 impl OutputKind {
     /// Whether the target back-transform applies to this band.
     pub fn is_on_target_scale(&self) -> bool {
-        !matches!(self, OutputKind::Std)
+        !matches!(self, OutputKind::Std | OutputKind::Di | OutputKind::Aoa)
     }
 }
 
@@ -387,9 +398,9 @@ impl Manifest {
             if !bands.insert(o.name.as_str()) {
                 return bad(format!("output band '{}' is listed twice", o.name));
             }
-            if let OutputKind::Quantile { q } = o.kind {
-                if !(q > 0.0 && q < 1.0) {
-                    return bad(format!("output band '{}': quantile {q} is not in (0, 1)", o.name));
+            if let OutputKind::Quantile { q: level } | OutputKind::Lower { level } | OutputKind::Upper { level } = o.kind {
+                if !(level > 0.0 && level < 1.0) {
+                    return bad(format!("output band '{}': level {level} is not in (0, 1)", o.name));
                 }
             }
         }
@@ -420,6 +431,9 @@ impl Manifest {
 
     /// Unit of an output band as written in the map.
     pub fn band_unit(&self, band: &OutputBand) -> String {
+        if matches!(band.kind, OutputKind::Di | OutputKind::Aoa) {
+            return String::new();
+        }
         match (band.kind.is_on_target_scale(), self.target.transform) {
             (false, TargetTransform::Log1p) => format!("log1p({})", self.target.unit),
             _ => self.target.unit.clone(),
@@ -459,6 +473,7 @@ mod tests {
             nodata: NodataPolicy::default(),
             provenance: Provenance::default(),
             metrics: None,
+            uncertainty: None,
             model_card: String::new(),
         }
     }

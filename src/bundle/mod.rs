@@ -9,6 +9,7 @@ pub mod manifest;
 pub mod spec;
 pub mod trees;
 pub mod tta;
+pub mod uncertainty;
 
 use prost::Message;
 use std::path::{Path, PathBuf};

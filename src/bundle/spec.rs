@@ -47,6 +47,7 @@ pub fn manifest_from_flags(f: &ManifestFlags) -> Result<Manifest, String> {
         nodata: NodataPolicy::default(),
         provenance: Provenance::default(),
         metrics: None,
+        uncertainty: None,
         model_card: String::new(),
     };
     manifest.check().map_err(|e| e.to_string())?;

@@ -52,6 +52,9 @@ enum Command {
     Vrt(VrtArgs),
     /// Extract the tensors a model layout needs at field sample points (for training).
     Sample(SampleArgs),
+    /// Check a bundle on independent points: accuracy, coverage of its interval bands, its
+    /// quantiles, the area of applicability; a JSON report and figures.
+    Validate(ValidateArgs),
     /// Train a model with cross-validation and export the fold models as one ensemble bundle.
     #[cfg(feature = "train")]
     Train(TrainArgs),
@@ -220,9 +223,6 @@ struct SampleArgs {
     /// Covariate rasters; without them, the inputs' channels are columns of the points table.
     #[arg(long, num_args = 1..)]
     covariates: Vec<PathBuf>,
-    /// Target column (without one, only covariate values are extracted).
-    #[arg(long, default_value = "")]
-    target: String,
     /// Inputs as NAME:LAYOUT:COVARIATES (see `terrapix bundle --help`); without these or
     /// --model, every band of the covariate rasters, per pixel...
     #[arg(long = "input")]
@@ -233,6 +233,18 @@ struct SampleArgs {
     /// Output folder: samples.json, one .npy per input, points.csv, skipped.csv.
     #[arg(short, long)]
     output: PathBuf,
+    #[command(flatten)]
+    point: PointArgs,
+    #[command(flatten)]
+    binding: BindingArgs,
+}
+
+/// How to read a points table (sampling and validation).
+#[derive(Args)]
+struct PointArgs {
+    /// Target column (without one, only covariate values are extracted).
+    #[arg(long, default_value = "")]
+    target: String,
     /// Coordinate columns of a CSV file (default: x/lon/longitude, y/lat/latitude).
     #[arg(long)]
     x: Option<String>,
@@ -241,7 +253,7 @@ struct SampleArgs {
     /// CRS of points that carry none (CSV); default EPSG:4326 for lon/lat columns.
     #[arg(long)]
     crs: Option<String>,
-    /// Group (site) and stratum columns, kept for cross-validation.
+    /// Group (site, region) and stratum columns, kept for cross-validation and per-group results.
     #[arg(long)]
     group: Option<String>,
     #[arg(long)]
@@ -254,8 +266,47 @@ struct SampleArgs {
     /// Target value meaning "not measured".
     #[arg(long)]
     target_nodata: Option<f64>,
+}
+
+impl PointArgs {
+    fn options(self) -> terrapix::sample::PointOptions {
+        terrapix::sample::PointOptions {
+            target: self.target,
+            x: self.x,
+            y: self.y,
+            crs: self.crs,
+            group: self.group,
+            stratum: self.stratum,
+            layer: self.layer,
+            id: self.id,
+            target_nodata: self.target_nodata,
+            columns: Vec::new(),
+        }
+    }
+}
+
+#[derive(Args)]
+struct ValidateArgs {
+    /// The bundle to check.
+    #[arg(long)]
+    model: PathBuf,
+    /// Independent points with an observed target: CSV, GeoPackage, anything OGR reads; the
+    /// bundle's covariates come from --covariates rasters, or from columns of the table itself.
+    points: PathBuf,
+    #[arg(long, num_args = 1..)]
+    covariates: Vec<PathBuf>,
+    /// The JSON report to write.
+    #[arg(short, long)]
+    output: Option<PathBuf>,
+    /// Also write PNG figures (observed against predicted with intervals, error against DI) here.
+    #[arg(long)]
+    figures: Option<PathBuf>,
+    #[command(flatten)]
+    point: PointArgs,
     #[command(flatten)]
     binding: BindingArgs,
+    #[command(flatten)]
+    runtime: RuntimeArgs,
 }
 
 #[derive(Args)]
@@ -355,6 +406,7 @@ pub fn run() -> Result<()> {
         Command::Predict(args) => predict_cmd(args),
         Command::Vrt(args) => vrt_cmd(args),
         Command::Sample(args) => sample_cmd(args),
+        Command::Validate(args) => validate_cmd(args),
         #[cfg(feature = "train")]
         Command::Train(args) => train_cmd(args),
         #[cfg(feature = "train")]
@@ -601,12 +653,37 @@ fn train_cmd(a: TrainArgs) -> Result<()> {
             b["rmse"], b["mae"], b["bias"], b["r2"], b["spearman"], b["ccc"], b["rpiq"]
         );
     }
+    for l in &cfg.uncertainty.levels {
+        let tag = train::calibrate::level_tag(*l);
+        println!(
+            "{tag} % intervals ({}), out of fold: coverage {:.1} %, mean width {:.4}, interval score {:.4}",
+            result.calibration.uncertainty.method.words(),
+            100.0 * o[&format!("picp_{tag}")],
+            o[&format!("width_{tag}")],
+            o[&format!("interval_score_{tag}")]
+        );
+    }
+    if let Some(s) = result.calibration.uncertainty.smearing {
+        println!("log1p target: mean = (1 + median) x {s:.4} - 1 (Duan's smearing; the median band is exp(mean of log1p) - 1)");
+    }
     let importance = train::importance::permutation(&result, &data, cfg.fit.log1p, cfg.fit.seed)?;
     let top: Vec<String> = importance.iter().take(5).map(|(n, v)| format!("{n} {v:+.4}")).collect();
     println!("permutation importance (RMSE increase): {}", top.join(", "));
+    // The area of applicability: computed once, for the bundle and the report.
+    let aoa = if cfg.uncertainty.aoa {
+        Some(train::applicability::train(&data, &result.specs, &result.folds, &importance, cfg.uncertainty.aoa_max_points, cfg.fit.seed)?)
+    } else {
+        None
+    };
+    if let Some((a, _)) = &aoa {
+        println!(
+            "area of applicability: DI threshold {:.4} (Q75 + 1.5 IQR of the training DI); the bundle stores {} training samples ({} multiply-adds per pixel)",
+            a.summary.threshold, a.summary.training_points, a.summary.macs_per_pixel
+        );
+    }
     if let Some(output) = &a.output {
         let name = a.name.clone().unwrap_or_else(|| output.file_stem().unwrap_or_default().to_string_lossy().into());
-        let mut bundle = train::ensemble_bundle(&result, &data, &cfg, &name, &a.unit)?;
+        let mut bundle = train::ensemble_bundle(&result, &data, &cfg, &name, &a.unit, aoa.as_ref().map(|a| &a.0))?;
         if let Some(card) = card {
             let mut manifest = bundle.require_manifest(output)?.clone();
             manifest.model_card = card;
@@ -630,6 +707,8 @@ fn train_cmd(a: TrainArgs) -> Result<()> {
             // Which samples each fold tested (row numbers of the samples folder), so that other
             // tools can be scored on the very same folds.
             "fold_tests": result.folds.iter().map(|f| &f.test).collect::<Vec<_>>(),
+            "uncertainty": result.calibration.report,
+            "area_of_applicability": aoa.as_ref().map(|(_, r)| r),
             "config": cfg,
         });
         terrapix::output::Staged::write_all(report, terrapix::output::Kind::Json, serde_json::to_string_pretty(&json)?.as_bytes())?;
@@ -680,18 +759,7 @@ fn sample_cmd(a: SampleArgs) -> Result<()> {
         (None, true) if !a.covariates.is_empty() => None, // every band of the rasters
         _ => return Err("give the inputs with --input specs, with --model BUNDLE, or give covariate rasters".into()),
     };
-    let options = sample::PointOptions {
-        target: a.target,
-        x: a.x,
-        y: a.y,
-        crs: a.crs,
-        group: a.group,
-        stratum: a.stratum,
-        layer: a.layer,
-        id: a.id,
-        target_nodata: a.target_nodata,
-        columns: Vec::new(),
-    };
+    let options = a.point.options();
     let mut inputs_of_run: Vec<(&str, &Path)> = vec![("points", &a.points)];
     inputs_of_run.extend(a.covariates.iter().map(|c| ("covariate raster", c.as_path())));
     inputs_of_run.extend(a.model.as_deref().map(|m| ("model", m)));
@@ -707,6 +775,49 @@ fn sample_cmd(a: SampleArgs) -> Result<()> {
     println!("{} of {read} points sampled into {}", samples.len(), a.output.display());
     for line in skipped {
         println!("{line} (see skipped.csv)");
+    }
+    Ok(())
+}
+
+fn validate_cmd(a: ValidateArgs) -> Result<()> {
+    use terrapix::sample;
+    let bundle = Bundle::read(&a.model)?;
+    let manifest = bundle.require_manifest(&a.model)?.clone();
+    let mut inputs_of_run: Vec<(&str, &Path)> = vec![("points", &a.points), ("model", &a.model)];
+    inputs_of_run.extend(a.covariates.iter().map(|c| ("covariate raster", c.as_path())));
+    if let Some(out) = &a.output {
+        terrapix::output::refuse_inputs(out, false, &inputs_of_run)?;
+        terrapix::output::check_target(out, terrapix::output::Kind::Json)?;
+    }
+    if let Some(dir) = &a.figures {
+        terrapix::output::refuse_inputs(dir, true, &inputs_of_run)?;
+    }
+    let options = a.point.options();
+    if options.target.is_empty() {
+        return Err("give --target, the column of observed values to validate against".into());
+    }
+    let model = Model::from_bundle(&a.model, &bundle, &a.runtime.engine())?;
+    let mut progress = |_: usize, _: usize| signals::received().is_none();
+    let (read, samples) =
+        sample::sample_points(&a.points, &a.covariates, Some(manifest.inputs.clone()), options, &a.binding.options(), &mut progress)?;
+    for (reason, count) in samples.skipped_summary() {
+        println!("  skipped {count}: {reason}");
+    }
+    if samples.is_empty() {
+        return Err(format!("none of the {read} points could be used, nothing was written").into());
+    }
+    let groups: Vec<String> = samples.points.iter().map(|p| p.group.clone().unwrap_or_default()).collect();
+    let v = terrapix::validate::validate(&model, &samples.tensors, &samples.targets(), &groups, a.figures.as_deref())?;
+    println!("{} on {} of {read} points:", manifest.name, samples.len());
+    for line in &v.summary {
+        println!("  {line}");
+    }
+    if let Some(out) = &a.output {
+        terrapix::output::Staged::write_all(out, terrapix::output::Kind::Json, serde_json::to_string_pretty(&v.report)?.as_bytes())?;
+        println!("wrote {}", out.display());
+    }
+    if !v.figures.is_empty() {
+        println!("wrote {} figures into {}", v.figures.len(), a.figures.as_deref().unwrap_or(Path::new("")).display());
     }
     Ok(())
 }

@@ -16,6 +16,58 @@ pub struct TrainConfig {
     pub cv: CvConfig,
     #[serde(default)]
     pub export: ExportConfig,
+    #[serde(default)]
+    pub uncertainty: UncertaintyConfig,
+}
+
+/// The bundle's calibrated uncertainty: prediction intervals and the area of applicability.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct UncertaintyConfig {
+    /// Nominal coverages of the interval bands (`lower_90`, `upper_90`...).
+    pub levels: Vec<f64>,
+    pub method: IntervalChoice,
+    /// Dissimilarity-index (`di`) and area-of-applicability (`aoa`) bands.
+    pub aoa: bool,
+    /// Most training samples the bundle stores for the DI (a seeded random subset above; the
+    /// threshold still comes from all of them). Each costs `features` multiply-adds per pixel.
+    pub aoa_max_points: usize,
+}
+
+impl Default for UncertaintyConfig {
+    fn default() -> Self {
+        UncertaintyConfig { levels: vec![0.9], method: IntervalChoice::Auto, aoa: true, aoa_max_points: 20_000 }
+    }
+}
+
+impl UncertaintyConfig {
+    pub fn check(&self) -> Result<(), String> {
+        if self.levels.iter().any(|l| !(*l > 0.0 && *l < 1.0)) {
+            return Err(format!("uncertainty.levels {:?}: each level must be in (0, 1), e.g. 0.9", self.levels));
+        }
+        let mut sorted = self.levels.clone();
+        sorted.sort_by(f64::total_cmp);
+        sorted.dedup_by(|a, b| (*a - *b).abs() < 1e-9);
+        if sorted.len() != self.levels.len() {
+            return Err(format!("uncertainty.levels {:?} lists a level twice", self.levels));
+        }
+        Ok(())
+    }
+}
+
+/// How interval bands are calibrated (all out of fold, by conformal prediction).
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq)]
+#[serde(rename_all = "snake_case")]
+pub enum IntervalChoice {
+    /// The candidate with the best out-of-fold interval score at the first level: normalised or
+    /// absolute conformal, and a quantile forest's conformalised quantiles.
+    Auto,
+    /// mean ± factor * (std + offset): widens where the fold models disagree.
+    Normalised,
+    /// mean ± factor.
+    Absolute,
+    /// A quantile forest's own quantiles, conformalised (CQR).
+    Quantiles,
 }
 
 /// How the fold models become the bundle.

@@ -108,22 +108,6 @@ impl TrainingData {
 
     /// The tensors normalised with `specs` (from [`TrainingData::normalisation`]).
     pub fn normalised(&self, specs: &[InputSpec]) -> Vec<Vec<f32>> {
-        specs
-            .iter()
-            .zip(&self.tensors)
-            .map(|(spec, data)| {
-                let len = spec.layout.sample_len(spec.channels.len());
-                let per = len / spec.channels.len();
-                let mut out = data.clone();
-                for sample in out.chunks_mut(len) {
-                    for (c, ch) in spec.channels.iter().enumerate() {
-                        for v in &mut sample[c * per..(c + 1) * per] {
-                            *v = (*v - ch.mean) / ch.std;
-                        }
-                    }
-                }
-                out
-            })
-            .collect()
+        crate::plan::normalise(specs, &self.tensors)
     }
 }

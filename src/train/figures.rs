@@ -1,65 +1,13 @@
 //! PNG figures of a cross-validation a person can open: observed against predicted, residuals,
-//! learning curves and permutation importance.
+//! learning curves, permutation importance and the calibration of the prediction intervals.
 
 use std::path::{Path, PathBuf};
 
 use plotters::prelude::*;
 
 use super::data::TrainingData;
+use crate::plot::{err, fonts, range, scatter, Scatter};
 use super::CvResult;
-
-const FONT_FILES: [&str; 2] = ["/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", "/usr/share/fonts/TTF/DejaVuSans.ttf"];
-
-/// Registers DejaVu Sans (Debian's fonts-dejavu-core) as plotters' sans-serif, once.
-fn fonts() -> Result<(), String> {
-    static DONE: std::sync::OnceLock<Result<(), String>> = std::sync::OnceLock::new();
-    DONE.get_or_init(|| {
-        let bytes = FONT_FILES.iter().find_map(|f| std::fs::read(f).ok()).ok_or("no DejaVu Sans font (apt install fonts-dejavu-core)")?;
-        let bytes: &'static [u8] = Box::leak(bytes.into_boxed_slice());
-        plotters::style::register_font("sans-serif", FontStyle::Normal, bytes).map_err(|_| "DejaVu Sans is not a usable font".to_string())
-    })
-    .clone()
-}
-
-fn range(v: impl Iterator<Item = f64> + Clone) -> (f64, f64) {
-    let lo = v.clone().fold(f64::INFINITY, f64::min);
-    let hi = v.fold(f64::NEG_INFINITY, f64::max);
-    let pad = ((hi - lo) * 0.05).max(1e-9);
-    (lo - pad, hi + pad)
-}
-
-fn err(e: impl std::fmt::Display) -> String {
-    format!("figure: {e}")
-}
-
-/// A scatter plot with a reference line (the 1:1 line, the zero line).
-struct Scatter<'a> {
-    caption: String,
-    size: (u32, u32),
-    x: (f64, f64),
-    y: (f64, f64),
-    x_desc: String,
-    y_desc: String,
-    line: [(f64, f64); 2],
-    points: &'a [(f64, f64)],
-    colour: RGBColor,
-}
-
-fn scatter(path: &Path, s: Scatter) -> Result<(), String> {
-    let root = BitMapBackend::new(path, s.size).into_drawing_area();
-    root.fill(&WHITE).map_err(err)?;
-    let mut chart = ChartBuilder::on(&root)
-        .caption(s.caption, ("sans-serif", 22))
-        .margin(15)
-        .x_label_area_size(45)
-        .y_label_area_size(60)
-        .build_cartesian_2d(s.x.0..s.x.1, s.y.0..s.y.1)
-        .map_err(err)?;
-    chart.configure_mesh().x_desc(s.x_desc).y_desc(s.y_desc).draw().map_err(err)?;
-    chart.draw_series(LineSeries::new(s.line, BLACK.mix(0.6))).map_err(err)?;
-    chart.draw_series(s.points.iter().map(|&p| Circle::new(p, 3, s.colour.mix(0.5).filled()))).map_err(err)?;
-    root.present().map_err(err)
-}
 
 /// Writes the figures into `dir`; returns their paths.
 pub fn write(dir: &Path, result: &CvResult, data: &TrainingData, importance: &[(String, f64)], unit: &str) -> Result<Vec<PathBuf>, String> {
@@ -167,6 +115,48 @@ pub fn write(dir: &Path, result: &CvResult, data: &TrainingData, importance: &[(
                     Rectangle::new([(0.0, SegmentValue::Exact(i)), (t.1, SegmentValue::Exact(i + 1))], GREEN.mix(0.7).filled())
                 }),
             )
+            .map_err(err)?;
+        root.present().map_err(err)?;
+    }
+    written.push(path);
+
+    let path = dir.join("calibration.png");
+    {
+        let curve = &result.calibration.curve;
+        let root = BitMapBackend::new(&path, (700, 700)).into_drawing_area();
+        root.fill(&WHITE).map_err(err)?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption("Prediction intervals: nominal against out-of-fold coverage", ("sans-serif", 20))
+            .margin(15)
+            .x_label_area_size(45)
+            .y_label_area_size(60)
+            .build_cartesian_2d(0f64..100f64, 0f64..100f64)
+            .map_err(err)?;
+        chart
+            .configure_mesh()
+            .x_desc("nominal coverage (%)")
+            .y_desc("empirical coverage, out of fold (%)")
+            .draw()
+            .map_err(err)?;
+        // The band the issue holds 90 % intervals to, and the 1:1 line of perfect calibration.
+        chart.draw_series([Rectangle::new([(85.0, 85.0), (95.0, 95.0)], GREEN.mix(0.15).filled())]).map_err(err)?;
+        chart.draw_series(LineSeries::new([(0.0, 0.0), (100.0, 100.0)], BLACK.mix(0.5))).map_err(err)?
+            .label("perfect calibration")
+            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLACK.mix(0.5)));
+        let pts: Vec<(f64, f64)> = curve.iter().map(|(n, e)| (100.0 * n, 100.0 * e)).collect();
+        chart.draw_series(LineSeries::new(pts.clone(), BLUE.stroke_width(2))).map_err(err)?.label(format!(
+            "{} (CRPS {:.3})",
+            result.calibration.uncertainty.method.words(),
+            o["crps"]
+        ))
+        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLUE.stroke_width(2)));
+        chart.draw_series(pts.iter().map(|&p| Circle::new(p, 4, BLUE.filled()))).map_err(err)?;
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperLeft)
+            .border_style(BLACK)
+            .background_style(WHITE.mix(0.8))
+            .draw()
             .map_err(err)?;
         root.present().map_err(err)?;
     }

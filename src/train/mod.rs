@@ -6,8 +6,10 @@
 //! -> one model per fold ([`models`]: a network by [`fit`], a [`forest`], or [`boost`]ed trees)
 //! -> out-of-fold [`metrics`] -> [`export`] (networks) or [`crate::bundle::trees`] -> bundle.
 
+pub mod applicability;
 pub mod baseline;
 pub mod boost;
+pub mod calibrate;
 pub mod config;
 pub mod cv;
 pub mod data;
@@ -16,7 +18,7 @@ pub mod figures;
 pub mod fit;
 pub mod forest;
 pub mod importance;
-pub mod metrics;
+pub use crate::metrics;
 pub mod models;
 pub mod nets;
 
@@ -35,8 +37,10 @@ pub struct CvResult {
     /// The samples as the models took them (for importance and export).
     pub prepared: models::Prepared,
     pub folds: Vec<cv::Fold>,
-    /// Out-of-fold predictions on the target scale, by sample.
+    /// Out-of-fold predictions of the `mean` band on the target scale, by sample.
     pub oof: Vec<f32>,
+    /// Calibrated intervals and their out-of-fold metrics.
+    pub calibration: calibrate::Calibration,
     pub overall: BTreeMap<String, f64>,
     pub per_fold: Vec<BTreeMap<String, f64>>,
     /// Input specs with the normalisation the models were trained with.
@@ -72,18 +76,16 @@ pub fn cross_validate(data: &TrainingData, cfg: &TrainConfig, progress: &mut Fol
     let y: Vec<f32> = if cfg.fit.log1p { data.y.iter().map(|v| v.ln_1p()).collect() } else { data.y.clone() };
     let (specs, prepared) = models::Prepared::new(data, cfg, &y);
     let folds = cv::folds(data, &cfg.cv, cfg.fit.seed)?;
-    // Out-of-fold predictions, averaged over repetitions (each sample is tested once per repetition).
-    let (mut oof_sum, mut oof_n) = (vec![0f64; data.len()], vec![0u32; data.len()]);
+    cfg.uncertainty.check()?;
     let mut members = Vec::new();
     let mut per_fold = Vec::new();
+    // Each fold model's predictions of its test samples (model scale).
+    let mut centre = Vec::new();
     for (k, fold) in folds.iter().enumerate() {
         let member = prepared.fit(&fold.train, cfg, &specs, cfg.fit.seed + k as u64)?;
-        let pred = prepared.predict(&member, &fold.test)?;
-        let pred: Vec<f32> = if cfg.fit.log1p { pred.iter().map(|v| v.exp_m1()).collect() } else { pred };
-        for (&i, &p) in fold.test.iter().zip(&pred) {
-            oof_sum[i] += p as f64;
-            oof_n[i] += 1;
-        }
+        let model_scale = prepared.predict(&member, &fold.test)?;
+        let pred: Vec<f32> = if cfg.fit.log1p { model_scale.iter().map(|v| v.exp_m1()).collect() } else { model_scale.clone() };
+        centre.push(model_scale);
         let obs: Vec<f32> = fold.test.iter().map(|&i| data.y[i]).collect();
         let mut m = metrics::regression(&obs, &pred);
         m.insert("train".into(), fold.train.len() as f64);
@@ -97,8 +99,18 @@ pub fn cross_validate(data: &TrainingData, cfg: &TrainConfig, progress: &mut Fol
             return Err("cancelled".into());
         }
     }
-    let oof: Vec<f32> = oof_sum.iter().zip(&oof_n).map(|(s, &n)| if n > 0 { (s / n as f64) as f32 } else { f32::NAN }).collect();
-    let overall = metrics::regression(&data.y, &oof);
+    let calibration = calibrate_folds(data, cfg, &prepared, &members, &folds, &y, &centre)?;
+    let oof = calibration.oof_mean.clone();
+    let mut overall = metrics::regression(&data.y, &oof);
+    overall.extend(calibration.overall.clone());
+    for (k, (m, fold)) in per_fold.iter_mut().zip(&folds).enumerate() {
+        if cfg.fit.log1p {
+            // The fold's metrics are those of the mean band (smeared), as the overall ones.
+            let obs: Vec<f32> = fold.test.iter().map(|&i| data.y[i]).collect();
+            m.extend(metrics::regression(&obs, &calibration.fold_mean[k]));
+        }
+        m.extend(calibration.per_fold[k].clone());
+    }
     let baseline = match cfg.cv.baseline_rf_trees {
         0 => None,
         trees => Some(baseline::random_forest(data, &folds, trees, cfg.fit.seed, cfg.fit.threads).1),
@@ -111,15 +123,79 @@ pub fn cross_validate(data: &TrainingData, cfg: &TrainConfig, progress: &mut Fol
         let idx: Vec<usize> = (0..data.len()).filter(|&i| &data.groups[i] == g).collect();
         if idx.len() >= 3 {
             let (obs, pred): (Vec<f32>, Vec<f32>) = idx.iter().map(|&i| (data.y[i], oof[i])).unzip();
-            per_group.insert(g.clone(), metrics::regression(&obs, &pred));
+            let mut m = metrics::regression(&obs, &pred);
+            m.extend(calibration.per_group.get(g).cloned().unwrap_or_default());
+            per_group.insert(g.clone(), m);
         }
     }
-    Ok(CvResult { members, prepared, folds, oof, overall, per_fold, specs, baseline, per_group })
+    Ok(CvResult { members, prepared, folds, oof, calibration, overall, per_fold, specs, baseline, per_group })
+}
+
+/// Out-of-fold calibration of the interval bands: the spread of all fold models at every
+/// sample (what the `std` band shows there) and, for a quantile forest, each fold model's
+/// quantiles of its test samples.
+fn calibrate_folds(
+    data: &TrainingData,
+    cfg: &TrainConfig,
+    prepared: &models::Prepared,
+    members: &[models::Member],
+    folds: &[cv::Fold],
+    y_model: &[f32],
+    centre: &[Vec<f32>],
+) -> Result<calibrate::Calibration, String> {
+    let all: Vec<usize> = (0..data.len()).collect();
+    let preds: Vec<Vec<f32>> = members.iter().map(|m| prepared.predict(m, &all)).collect::<Result<_, _>>()?;
+    let k = preds.len() as f64;
+    let spread: Vec<f32> = (0..data.len())
+        .map(|i| {
+            let mean = preds.iter().map(|p| p[i] as f64).sum::<f64>() / k;
+            (preds.iter().map(|p| (p[i] as f64 - mean).powi(2)).sum::<f64>() / k).sqrt() as f32
+        })
+        .collect();
+    let levels = &cfg.uncertainty.levels;
+    let quantiles: Option<Vec<Vec<Vec<f64>>>> = match &cfg.model {
+        config::ModelConfig::QuantileForest(_) => {
+            let qs = calibrate::quantile_levels(levels);
+            Some(folds.iter().zip(members).map(|(f, m)| prepared.quantiles(m, &f.test, &qs)).collect::<Result<_, _>>()?)
+        }
+        _ => None,
+    };
+    let oof = calibrate::OutOfFold {
+        folds,
+        y_model,
+        y: &data.y,
+        log1p: cfg.fit.log1p,
+        centre,
+        spread: &spread,
+        quantiles: quantiles.as_deref(),
+        groups: &data.groups,
+    };
+    calibrate::calibrate(&oof, levels, cfg.uncertainty.method)
 }
 
 /// The fold models as ONE bundle: an ONNX graph computing every member and their mean and
 /// standard deviation, with the manifest filled.
-pub fn ensemble_bundle(result: &CvResult, data: &TrainingData, cfg: &TrainConfig, name: &str, unit: &str) -> Result<Bundle, String> {
+/// With `aoa` (from [`applicability::train`]), also the DI and AOA bands.
+pub fn ensemble_bundle(
+    result: &CvResult,
+    data: &TrainingData,
+    cfg: &TrainConfig,
+    name: &str,
+    unit: &str,
+    aoa: Option<&crate::bundle::uncertainty::AoaGraph>,
+) -> Result<Bundle, String> {
+    let bundle = point_bundle(result, data, cfg, name, unit)?;
+    let mut manifest = bundle.manifest.clone().ok_or("internal: a trained bundle without its manifest")?;
+    let mut u = result.calibration.uncertainty.clone();
+    u.aoa = aoa.map(|a| a.summary.clone());
+    let model = crate::bundle::uncertainty::add(bundle.model, &mut manifest, &u, aoa)?;
+    let mut bundle = Bundle { model, manifest: None };
+    bundle.set_manifest(manifest).map_err(|e| e.to_string())?;
+    Ok(bundle)
+}
+
+/// The fold models as one bundle with its mean, std (and quantile) bands.
+fn point_bundle(result: &CvResult, data: &TrainingData, cfg: &TrainConfig, name: &str, unit: &str) -> Result<Bundle, String> {
     let manifest = Manifest {
         schema: SCHEMA_VERSION,
         name: name.into(),
@@ -145,6 +221,7 @@ pub fn ensemble_bundle(result: &CvResult, data: &TrainingData, cfg: &TrainConfig
             overall: result.overall.clone(),
             per_fold: result.per_fold.clone(),
         }),
+        uncertainty: None,
         model_card: String::new(),
     };
     if cfg.model.is_trees() {
@@ -180,7 +257,19 @@ fn tree_bundle(result: &CvResult, cfg: &TrainConfig, mut manifest: Manifest) -> 
         .collect::<Result<_, _>>()?;
     let head = match (&cfg.model, &result.prepared) {
         (config::ModelConfig::QuantileForest(q), models::Prepared::Trees { grid: Some(grid), .. }) => {
-            Some(trees::QuantileHead { grid: grid.clone(), quantiles: q.quantiles.clone() })
+            // Conformalised quantiles read the quantiles at both ends of every interval level.
+            let mut quantiles = q.quantiles.clone();
+            if result.calibration.uncertainty.method == crate::bundle::uncertainty::IntervalMethod::ConformalisedQuantiles {
+                for l in &cfg.uncertainty.levels {
+                    for end in [(1.0 - l) / 2.0, (1.0 + l) / 2.0] {
+                        if !quantiles.iter().any(|v| (v - end).abs() < 1e-9) {
+                            quantiles.push(end);
+                        }
+                    }
+                }
+                quantiles.sort_by(f64::total_cmp);
+            }
+            Some(trees::QuantileHead { grid: grid.clone(), quantiles })
         }
         _ => None,
     };

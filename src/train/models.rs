@@ -92,6 +92,17 @@ impl Prepared {
         }
     }
 
+    /// A quantile forest's quantiles `qs` (model scale) for samples `rows` (Meinshausen's exact
+    /// estimator from that forest alone).
+    pub fn quantiles(&self, member: &Member, rows: &[usize], qs: &[f64]) -> Result<Vec<Vec<f64>>, String> {
+        match (self, member) {
+            (Prepared::Trees { x, .. }, Member::Forest(f)) if !f.leaf_targets.is_empty() => {
+                Ok(rows.iter().map(|&i| forest::exact_quantiles(&[f], x.row(i), qs)).collect())
+            }
+            _ => Err("internal: quantiles of a model that is not a quantile forest".into()),
+        }
+    }
+
     /// Predictions (model scale) of `member` for raw (unnormalised) input tensors of `n`
     /// samples, laid out as [`TrainingData::tensors`]: what permutation importance feeds.
     pub fn predict_raw(&self, member: &Member, specs: &[InputSpec], raw: &[Vec<f32>], n: usize) -> Result<Vec<f32>, String> {

@@ -87,6 +87,7 @@ pub fn manifest(inputs: Vec<InputSpec>, outputs: usize) -> Manifest {
         nodata: NodataPolicy::default(),
         provenance: Provenance::default(),
         metrics: None,
+        uncertainty: None,
         model_card: String::new(),
     }
 }
