@@ -318,6 +318,28 @@ fn fill_gaps(block: &mut Block, fill: GapFill) {
     });
 }
 
+/// Sample tensors (`[n, layout shape...]` per input, as sampling writes them) normalised as the
+/// plan normalises rasters: `(value - mean) / std` per channel.
+pub fn normalise(specs: &[InputSpec], raw: &[Vec<f32>]) -> Vec<Vec<f32>> {
+    specs
+        .iter()
+        .zip(raw)
+        .map(|(spec, data)| {
+            let len = spec.layout.sample_len(spec.channels.len());
+            let per = len / spec.channels.len().max(1);
+            let mut out = data.clone();
+            for sample in out.chunks_mut(len.max(1)) {
+                for (c, ch) in spec.channels.iter().enumerate() {
+                    for v in &mut sample[c * per..(c + 1) * per] {
+                        *v = (*v - ch.mean) / ch.std;
+                    }
+                }
+            }
+            out
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -343,26 +365,4 @@ mod tests {
         assert_eq!(block.data[4], (1.0 + 2.0 + 3.0 + 4.0 + 6.0) / 5.0);
         assert!(block.data[7].is_nan(), "only 3 valid neighbours of 8: stays missing");
     }
-}
-
-/// Sample tensors (`[n, layout shape...]` per input, as sampling writes them) normalised as the
-/// plan normalises rasters: `(value - mean) / std` per channel.
-pub fn normalise(specs: &[InputSpec], raw: &[Vec<f32>]) -> Vec<Vec<f32>> {
-    specs
-        .iter()
-        .zip(raw)
-        .map(|(spec, data)| {
-            let len = spec.layout.sample_len(spec.channels.len());
-            let per = len / spec.channels.len().max(1);
-            let mut out = data.clone();
-            for sample in out.chunks_mut(len.max(1)) {
-                for (c, ch) in spec.channels.iter().enumerate() {
-                    for v in &mut sample[c * per..(c + 1) * per] {
-                        *v = (*v - ch.mean) / ch.std;
-                    }
-                }
-            }
-            out
-        })
-        .collect()
 }

@@ -57,4 +57,3 @@ pub fn scatter(path: &Path, s: Scatter) -> Result<(), String> {
     chart.draw_series(s.points.iter().map(|&p| Circle::new(p, 3, s.colour.mix(0.5).filled()))).map_err(err)?;
     root.present().map_err(err)
 }
-

@@ -249,7 +249,8 @@ pub fn validate(model: &Model, raw: &[Vec<f32>], y: &[f32], groups: &[String], f
         written.push(path);
         if let Some(d) = band(|k| matches!(k, OutputKind::Di)) {
             let path = dir.join("error_vs_di.png");
-            let pts: Vec<(f64, f64)> = usable.iter().zip(&y_u).zip(&pred).map(|((&i, &y), &p)| (bands[d][i] as f64, (p - y).abs() as f64)).collect();
+            let pts: Vec<(f64, f64)> =
+                usable.iter().zip(&y_u).zip(&pred).map(|((&i, &y), &p)| (bands[d][i] as f64, (p - y).abs() as f64)).collect();
             let threshold = m.uncertainty.as_ref().and_then(|u| u.aoa.as_ref()).map(|a| a.threshold);
             error_vs_di(&path, &pts, threshold, &label)?;
             written.push(path);

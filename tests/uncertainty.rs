@@ -14,8 +14,10 @@ use terrapix::train::data::TrainingData;
 use terrapix::train::{self, applicability};
 
 fn config(model: &str, log1p: bool) -> TrainConfig {
-    TrainConfig::from_toml(&format!("[model]\n{model}\n[fit]\nlog1p = {log1p}\nseed = 5\nepochs = 150\n[cv]\nscheme = \"spatial\"\nfolds = 5\n"))
-        .unwrap()
+    TrainConfig::from_toml(&format!(
+        "[model]\n{model}\n[fit]\nlog1p = {log1p}\nseed = 5\nepochs = 150\n[cv]\nscheme = \"spatial\"\nfolds = 5\n"
+    ))
+    .unwrap()
 }
 
 #[test]
@@ -118,7 +120,12 @@ fn dissimilarity_index_and_threshold_equal_casts_definition() {
     let cast: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(d.join("cast.json")).unwrap()).unwrap();
     let summary = &bundle.manifest.as_ref().unwrap().uncertainty.as_ref().unwrap().aoa.as_ref().unwrap().clone();
     let rel = |a: f64, b: f64| (a - b).abs() / b.abs().max(1e-12);
-    assert!(rel(summary.threshold, cast["threshold"].as_f64().unwrap()) < 1e-9, "threshold {} vs CAST {}", summary.threshold, cast["threshold"]);
+    assert!(
+        rel(summary.threshold, cast["threshold"].as_f64().unwrap()) < 1e-9,
+        "threshold {} vs CAST {}",
+        summary.threshold,
+        cast["threshold"]
+    );
     assert!(rel(summary.mean_distance, cast["mean_distance"].as_f64().unwrap()) < 1e-9);
 
     // The bundle's DI and AOA bands at the new points (tree bundles take raw covariates).

@@ -12,6 +12,7 @@ from .algorithms.predict import PredictRaster
 from .algorithms.prediction_layer import PredictionLayer
 from .algorithms.spectral_indices import SpectralIndices
 from .algorithms.train import CrossValidate, TrainModel
+from .algorithms.validate import ValidateModel
 
 ICON = os.path.join(os.path.dirname(__file__), "icon.png")
 
@@ -42,5 +43,6 @@ class TerrapixProvider(QgsProcessingProvider):
             ExtractAtPoints(),
             TrainModel(),
             CrossValidate(),
+            ValidateModel(),
         ):
             self.addAlgorithm(alg)

@@ -4,6 +4,7 @@ import numpy as np
 from osgeo import gdal
 from qgis.core import (
     QgsColorRampShader,
+    QgsPalettedRasterRenderer,
     QgsProcessingContext,
     QgsProcessingLayerPostProcessorInterface,
     QgsProcessingUtils,
@@ -12,10 +13,30 @@ from qgis.core import (
     QgsSingleBandPseudoColorRenderer,
     QgsStyle,
 )
+from qgis.PyQt.QtGui import QColor
 
 MEAN_RAMP = "Viridis"
 UNCERTAINTY_RAMP = "Magma"
 UNCERTAINTY_KINDS = ("std", "quantile")
+# Not a ramp: the area-of-applicability band drawn as a mask, grey outside, clear inside.
+AOA_MASK = "aoa-mask"
+
+
+def sibling_layers(name, outputs):
+    """(layer name, band, ramp) of the layers shown over a prediction's first band: the spread,
+    then the area-of-applicability mask on top."""
+    extra = {"std": UNCERTAINTY_RAMP, "aoa": AOA_MASK}
+    return [(f"{name} {o}", band, extra[o]) for band, o in enumerate(outputs, 1) if band > 1 and o in extra]
+
+
+def apply_aoa_mask(layer, band):
+    """Pixels outside the area of applicability (0) greyed, inside (1) transparent."""
+    classes = [
+        QgsPalettedRasterRenderer.Class(0, QColor(110, 110, 110, 190), "outside the area of applicability"),
+        QgsPalettedRasterRenderer.Class(1, QColor(0, 0, 0, 0), "inside the area of applicability"),
+    ]
+    layer.setRenderer(QgsPalettedRasterRenderer(layer.dataProvider(), band, classes))
+    layer.triggerRepaint()
 
 
 def sample_range(path, band, window=512):
@@ -43,6 +64,9 @@ def is_uncertainty(description):
 def apply_ramp(layer, band=1, ramp_name=None, value_range=None):
     """A continuous pseudocolour renderer on `band`: the uncertainty ramp for std/quantile
     bands, the mean ramp otherwise."""
+    if ramp_name == AOA_MASK:
+        apply_aoa_mask(layer, band)
+        return ramp_name
     provider = layer.dataProvider()
     if ramp_name is None:
         descriptions = band_descriptions(layer.source())

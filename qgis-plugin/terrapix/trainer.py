@@ -48,12 +48,14 @@ def find():
     raise TrainerMissingError(INSTALL_HINT + (" Tried: " + "; ".join(tried) if tried else ""))
 
 
-def run(arguments, feedback):
-    """Runs `terrapix train ARGUMENTS`, streaming its output to `feedback`; returns the exit
-    status, or None when cancelled (the process is stopped; it writes outputs only when done)."""
+def run(arguments, feedback, command="train"):
+    """Runs `terrapix COMMAND ARGUMENTS` (train, with JSON progress, or validate), streaming
+    its output to `feedback`; returns the exit status, or None when cancelled (the process is
+    stopped; it writes outputs only when done)."""
     program = find()
+    progress = ["--progress-json"] if command == "train" else []
     process = subprocess.Popen(
-        [program, "train", "--progress-json", *arguments], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1
+        [program, command, *progress, *arguments], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1
     )
     lines = queue.Queue()
 
@@ -86,6 +88,11 @@ def run(arguments, feedback):
     status = process.wait()
     process.stdout.close()
     return status, output
+
+
+def last_line(lines):
+    """The last non-empty line of a run's output: what a failure says."""
+    return next((line for line in reversed(lines) if line.strip()), "")
 
 
 def progress_event(line):

@@ -154,6 +154,29 @@ pub fn describe(m: &Manifest) -> String {
         let overall: Vec<String> = cv.overall.iter().map(|(k, v)| format!("{k} {v:.4}")).collect();
         s += &format!("\nCross-validation ({}, {} folds): {}", cv.scheme, cv.folds, overall.join(", "));
     }
+    if let Some(u) = &m.uncertainty {
+        for i in &u.intervals {
+            let (lo, hi) = super::uncertainty::interval_names(i.level);
+            s += &format!(
+                "\nPrediction interval {lo}..{hi}: nominal {:.0} %, cross-validation coverage {:.1} % ({})",
+                100.0 * i.level,
+                100.0 * i.cv_coverage,
+                u.method.words()
+            );
+        }
+        if let Some(f) = u.smearing {
+            s += &format!("\nMean: (1 + median) x {f:.4} - 1 (Duan's smearing of the log1p model); the median band is exp(mean log1p) - 1");
+        }
+        if let Some(a) = &u.aoa {
+            s += &format!(
+                "\nArea of applicability: DI threshold {:.4} over {} predictors, {} training samples stored ({} multiply-adds per pixel)",
+                a.threshold,
+                a.features.len(),
+                a.training_points,
+                a.macs_per_pixel
+            );
+        }
+    }
     let p = &m.provenance;
     for (k, v) in [("created by", &p.created_by), ("created at", &p.created_at), ("training data", &p.training_data), ("method", &p.method)]
     {

@@ -119,15 +119,44 @@ pub fn add(model: ModelProto, manifest: &mut Manifest, u: &Uncertainty, aoa: Opt
         return Err(format!("calibrated bands are written for ONNX opset {OPSET} graphs; this one has {opset:?}"));
     }
     let find = |kind: OutputKind| manifest.outputs.iter().find(|b| b.kind == kind).cloned();
-    let mean = find(OutputKind::Mean).ok_or("the bundle has no mean band to calibrate")?;
-    let std = find(OutputKind::Std).ok_or("the bundle has no std band to calibrate")?;
     let mut g = GraphBuilder::extend(model, "tpx_u.");
+    let mut outputs = manifest.outputs.clone();
+    if !u.intervals.is_empty() || u.smearing.is_some() {
+        let mean = find(OutputKind::Mean).ok_or("the bundle has no mean band to calibrate")?;
+        let std = find(OutputKind::Std).ok_or("the bundle has no std band to calibrate")?;
+        outputs = intervals(&mut g, manifest, u, &mean, &std)?;
+    }
+    if let Some(a) = aoa {
+        let (di, inside) = dissimilarity(&mut g, manifest, a)?;
+        g.output(&di, "di", &[1]);
+        g.output(&inside, "aoa", &[1]);
+        outputs.push(band("di", "di", OutputKind::Di));
+        outputs.push(band("aoa", "aoa", OutputKind::Aoa));
+    }
+    manifest.outputs = outputs;
+    manifest.uncertainty = Some(u.clone());
+    Ok(g.finish())
+}
+
+/// The interval bands and, for log1p, the smeared mean and the median: the manifest's bands
+/// with them.
+fn intervals(
+    g: &mut GraphBuilder,
+    manifest: &Manifest,
+    u: &Uncertainty,
+    mean: &OutputBand,
+    std: &OutputBand,
+) -> Result<Vec<OutputBand>, String> {
     let column = |g: &mut GraphBuilder, b: &OutputBand| -> String {
-        let (s, e, ax) = (g.int_constant("start", vec![b.index as i64]), g.int_constant("end", vec![b.index as i64 + 1]), g.int_constant("axes", vec![1]));
+        let (s, e, ax) = (
+            g.int_constant("start", vec![b.index as i64]),
+            g.int_constant("end", vec![b.index as i64 + 1]),
+            g.int_constant("axes", vec![1]),
+        );
         g.op("Slice", &[&b.graph_output, &s, &e, &ax], vec![])
     };
-    let m = column(&mut g, &mean);
-    let s = column(&mut g, &std);
+    let m = column(g, mean);
+    let s = column(g, std);
     let mut bands: Vec<OutputBand> = Vec::new();
     for cal in &u.intervals {
         let (lo_name, hi_name) = interval_names(cal.level);
@@ -149,7 +178,7 @@ pub fn add(model: ModelProto, manifest: &mut Manifest, u: &Uncertainty, aoa: Opt
                         .ok_or(format!("the bundle has no quantile {q} band for the {} interval", cal.level))?;
                     Ok(column(g, b))
                 };
-                let (ql, qh) = (q(&mut g, (1.0 - cal.level) / 2.0)?, q(&mut g, (1.0 + cal.level) / 2.0)?);
+                let (ql, qh) = (q(g, (1.0 - cal.level) / 2.0)?, q(g, (1.0 + cal.level) / 2.0)?);
                 (g.op("Sub", &[&ql, &factor], vec![]), g.op("Add", &[&qh, &factor], vec![]))
             }
         };
@@ -175,16 +204,7 @@ pub fn add(model: ModelProto, manifest: &mut Manifest, u: &Uncertainty, aoa: Opt
         }
     }
     outputs.extend(bands);
-    if let Some(a) = aoa {
-        let (di, inside) = dissimilarity(&mut g, manifest, a)?;
-        g.output(&di, "di", &[1]);
-        g.output(&inside, "aoa", &[1]);
-        outputs.push(band("di", "di", OutputKind::Di));
-        outputs.push(band("aoa", "aoa", OutputKind::Aoa));
-    }
-    manifest.outputs = outputs;
-    manifest.uncertainty = Some(u.clone());
-    Ok(g.finish())
+    Ok(outputs)
 }
 
 /// DI = (distance to the nearest stored training sample) / mean distance between training

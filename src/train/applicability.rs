@@ -105,7 +105,7 @@ pub fn train(
         .map(|i| (0..n).filter(|&j| j != i).map(|j| distance(&z[i], &z[j])).sum::<f64>() / (n - 1) as f64)
         .sum::<f64>()
         / n as f64;
-    if !(mean_distance > 0.0) {
+    if mean_distance.is_nan() || mean_distance <= 0.0 {
         return Err("all training samples are identical in predictor space: no area of applicability".into());
     }
     // Folds of the first repetition: a sample's DI only looks at other folds' samples.

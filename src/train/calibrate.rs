@@ -86,11 +86,13 @@ pub fn conformal_quantile(scores: &mut [f64], level: f64) -> f64 {
     scores[k.clamp(1, n) - 1]
 }
 
+/// `(fold, test sample of the fold, level) -> (lo, hi, w)`.
+type BaseInterval = Box<dyn Fn(usize, usize, f64) -> (f64, f64, f64) + Sync + 'static>;
+
 /// One candidate method's base intervals and units: per fold, per test sample.
 struct Base {
     method: IntervalMethod,
-    /// `(lo, hi, w)` at a level.
-    at: Box<dyn Fn(usize, usize, f64) -> (f64, f64, f64) + Sync + 'static>,
+    at: BaseInterval,
 }
 
 fn candidates(oof: &OutOfFold<'_>, choice: IntervalChoice, qs: &[f64]) -> Result<Vec<Base>, String> {
@@ -101,10 +103,7 @@ fn candidates(oof: &OutOfFold<'_>, choice: IntervalChoice, qs: &[f64]) -> Result
     let unit: Vec<Vec<f64>> = oof.folds.iter().map(|f| f.test.iter().map(|&i| oof.spread[i] as f64 + offset).collect()).collect();
     let normalised = {
         let (c, u) = (centre.clone(), unit);
-        Base {
-            method: IntervalMethod::NormalisedConformal { offset },
-            at: Box::new(move |f, j, _| (c[f][j], c[f][j], u[f][j])),
-        }
+        Base { method: IntervalMethod::NormalisedConformal { offset }, at: Box::new(move |f, j, _| (c[f][j], c[f][j], u[f][j])) }
     };
     let absolute = {
         let c = centre;
@@ -243,6 +242,12 @@ fn scores(oof: &OutOfFold<'_>, b: &Base, level: f64) -> Vec<Vec<f64>> {
         .collect()
 }
 
+/// The folds that calibrate fold `f`: the other folds of its repetition.
+fn others(folds: &[Fold], f: usize) -> impl Iterator<Item = usize> + '_ {
+    let repeat = folds[f].repeat;
+    (0..folds.len()).filter(move |&g| g != f && folds[g].repeat == repeat)
+}
+
 /// Interval metrics with every fold calibrated on the other folds of its repetition.
 fn evaluate(oof: &OutOfFold<'_>, b: &Base, level: f64) -> Evaluation {
     let s = scores(oof, b, level);
@@ -252,8 +257,7 @@ fn evaluate(oof: &OutOfFold<'_>, b: &Base, level: f64) -> Evaluation {
     let mut per_fold = Vec::new();
     let mut groups: BTreeMap<String, (f64, f64, f64)> = BTreeMap::new();
     for (f, fold) in oof.folds.iter().enumerate() {
-        let mut calib: Vec<f64> =
-            oof.folds.iter().enumerate().filter(|(g, o)| *g != f && o.repeat == fold.repeat).flat_map(|(g, _)| s[g].iter().copied()).collect();
+        let mut calib: Vec<f64> = others(oof.folds, f).flat_map(|g| s[g].iter().copied()).collect();
         let q = conformal_quantile(&mut calib, level);
         let (mut fh, mut fw, mut fs) = (0.0, 0.0, 0.0);
         for (j, &i) in fold.test.iter().enumerate() {
@@ -299,8 +303,7 @@ fn crps(oof: &OutOfFold<'_>, b: &Base, qs: &[f64]) -> (f64, Vec<f64>) {
     let (mut total, mut n) = (0.0, 0.0);
     let mut per_fold = Vec::new();
     for (f, fold) in oof.folds.iter().enumerate() {
-        let mut other: Vec<f64> =
-            oof.folds.iter().enumerate().filter(|(g, o)| *g != f && o.repeat == fold.repeat).flat_map(|(g, _)| signed[g].iter().copied()).collect();
+        let mut other: Vec<f64> = others(oof.folds, f).flat_map(|g| signed[g].iter().copied()).collect();
         other.sort_unstable_by(f64::total_cmp);
         let sq: Vec<f64> = taus.iter().map(|&t| empirical_quantile(&other, t)).collect();
         let mut sum = 0.0;
@@ -360,13 +363,7 @@ fn smear(oof: &OutOfFold<'_>) -> (Option<f64>, Vec<f32>, Vec<Vec<f32>>, serde_js
     let mut fold_mean = Vec::new();
     for (f, fold) in oof.folds.iter().enumerate() {
         let factor = if oof.log1p {
-            let other: Vec<f64> = oof
-                .folds
-                .iter()
-                .enumerate()
-                .filter(|(g, o)| *g != f && o.repeat == fold.repeat)
-                .flat_map(|(g, _)| resid[g].iter().map(|r| r.exp()))
-                .collect();
+            let other: Vec<f64> = others(oof.folds, f).flat_map(|g| resid[g].iter().map(|r| r.exp())).collect();
             other.iter().sum::<f64>() / other.len().max(1) as f64
         } else {
             1.0
@@ -382,7 +379,9 @@ fn smear(oof: &OutOfFold<'_>) -> (Option<f64>, Vec<f32>, Vec<Vec<f32>>, serde_js
         }
         fold_mean.push(this);
     }
-    let avg = |s: &[f64], c: &[u32]| -> Vec<f32> { s.iter().zip(c).map(|(s, &c)| if c > 0 { (s / c as f64) as f32 } else { f32::NAN }).collect() };
+    let avg = |s: &[f64], c: &[u32]| -> Vec<f32> {
+        s.iter().zip(c).map(|(s, &c)| if c > 0 { (s / c as f64) as f32 } else { f32::NAN }).collect()
+    };
     let oof_mean = avg(&sum, &count);
     if !oof.log1p {
         return (None, oof_mean, fold_mean, serde_json::Value::Null);
@@ -419,20 +418,29 @@ mod tests {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
         let n = 4000;
         let y: Vec<f32> = (0..n).map(|_| rng.random::<f32>() * 4.0 - 2.0 + rng.random::<f32>()).collect();
-        let folds: Vec<Fold> = (0..5)
-            .map(|k| Fold { test: (0..n).filter(|i| i % 5 == k).collect(), train: vec![], buffered: 0, repeat: 0 })
-            .collect();
+        let folds: Vec<Fold> =
+            (0..5).map(|k| Fold { test: (0..n).filter(|i| i % 5 == k).collect(), train: vec![], buffered: 0, repeat: 0 }).collect();
         let centre: Vec<Vec<f32>> = folds.iter().map(|f| f.test.iter().map(|&i| y[i] - (rng.random::<f32>() - 0.5)).collect()).collect();
         let spread = vec![0.1f32; n];
         let groups = vec![String::new(); n];
-        let oof = OutOfFold { folds: &folds, y_model: &y, y: &y, log1p: false, centre: &centre, spread: &spread, quantiles: None, groups: &groups };
+        let oof = OutOfFold {
+            folds: &folds,
+            y_model: &y,
+            y: &y,
+            log1p: false,
+            centre: &centre,
+            spread: &spread,
+            quantiles: None,
+            groups: &groups,
+        };
         let c = calibrate(&oof, &[0.5, 0.9], IntervalChoice::Normalised).unwrap();
         // Uniform(-0.5, 0.5) errors: the 90 % half-width is 0.45.
         assert!((c.overall["picp_90"] - 0.9).abs() < 0.02, "{:?}", c.overall);
         assert!((c.overall["picp_50"] - 0.5).abs() < 0.03);
         assert!((c.overall["width_90"] - 0.9).abs() < 0.03);
-        // CRPS of a uniform(-0.5, 0.5) error is E|e| - E|e-e'|/2 = 1/4 - 1/6.
-        assert!((c.overall["crps"] - (0.25 - 1.0 / 6.0)).abs() < 0.01, "{}", c.overall["crps"]);
+        // The predictive distribution is the centre plus uniform(-0.5, 0.5), the observation the
+        // centre plus an independent one: CRPS = E|X - y| - E|X - X'| / 2 = 1/3 - 1/6.
+        assert!((c.overall["crps"] - 1.0 / 6.0).abs() < 0.01, "{}", c.overall["crps"]);
         assert!(c.uncertainty.smearing.is_none());
     }
 }

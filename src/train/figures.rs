@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use plotters::prelude::*;
 
 use super::data::TrainingData;
-use crate::plot::{err, fonts, range, scatter, Scatter};
 use super::CvResult;
+use crate::plot::{err, fonts, range, scatter, Scatter};
 
 /// Writes the figures into `dir`; returns their paths.
 pub fn write(dir: &Path, result: &CvResult, data: &TrainingData, importance: &[(String, f64)], unit: &str) -> Result<Vec<PathBuf>, String> {
@@ -132,24 +132,20 @@ pub fn write(dir: &Path, result: &CvResult, data: &TrainingData, importance: &[(
             .y_label_area_size(60)
             .build_cartesian_2d(0f64..100f64, 0f64..100f64)
             .map_err(err)?;
-        chart
-            .configure_mesh()
-            .x_desc("nominal coverage (%)")
-            .y_desc("empirical coverage, out of fold (%)")
-            .draw()
-            .map_err(err)?;
+        chart.configure_mesh().x_desc("nominal coverage (%)").y_desc("empirical coverage, out of fold (%)").draw().map_err(err)?;
         // The band the issue holds 90 % intervals to, and the 1:1 line of perfect calibration.
         chart.draw_series([Rectangle::new([(85.0, 85.0), (95.0, 95.0)], GREEN.mix(0.15).filled())]).map_err(err)?;
-        chart.draw_series(LineSeries::new([(0.0, 0.0), (100.0, 100.0)], BLACK.mix(0.5))).map_err(err)?
+        chart
+            .draw_series(LineSeries::new([(0.0, 0.0), (100.0, 100.0)], BLACK.mix(0.5)))
+            .map_err(err)?
             .label("perfect calibration")
             .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLACK.mix(0.5)));
         let pts: Vec<(f64, f64)> = curve.iter().map(|(n, e)| (100.0 * n, 100.0 * e)).collect();
-        chart.draw_series(LineSeries::new(pts.clone(), BLUE.stroke_width(2))).map_err(err)?.label(format!(
-            "{} (CRPS {:.3})",
-            result.calibration.uncertainty.method.words(),
-            o["crps"]
-        ))
-        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLUE.stroke_width(2)));
+        chart
+            .draw_series(LineSeries::new(pts.clone(), BLUE.stroke_width(2)))
+            .map_err(err)?
+            .label(format!("{} (CRPS {:.3})", result.calibration.uncertainty.method.words(), o["crps"]))
+            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLUE.stroke_width(2)));
         chart.draw_series(pts.iter().map(|&p| Circle::new(p, 4, BLUE.filled()))).map_err(err)?;
         chart
             .configure_series_labels()

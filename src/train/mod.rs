@@ -188,6 +188,11 @@ pub fn ensemble_bundle(
     let mut manifest = bundle.manifest.clone().ok_or("internal: a trained bundle without its manifest")?;
     let mut u = result.calibration.uncertainty.clone();
     u.aoa = aoa.map(|a| a.summary.clone());
+    if !manifest.outputs.iter().any(|b| b.kind == OutputKind::Mean) {
+        // A pinball-loss booster predicts a quantile, not a centre to put an interval around.
+        u.intervals.clear();
+        u.smearing = None;
+    }
     let model = crate::bundle::uncertainty::add(bundle.model, &mut manifest, &u, aoa)?;
     let mut bundle = Bundle { model, manifest: None };
     bundle.set_manifest(manifest).map_err(|e| e.to_string())?;

@@ -123,7 +123,16 @@ class PluginTest(unittest.TestCase):
             ids,
             [
                 f"terrapix:{n}"
-                for n in ("crossvalidate", "extract", "modelinfo", "predict", "predictionlayer", "spectralindex", "train")
+                for n in (
+                    "crossvalidate",
+                    "extract",
+                    "modelinfo",
+                    "predict",
+                    "predictionlayer",
+                    "spectralindex",
+                    "train",
+                    "validate",
+                )
             ],
         )
         self.assertIn(terrapix.library.load().version, PLUGIN.provider.longName())
@@ -311,7 +320,8 @@ class PluginTest(unittest.TestCase):
         self.assertIn("rmse", r["SUMMARY"])
         self.assertTrue(any(0 < s < 100 for s in steps), steps)  # fold lines moved the bar
         with terrapix.library.load().open_model(bundle) as model:
-            self.assertEqual(model.outputs, ["mean", "std"])
+            # Default settings give calibrated intervals and the area of applicability.
+            self.assertEqual(model.outputs, ["mean", "std", "lower_90", "upper_90", "di", "aoa"])
             self.assertEqual(model.covariates, ["elevation", "slope", "tpi"] + [f"ndvi_{y}" for y in range(2016, 2024)])
         with open(report, encoding="utf-8") as f:
             self.assertEqual(len(json.load(f)["per_fold"]), 3)
@@ -331,15 +341,37 @@ class PluginTest(unittest.TestCase):
         qrf, mapped = self.out("qrf.onnx"), self.out("qrf.tif")
         kind = {"ARCHITECTURE": 6, "TREES": 30, "REPORT": self.out("qrf.json"), "FIGURES": self.out("qrf_figures")}
         processing.run("terrapix:train", dict(common, OUTPUT=qrf, **kind))
+        outputs = ["mean", "std", "q05", "q50", "q95", "lower_90", "upper_90", "di", "aoa"]
         with terrapix.library.load().open_model(qrf) as model:
-            self.assertEqual(model.outputs, ["mean", "std", "q05", "q50", "q95"])
+            self.assertEqual(model.outputs, outputs)
         processing.run("terrapix:predict", {"MODEL": qrf, "COVARIATES": [self.covariates], "OUTPUT": mapped})
         ds = gdal.Open(mapped)
-        self.assertEqual(ds.RasterCount, 5)
-        q05, q50, q95 = (ds.GetRasterBand(b).ReadAsArray() for b in (3, 4, 5))
-        valid = q50 != ds.GetRasterBand(4).GetNoDataValue()
+        self.assertEqual(ds.RasterCount, len(outputs))
+        band = {name: ds.GetRasterBand(b + 1).ReadAsArray() for b, name in enumerate(outputs)}
+        valid = band["q50"] != ds.GetRasterBand(4).GetNoDataValue()
         self.assertTrue(valid.any())
-        self.assertTrue((q05[valid] <= q50[valid]).all() and (q50[valid] <= q95[valid]).all())
+        self.assertTrue((band["q05"][valid] <= band["q50"][valid]).all() and (band["q50"][valid] <= band["q95"][valid]).all())
+        self.assertTrue((band["lower_90"][valid] < band["upper_90"][valid]).all())
+        self.assertEqual(set(np.unique(band["aoa"][valid])) - {0.0, 1.0}, set(), "the AOA band is a 0/1 mask")
+        self.assertTrue((band["di"][valid] >= 0).all())
+
+        # Validate the forest on the survey points (not independent, but every band is checked).
+        result = processing.run(
+            "terrapix:validate",
+            {
+                "MODEL": qrf,
+                "POINTS": self.points_layer(),
+                "TARGET": "soc",
+                "COVARIATES": [self.covariates],
+                "REPORT": self.out("validation.json"),
+                "FIGURES": self.out("vf"),
+            },
+        )
+        self.assertGreater(result["COVERAGE"], 0.5)
+        with open(result["REPORT"], encoding="utf-8") as f:
+            report = json.load(f)
+        self.assertEqual(report["intervals"][0]["bands"], ["lower_90", "upper_90"])
+        self.assertTrue(os.path.exists(os.path.join(result["FIGURES"], "validation.png")))
 
     def test_trainer_missing_says_what_to_install(self):
         saved = os.environ["TERRAPIX_BIN"]

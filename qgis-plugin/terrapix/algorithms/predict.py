@@ -74,9 +74,7 @@ class PredictRaster(TerrapixAlgorithm):
         feedback.pushInfo(self.tr("Wrote {} in {:.1f} s").format(output, time.monotonic() - started))
         name = model.manifest["name"]
         if context.willLoadLayerOnCompletion(output):
-            # The uncertainty as a second layer over the same file, with its own ramp.
-            siblings = [
-                (f"{name} {o}", band, styling.UNCERTAINTY_RAMP) for band, o in enumerate(written, 1) if band > 1 and o == "std"
-            ]
+            # The spread and the area-of-applicability mask as layers over the same file.
+            siblings = styling.sibling_layers(name, written)
             styling.style_on_load(context, output, f"{name} {written[0]}", 1, None, siblings)
         return {"OUTPUT": output}

@@ -39,6 +39,6 @@ class PredictionLayer(TerrapixAlgorithm):
             raise self.fail(e) from e
         settings.trust_model_folder(model_path)
         feedback.pushInfo(self.tr("Wrote {} (bands: {})").format(output, ", ".join(outputs)))
-        siblings = [(f"{name} std (on the fly)", outputs.index("std") + 1, styling.UNCERTAINTY_RAMP)] if "std" in outputs else []
+        siblings = [(f"{n} (on the fly)", band, ramp) for n, band, ramp in styling.sibling_layers(name, outputs)]
         styling.style_on_load(context, output, f"{name} {outputs[0]} (on the fly)", 1, styling.MEAN_RAMP, siblings, "LAYER")
         return {"OUTPUT": output, "LAYER": output}

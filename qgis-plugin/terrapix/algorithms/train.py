@@ -114,8 +114,7 @@ class CrossValidate(TerrapixAlgorithm):
             feedback.reportError(self.tr("Cancelled: the trainer was stopped; no bundle was written."))
             return {}
         if status != 0:
-            last = next((line for line in reversed(lines) if line.strip()), "")
-            raise QgsProcessingException(self.tr("The trainer failed: {}").format(last))
+            raise QgsProcessingException(self.tr("The trainer failed: {}").format(trainer.last_line(lines)))
         with open(report, encoding="utf-8") as f:
             overall = json.load(f)["overall"]
         results["SUMMARY"] = ", ".join(f"{k} {overall[k]:.4g}" for k in ("rmse", "mae", "r2", "ccc") if k in overall)

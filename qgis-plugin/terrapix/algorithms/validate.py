@@ -1,0 +1,90 @@
+"""Validate a model on independent points: accuracy, coverage of its interval bands, its
+quantiles and the area of applicability, through `terrapix validate`."""
+
+import json
+
+from qgis.core import (
+    QgsProcessing,
+    QgsProcessingException,
+    QgsProcessingOutputNumber,
+    QgsProcessingOutputString,
+    QgsProcessingParameterFeatureSource,
+    QgsProcessingParameterField,
+    QgsProcessingParameterFileDestination,
+    QgsProcessingParameterFolderDestination,
+    QgsProcessingParameterMultipleLayers,
+)
+
+from .. import trainer
+from .base import TerrapixAlgorithm, add_model_parameter
+
+
+class ValidateModel(TerrapixAlgorithm):
+    NAME = "validate"
+    DISPLAY = "Validate model on independent points"
+    GROUP = "Models"
+    HELP = (
+        "Checks any model bundle (trained here or brought) against observed values at points it "
+        "was not trained on: RMSE, bias and R² of its mean, how often each prediction interval "
+        "(lower/upper bands) holds the observation against its nominal level, how each quantile "
+        "band is calibrated, and accuracy inside and outside the model's area of applicability. "
+        "The covariates come from the rasters given, or, without rasters, from the points' own "
+        "fields named like the model's covariates. Writes a JSON report and figures."
+    )
+
+    def initAlgorithm(self, config=None):  # noqa: N802 (QGIS's name)
+        add_model_parameter(self)
+        self.addParameter(
+            QgsProcessingParameterFeatureSource("POINTS", self.tr("Independent points"), [QgsProcessing.TypeVectorPoint])
+        )
+        self.addParameter(
+            QgsProcessingParameterField("TARGET", self.tr("Observed value field"), parentLayerParameterName="POINTS")
+        )
+        self.addParameter(
+            QgsProcessingParameterField(
+                "GROUP_FIELD",
+                self.tr("Region or site field (results per group)"),
+                parentLayerParameterName="POINTS",
+                optional=True,
+            )
+        )
+        self.addParameter(
+            QgsProcessingParameterMultipleLayers(
+                "COVARIATES", self.tr("Covariate rasters (empty: the points' fields)"), QgsProcessing.TypeRaster, optional=True
+            )
+        )
+        self.addParameter(
+            QgsProcessingParameterFileDestination("REPORT", self.tr("Validation report"), fileFilter="JSON (*.json)")
+        )
+        self.addParameter(QgsProcessingParameterFolderDestination("FIGURES", self.tr("Figures folder")))
+        self.addOutput(QgsProcessingOutputNumber("COVERAGE", self.tr("Coverage of the first interval")))
+        self.addOutput(QgsProcessingOutputString("SUMMARY", self.tr("Summary")))
+
+    def processAlgorithm(self, parameters, context, feedback):  # noqa: N802 (QGIS's name)
+        try:
+            trainer.find()
+        except trainer.TrainerMissingError as e:
+            raise QgsProcessingException(str(e)) from e
+        model = self.parameterAsFile(parameters, "MODEL", context)
+        points = self.parameterAsCompatibleSourceLayerPath(parameters, "POINTS", context, ["gpkg", "shp"], "gpkg", feedback)
+        report = self.parameterAsFileOutput(parameters, "REPORT", context)
+        figures = self.parameterAsString(parameters, "FIGURES", context)
+        arguments = ["--model", model, points, "--target", self.parameterAsString(parameters, "TARGET", context)]
+        group = self.parameterAsString(parameters, "GROUP_FIELD", context)
+        if group:
+            arguments += ["--group", group]
+        rasters = [layer.source() for layer in self.parameterAsLayerList(parameters, "COVARIATES", context)]
+        if rasters:
+            arguments += ["--covariates", *rasters]
+        arguments += ["-o", report, "--figures", figures]
+        status, lines = trainer.run(arguments, feedback, command="validate")
+        if status is None:
+            feedback.reportError(self.tr("Cancelled: nothing was written."))
+            return {}
+        if status != 0:
+            raise QgsProcessingException(self.tr("Validation failed: {}").format(trainer.last_line(lines)))
+        with open(report, encoding="utf-8") as f:
+            r = json.load(f)
+        coverage = r["intervals"][0]["metrics"]["coverage"] if r["intervals"] else float("nan")
+        summary = "; ".join(line.strip() for line in lines if line.startswith("  ") and not line.strip().startswith("skipped"))
+        return {"REPORT": report, "FIGURES": figures, "COVERAGE": coverage, "SUMMARY": summary}
