@@ -11,6 +11,7 @@
 //! - doors: [`ffi`], the C ABI (`include/terrapix.h`); [`gdal_plugin`], pixel functions and the TERRAPIX
 //!   driver; both go through [`boundary`], which turns errors and panics into status codes;
 //! - [`sample`]: field samples and the tensors a model layout needs at each of them;
+//! - [`validate`]: a bundle checked on independent points ([`metrics`], figures by [`plot`]);
 //! - `train` (feature `train`): libtorch models, cross-validation, ONNX ensemble export;
 //! - [`landscape`], [`quicklook`]: the seeded sample landscape and PNG previews of maps.
 

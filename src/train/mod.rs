@@ -4,7 +4,9 @@
 //!
 //! Data flows one way: samples ([`crate::sample`]) -> [`data`] (normalisation) -> [`cv`] folds
 //! -> one model per fold ([`models`]: a network by [`fit`], a [`forest`], or [`boost`]ed trees)
-//! -> out-of-fold [`metrics`] -> [`export`] (networks) or [`crate::bundle::trees`] -> bundle.
+//! -> out-of-fold [`metrics`] and [`calibrate`]d intervals -> [`export`] (networks) or
+//! [`crate::bundle::trees`] -> bundle, with the interval bands and the area of
+//! [`applicability`] ([`crate::bundle::uncertainty`]).
 
 pub mod applicability;
 pub mod baseline;
