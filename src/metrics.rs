@@ -59,9 +59,33 @@ fn ranks(v: &[f64]) -> Vec<f64> {
 fn quantile(v: &[f64], q: f64) -> f64 {
     let mut s = v.to_vec();
     s.sort_by(|a, b| a.total_cmp(b));
-    let pos = q * (s.len() - 1) as f64;
+    quantile_sorted(&s, q)
+}
+
+/// Linear-interpolation quantile (type 7: numpy's and R's default) of ascending values; NaN
+/// when there are none.
+pub fn quantile_sorted(sorted: &[f64], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let pos = q * (sorted.len() - 1) as f64;
     let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
-    s[lo] + (s[hi] - s[lo]) * (pos - lo as f64)
+    sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64)
+}
+
+/// The interval score of `[lo, hi]` for observation `y` at miscoverage `alpha` (Gneiting &
+/// Raftery 2007): the width plus 2 / alpha times the distance by which y falls outside.
+pub fn interval_score(y: f64, lo: f64, hi: f64, alpha: f64) -> f64 {
+    (hi - lo) + 2.0 / alpha * ((lo - y).max(0.0) + (y - hi).max(0.0))
+}
+
+/// The pinball (quantile) loss of predicting `value` as the `tau` quantile of observation `y`.
+pub fn pinball(y: f64, value: f64, tau: f64) -> f64 {
+    if y < value {
+        (1.0 - tau) * (value - y)
+    } else {
+        tau * (y - value)
+    }
 }
 
 #[cfg(test)]

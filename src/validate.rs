@@ -61,7 +61,7 @@ fn interval_metrics(y: &[f32], lo: &[f32], hi: &[f32], level: f64) -> BTreeMap<S
         let (y, l, h) = (y as f64, l as f64, h as f64);
         hits += f64::from(l <= y && y <= h);
         width += h - l;
-        score += (h - l) + 2.0 / alpha * ((l - y).max(0.0) + (y - h).max(0.0));
+        score += metrics::interval_score(y, l, h, alpha);
     }
     BTreeMap::from([
         ("coverage".to_string(), hits / n),
@@ -151,19 +151,7 @@ pub fn validate(model: &Model, raw: &[Vec<f32>], y: &[f32], groups: &[String], f
         if let OutputKind::Quantile { q } = b.kind {
             let qv = pick(&bands[i], &usable);
             let below = y_u.iter().zip(&qv).filter(|(y, v)| y <= v).count() as f64 / y_u.len() as f64;
-            let pinball = y_u
-                .iter()
-                .zip(&qv)
-                .map(|(&y, &v)| {
-                    let d = (y - v) as f64;
-                    if d >= 0.0 {
-                        q * d
-                    } else {
-                        (q - 1.0) * d
-                    }
-                })
-                .sum::<f64>()
-                / y_u.len() as f64;
+            let pinball = y_u.iter().zip(&qv).map(|(&y, &v)| metrics::pinball(y as f64, v as f64, q)).sum::<f64>() / y_u.len() as f64;
             quantiles.push(json!({"band": b.name, "q": q, "observed_share_below": below, "pinball_loss": pinball}));
         }
     }

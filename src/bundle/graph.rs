@@ -153,6 +153,24 @@ impl GraphBuilder {
         });
     }
 
+    /// Every input flattened to `[N, values]` and concatenated in order: the feature rows of
+    /// tree ensembles, MLPs and the dissimilarity index.
+    pub fn flat_features(&mut self, xs: &[&str]) -> String {
+        let flat: Vec<String> = xs.iter().map(|x| self.op("Flatten", &[x], vec![("axis", Attr::Int(1))])).collect();
+        let refs: Vec<&str> = flat.iter().map(String::as_str).collect();
+        if refs.len() == 1 {
+            refs[0].to_string()
+        } else {
+            self.op("Concat", &refs, vec![("axis", Attr::Int(1))])
+        }
+    }
+
+    /// Columns `from..to` of a `[N, columns]` value.
+    pub fn slice_columns(&mut self, x: &str, from: i64, to: i64) -> String {
+        let (s, e, ax) = (self.int_constant("start", vec![from]), self.int_constant("end", vec![to]), self.int_constant("axes", vec![1]));
+        self.op("Slice", &[x, &s, &e, &ax], vec![])
+    }
+
     /// A fresh value name.
     pub fn fresh(&mut self, hint: &str) -> String {
         self.next += 1;

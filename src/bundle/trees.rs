@@ -110,9 +110,7 @@ pub fn ensemble_graph(members: &[TreeModel], inputs: &[InputSpec], head: Option<
     let mut g = GraphBuilder::new("terrapix_trees");
     let xs: Vec<String> =
         inputs.iter().map(|i| g.input(&i.name, &i.layout.shape(i.channels.len()).iter().map(|d| *d as i64).collect::<Vec<_>>())).collect();
-    let flat: Vec<String> = xs.iter().map(|x| g.op("Flatten", &[x], vec![("axis", Attr::Int(1))])).collect();
-    let refs: Vec<&str> = flat.iter().map(String::as_str).collect();
-    let features = if refs.len() == 1 { refs[0].to_string() } else { g.op("Concat", &refs, vec![("axis", Attr::Int(1))]) };
+    let features = g.flat_features(&xs.iter().map(String::as_str).collect::<Vec<_>>());
 
     let mut a = Attributes::default();
     let mut tree_id = 0i64;
@@ -132,7 +130,7 @@ pub fn ensemble_graph(members: &[TreeModel], inputs: &[InputSpec], head: Option<
         }
     }
     let scores = a.node(&mut g, &features, (k + bins) as i64);
-    let member_scores = if bins > 0 { slice_columns(&mut g, &scores, 0, k as i64) } else { scores.clone() };
+    let member_scores = if bins > 0 { g.slice_columns(&scores, 0, k as i64) } else { scores.clone() };
     g.op_outputs("Identity", &[&member_scores], vec![], &[SCORES]);
     let mean = g.op("ReduceMean", &[SCORES], vec![("axes", Attr::Ints(vec![1])), ("keepdims", Attr::Int(1))]);
     let dev = g.op("Sub", &[SCORES, &mean], vec![]);
@@ -146,7 +144,7 @@ pub fn ensemble_graph(members: &[TreeModel], inputs: &[InputSpec], head: Option<
         OutputBand { name: "std".into(), graph_output: STD_OUTPUT.into(), index: 0, kind: OutputKind::Std },
     ];
     if let Some(h) = head {
-        let pdf = slice_columns(&mut g, &scores, k as i64, (k + bins) as i64);
+        let pdf = g.slice_columns(&scores, k as i64, (k + bins) as i64);
         let q = quantiles(&mut g, &pdf, h);
         g.output(&q, QUANTILES_OUTPUT, &[h.quantiles.len() as i64]);
         for (i, &q) in h.quantiles.iter().enumerate() {
@@ -166,11 +164,6 @@ pub fn quantile_name(q: f64) -> String {
     let pct = format!("{}", (q * 1000.0).round() / 10.0);
     let pct = if q < 0.1 && !pct.starts_with('0') { format!("0{pct}") } else { pct };
     format!("q{}", pct.replace('.', ""))
-}
-
-fn slice_columns(g: &mut GraphBuilder, x: &str, from: i64, to: i64) -> String {
-    let (s, e, ax) = (g.int_constant("start", vec![from]), g.int_constant("end", vec![to]), g.int_constant("axes", vec![1]));
-    g.op("Slice", &[x, &s, &e, &ax], vec![])
 }
 
 /// Quantiles of the distribution `pdf` (`[N, bins]`, shares over `head.grid`): for each q the

@@ -103,10 +103,15 @@ fn band(name: &str, graph_output: &str, kind: OutputKind) -> OutputBand {
     OutputBand { name: name.into(), graph_output: graph_output.into(), index: 0, kind }
 }
 
+/// `90`, `975`: a level in percent without the decimal point, as band and metric names use it.
+pub fn level_tag(level: f64) -> String {
+    format!("{}", (level * 1000.0).round() / 10.0).replace('.', "")
+}
+
 /// `lower_90` / `upper_90`: band names of an interval level.
 pub fn interval_names(level: f64) -> (String, String) {
-    let pct = format!("{}", (level * 1000.0).round() / 10.0).replace('.', "");
-    (format!("lower_{pct}"), format!("upper_{pct}"))
+    let tag = level_tag(level);
+    (format!("lower_{tag}"), format!("upper_{tag}"))
 }
 
 /// Appends the calibrated bands to a bundle graph whose manifest has `mean` and `std` bands
@@ -147,14 +152,7 @@ fn intervals(
     mean: &OutputBand,
     std: &OutputBand,
 ) -> Result<Vec<OutputBand>, String> {
-    let column = |g: &mut GraphBuilder, b: &OutputBand| -> String {
-        let (s, e, ax) = (
-            g.int_constant("start", vec![b.index as i64]),
-            g.int_constant("end", vec![b.index as i64 + 1]),
-            g.int_constant("axes", vec![1]),
-        );
-        g.op("Slice", &[&b.graph_output, &s, &e, &ax], vec![])
-    };
+    let column = |g: &mut GraphBuilder, b: &OutputBand| g.slice_columns(&b.graph_output, b.index as i64, b.index as i64 + 1);
     let m = column(g, mean);
     let s = column(g, std);
     let mut bands: Vec<OutputBand> = Vec::new();
@@ -214,9 +212,7 @@ fn dissimilarity(g: &mut GraphBuilder, manifest: &Manifest, a: &AoaGraph) -> Res
     if f == 0 || a.scale.len() != f || a.indices.len() != f || a.points.is_empty() || a.points.len() % f != 0 {
         return Err("internal: inconsistent area-of-applicability data".into());
     }
-    let flat: Vec<String> = manifest.inputs.iter().map(|i| g.op("Flatten", &[&i.name], vec![("axis", Attr::Int(1))])).collect();
-    let refs: Vec<&str> = flat.iter().map(String::as_str).collect();
-    let all = if refs.len() == 1 { refs[0].to_string() } else { g.op("Concat", &refs, vec![("axis", Attr::Int(1))]) };
+    let all = g.flat_features(&manifest.inputs.iter().map(|i| i.name.as_str()).collect::<Vec<_>>());
     let idx = g.int_constant("di_features", a.indices.clone());
     let x = g.op("Gather", &[&all, &idx], vec![("axis", Attr::Int(1))]);
     let centre = g.constant("di_centre", &[f as i64], a.centre.clone());

@@ -654,7 +654,7 @@ fn train_cmd(a: TrainArgs) -> Result<()> {
         );
     }
     for l in &cfg.uncertainty.levels {
-        let tag = train::calibrate::level_tag(*l);
+        let tag = terrapix::bundle::uncertainty::level_tag(*l);
         println!(
             "{tag} % intervals ({}), out of fold: coverage {:.1} %, mean width {:.4}, interval score {:.4}",
             result.calibration.uncertainty.method.words(),

@@ -20,6 +20,7 @@ use super::cv::Fold;
 use super::data::TrainingData;
 use crate::bundle::uncertainty::{AoaGraph, AoaSummary};
 use crate::bundle::{InputSpec, Layout};
+use crate::metrics::quantile_sorted;
 
 /// The DI's predictors: (position in the inputs flattened and concatenated, covariate name).
 pub fn features(specs: &[InputSpec]) -> Vec<(usize, String)> {
@@ -40,13 +41,6 @@ pub fn features(specs: &[InputSpec]) -> Vec<(usize, String)> {
         offset += len;
     }
     out
-}
-
-/// Type-7 quantile (R's and numpy's default) of sorted values.
-fn quantile7(sorted: &[f64], q: f64) -> f64 {
-    let pos = q * (sorted.len() - 1) as f64;
-    let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
-    sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64)
 }
 
 fn distance(a: &[f64], b: &[f64]) -> f64 {
@@ -125,7 +119,7 @@ pub fn train(
         .collect();
     let mut sorted: Vec<f64> = train_di.iter().copied().filter(|v| v.is_finite()).collect();
     sorted.sort_by(f64::total_cmp);
-    let (q25, q75) = (quantile7(&sorted, 0.25), quantile7(&sorted, 0.75));
+    let (q25, q75) = (quantile_sorted(&sorted, 0.25), quantile_sorted(&sorted, 0.75));
     let max = *sorted.last().ok_or("no training DI")?;
     let threshold = (q75 + 1.5 * (q75 - q25)).min(max);
 
@@ -152,7 +146,7 @@ pub fn train(
         "weights": weights,
         "training_points_stored": keep.len(),
         "multiply_adds_per_pixel": summary.macs_per_pixel,
-        "training_di": {"q25": q25, "median": quantile7(&sorted, 0.5), "q75": q75, "max": max},
+        "training_di": {"q25": q25, "median": quantile_sorted(&sorted, 0.5), "q75": q75, "max": max},
         "training_samples_outside": outside,
         "train_di": train_di,
     });

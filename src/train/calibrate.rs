@@ -15,7 +15,8 @@ use serde_json::json;
 
 use super::config::IntervalChoice;
 use super::cv::Fold;
-use crate::bundle::uncertainty::{interval_names, IntervalCalibration, IntervalMethod, Uncertainty};
+use crate::bundle::uncertainty::{interval_names, level_tag, IntervalCalibration, IntervalMethod, Uncertainty};
+use crate::metrics;
 
 /// Nominal levels of the calibration figure.
 pub fn curve_levels() -> Vec<f64> {
@@ -199,10 +200,6 @@ pub fn calibrate(oof: &OutOfFold<'_>, levels: &[f64], choice: IntervalChoice) ->
     Ok(Calibration { uncertainty, oof_mean, fold_mean, overall, per_fold, per_group, curve, report })
 }
 
-pub fn level_tag(level: f64) -> String {
-    format!("{}", (level * 1000.0).round() / 10.0).replace('.', "")
-}
-
 struct Evaluation {
     /// The factor from every out-of-fold score (what the bundle uses).
     factor: f64,
@@ -223,23 +220,18 @@ fn back(oof: &OutOfFold<'_>, v: f64) -> f64 {
     }
 }
 
+/// `value(fold, position in its test set, sample)` for every fold's test samples, by fold.
+fn per_test(oof: &OutOfFold<'_>, value: impl Fn(usize, usize, usize) -> f64) -> Vec<Vec<f64>> {
+    oof.folds.iter().enumerate().map(|(f, fold)| fold.test.iter().enumerate().map(|(j, &i)| value(f, j, i)).collect()).collect()
+}
+
 /// Scores of every fold's test samples at `level`.
 fn scores(oof: &OutOfFold<'_>, b: &Base, level: f64) -> Vec<Vec<f64>> {
-    oof.folds
-        .iter()
-        .enumerate()
-        .map(|(f, fold)| {
-            fold.test
-                .iter()
-                .enumerate()
-                .map(|(j, &i)| {
-                    let (lo, hi, w) = (b.at)(f, j, level);
-                    let y = oof.y_model[i] as f64;
-                    (lo - y).max(y - hi) / w
-                })
-                .collect()
-        })
-        .collect()
+    per_test(oof, |f, j, i| {
+        let (lo, hi, w) = (b.at)(f, j, level);
+        let y = oof.y_model[i] as f64;
+        (lo - y).max(y - hi) / w
+    })
 }
 
 /// The folds that calibrate fold `f`: the other folds of its repetition.
@@ -265,7 +257,7 @@ fn evaluate(oof: &OutOfFold<'_>, b: &Base, level: f64) -> Evaluation {
             let (lo, hi) = (back(oof, lo - q * w), back(oof, hi + q * w));
             let y = oof.y[i] as f64;
             let hit = if lo <= y && y <= hi { 1.0 } else { 0.0 };
-            let is = (hi - lo) + 2.0 / alpha * ((lo - y).max(0.0) + (y - hi).max(0.0));
+            let is = metrics::interval_score(y, lo, hi, alpha);
             (fh, fw, fs) = (fh + hit, fw + (hi - lo), fs + is);
             if !oof.groups[i].is_empty() {
                 let e = groups.entry(oof.groups[i].clone()).or_default();
@@ -285,27 +277,16 @@ fn evaluate(oof: &OutOfFold<'_>, b: &Base, level: f64) -> Evaluation {
 /// folds' signed scores), or a quantile forest's own. Overall and per fold.
 fn crps(oof: &OutOfFold<'_>, b: &Base, qs: &[f64]) -> (f64, Vec<f64>) {
     let taus = crps_levels();
-    let signed: Vec<Vec<f64>> = oof
-        .folds
-        .iter()
-        .enumerate()
-        .map(|(f, fold)| {
-            fold.test
-                .iter()
-                .enumerate()
-                .map(|(j, &i)| {
-                    let (c, _, w) = (b.at)(f, j, 0.5);
-                    (oof.y_model[i] as f64 - c) / w
-                })
-                .collect()
-        })
-        .collect();
+    let signed = per_test(oof, |f, j, i| {
+        let (c, _, w) = (b.at)(f, j, 0.5);
+        (oof.y_model[i] as f64 - c) / w
+    });
     let (mut total, mut n) = (0.0, 0.0);
     let mut per_fold = Vec::new();
     for (f, fold) in oof.folds.iter().enumerate() {
         let mut other: Vec<f64> = others(oof.folds, f).flat_map(|g| signed[g].iter().copied()).collect();
         other.sort_unstable_by(f64::total_cmp);
-        let sq: Vec<f64> = taus.iter().map(|&t| empirical_quantile(&other, t)).collect();
+        let sq: Vec<f64> = taus.iter().map(|&t| metrics::quantile_sorted(&other, t)).collect();
         let mut sum = 0.0;
         for (j, &i) in fold.test.iter().enumerate() {
             let y = oof.y[i] as f64;
@@ -316,18 +297,7 @@ fn crps(oof: &OutOfFold<'_>, b: &Base, qs: &[f64]) -> (f64, Vec<f64>) {
                     sq.iter().map(|s| c + w * s).collect()
                 }
             };
-            let pinball: f64 = taus
-                .iter()
-                .zip(&quantiles)
-                .map(|(&t, &q)| {
-                    let q = back(oof, q);
-                    if y < q {
-                        (1.0 - t) * (q - y)
-                    } else {
-                        t * (y - q)
-                    }
-                })
-                .sum::<f64>();
+            let pinball: f64 = taus.iter().zip(&quantiles).map(|(&t, &q)| metrics::pinball(y, back(oof, q), t)).sum::<f64>();
             sum += 2.0 * pinball / taus.len() as f64;
         }
         per_fold.push(sum / fold.test.len() as f64);
@@ -337,27 +307,12 @@ fn crps(oof: &OutOfFold<'_>, b: &Base, qs: &[f64]) -> (f64, Vec<f64>) {
     (total / n, per_fold)
 }
 
-/// Linear-interpolation quantile of sorted values.
-fn empirical_quantile(sorted: &[f64], q: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
-    }
-    let pos = q * (sorted.len() - 1) as f64;
-    let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
-    sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64)
-}
-
 /// Duan's smearing for a log1p model: the factor from every out-of-fold residual, and the
 /// out-of-fold mean predictions with each fold smeared by the other folds' factor (averaged
 /// over repetitions). Without log1p: the plain out-of-fold predictions.
 fn smear(oof: &OutOfFold<'_>) -> (Option<f64>, Vec<f32>, Vec<Vec<f32>>, serde_json::Value) {
     let n = oof.y.len();
-    let resid: Vec<Vec<f64>> = oof
-        .folds
-        .iter()
-        .zip(oof.centre)
-        .map(|(fold, c)| fold.test.iter().zip(c).map(|(&i, &p)| (oof.y_model[i] - p) as f64).collect())
-        .collect();
+    let resid = per_test(oof, |f, j, i| (oof.y_model[i] - oof.centre[f][j]) as f64);
     let (mut sum, mut count) = (vec![0f64; n], vec![0u32; n]);
     let mut median = (vec![0f64; n], vec![0u32; n]);
     let mut fold_mean = Vec::new();

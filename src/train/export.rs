@@ -41,9 +41,7 @@ fn export_clipped(net: &Net, vs: &nn::VarStore, inputs: &[InputSpec], clip: Opti
         inputs.iter().map(|i| g.input(&i.name, &i.layout.shape(i.channels.len()).iter().map(|d| *d as i64).collect::<Vec<_>>())).collect();
     let y = match net {
         Net::Mlp { layers } => {
-            let flat: Vec<String> = xs.iter().map(|x| g.op("Flatten", &[x], vec![("axis", Attr::Int(1))])).collect();
-            let refs: Vec<&str> = flat.iter().map(String::as_str).collect();
-            let mut h = g.op("Concat", &refs, vec![("axis", Attr::Int(1))]);
+            let mut h = g.flat_features(&xs.iter().map(String::as_str).collect::<Vec<_>>());
             for l in 0..layers.len() {
                 h = dense(&mut g, &w, &format!("l{l}"), &h);
                 if l + 1 < layers.len() {

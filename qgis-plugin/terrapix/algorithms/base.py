@@ -12,7 +12,7 @@ from qgis.core import (
 )
 from qgis.PyQt.QtCore import QCoreApplication
 
-from .. import library
+from .. import library, trainer
 
 
 class TerrapixAlgorithm(QgsProcessingAlgorithm):
@@ -51,6 +51,14 @@ class TerrapixAlgorithm(QgsProcessingAlgorithm):
         try:
             return library.load()
         except library.TerrapixError as e:
+            raise QgsProcessingException(str(e)) from e
+
+    @staticmethod
+    def require_trainer():
+        """The trainer program is there, or a QGIS error says what to install."""
+        try:
+            trainer.find()
+        except trainer.TrainerMissingError as e:
             raise QgsProcessingException(str(e)) from e
 
     @staticmethod

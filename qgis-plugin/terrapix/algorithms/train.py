@@ -95,10 +95,7 @@ class CrossValidate(TerrapixAlgorithm):
         return path
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802 (QGIS's name)
-        try:
-            trainer.find()
-        except trainer.TrainerMissingError as e:
-            raise QgsProcessingException(str(e)) from e
+        self.require_trainer()
         samples = self.parameterAsFile(parameters, "SAMPLES", context)
         report = self.parameterAsFileOutput(parameters, "REPORT", context)
         figures = self.parameterAsString(parameters, "FIGURES", context)

@@ -61,10 +61,7 @@ class ValidateModel(TerrapixAlgorithm):
         self.addOutput(QgsProcessingOutputString("SUMMARY", self.tr("Summary")))
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802 (QGIS's name)
-        try:
-            trainer.find()
-        except trainer.TrainerMissingError as e:
-            raise QgsProcessingException(str(e)) from e
+        self.require_trainer()
         model = self.parameterAsFile(parameters, "MODEL", context)
         points = self.parameterAsCompatibleSourceLayerPath(parameters, "POINTS", context, ["gpkg", "shp"], "gpkg", feedback)
         report = self.parameterAsFileOutput(parameters, "REPORT", context)
