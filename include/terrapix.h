@@ -166,6 +166,27 @@ enum TpxStatus tpx_write_prediction_vrt(const char *model_path,
                                         const char *output,
                                         const char *options_json);
 
+// Binds the model's covariates to the bands of `n_covariates` rasters as tpx_predict_raster()
+// would, and reports it without predicting: `*report_json` receives a JSON object with
+// "reference", "reference_crs", "rows" (per covariate: "covariate", "file", "band",
+// "description", "how": "explicit" | "description" | "order", "aligned" (resampling, when the
+// raster is reprojected or resampled), "values" and "training" ([mean, sd] of a sample of the
+// band and of the training data, where known)), "missing" (covariates no band provides),
+// "available" (every band: "file", "band", "description") and "warnings" (sentences: unused
+// bands, descriptions naming other covariates, another CRS, values far from the training
+// data). Missing covariates are not a failure here; unreadable rasters and bad options are.
+// `options_json`: the binding options of tpx_predict_raster(). Free the report with
+// tpx_string_free().
+//
+// # Safety
+// `model` a live handle; `covariates` an array of `n_covariates` NUL-terminated strings;
+// `options_json` NULL or a NUL-terminated string; `report_json` writable.
+enum TpxStatus tpx_check_binding(const struct TpxModel *model,
+                                 const char *const *covariates,
+                                 size_t n_covariates,
+                                 const char *options_json,
+                                 char **report_json);
+
 // Extracts, at the points of `points` (CSV, GeoPackage, Shapefile...), the tensors a model
 // needs from `n_covariates` rasters into the folder `output_dir` (samples.json, one .npy per
 // input, points.csv, skipped.csv: what `terrapix sample` writes and `terrapix train` reads).

@@ -447,6 +447,47 @@ pub unsafe extern "C" fn tpx_write_prediction_vrt(
     })
 }
 
+/// Binds the model's covariates to the bands of `n_covariates` rasters as tpx_predict_raster()
+/// would, and reports it without predicting: `*report_json` receives a JSON object with
+/// "reference", "reference_crs", "rows" (per covariate: "covariate", "file", "band",
+/// "description", "how": "explicit" | "description" | "order", "aligned" (resampling, when the
+/// raster is reprojected or resampled), "values" and "training" ([mean, sd] of a sample of the
+/// band and of the training data, where known)), "missing" (covariates no band provides),
+/// "available" (every band: "file", "band", "description") and "warnings" (sentences: unused
+/// bands, descriptions naming other covariates, another CRS, values far from the training
+/// data). Missing covariates are not a failure here; unreadable rasters and bad options are.
+/// `options_json`: the binding options of tpx_predict_raster(). Free the report with
+/// tpx_string_free().
+///
+/// # Safety
+/// `model` a live handle; `covariates` an array of `n_covariates` NUL-terminated strings;
+/// `options_json` NULL or a NUL-terminated string; `report_json` writable.
+#[no_mangle]
+pub unsafe extern "C" fn tpx_check_binding(
+    model: *const TpxModel,
+    covariates: *const *const c_char,
+    n_covariates: usize,
+    options_json: *const c_char,
+    report_json: *mut *mut c_char,
+) -> TpxStatus {
+    guard(|| {
+        let m = handle(model)?;
+        if report_json.is_null() {
+            return Err(Failure::invalid("report_json is NULL"));
+        }
+        // SAFETY: caller contract for every pointer.
+        let paths = unsafe { paths_arg(covariates, n_covariates, "covariate rasters") }?;
+        let value =
+            unsafe { json_arg(options_json, &[crate::util::field_names::<RasterOptions>(), crate::util::field_names::<BindOptions>()]) }?;
+        let bind: BindOptions = from_value(&value)?;
+        let report = crate::binding::check(&m.model.manifest, &paths, &bind)?;
+        let text = serde_json::to_string(&report).map_err(|e| Failure::error(e.to_string()))?;
+        // SAFETY: `report_json` is writable (checked non-NULL, caller contract).
+        unsafe { *report_json = owned_string(text) };
+        Ok(())
+    })
+}
+
 /// Options of tpx_sample() besides the point ([`PointOptions`]) and binding ([`BindOptions`])
 /// ones, given as JSON.
 #[derive(serde::Deserialize, Default)]

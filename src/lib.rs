@@ -15,6 +15,7 @@
 //! - `train` (feature `train`): libtorch models, cross-validation, ONNX ensemble export;
 //! - [`landscape`], [`quicklook`]: the seeded sample landscape and PNG previews of maps.
 
+pub mod binding;
 pub mod boundary;
 pub mod bundle;
 pub mod engine;

@@ -23,7 +23,7 @@ pub enum RasterError {
     Open { path: PathBuf, reason: String },
     #[error("covariate {name} was not found. {hint}")]
     MissingCovariate { name: String, hint: String },
-    #[error("covariate '{name}' is ambiguous: it is band {a} and band {b}; bind it explicitly (--bind {name}=FILE:BAND)")]
+    #[error("covariate '{name}' is ambiguous: it is band {a} and band {b}; bind it explicitly ({name}=FILE:BAND)")]
     Ambiguous { name: String, a: String, b: String },
     #[error("bad band binding '{binding}': {reason}")]
     BadBinding { binding: String, reason: String },
@@ -127,7 +127,7 @@ impl Grid {
         [x0.min(x1), y0.min(y1), x0.max(x1), y0.max(y1)]
     }
 
-    fn same_as(&self, other: &Grid) -> bool {
+    pub(crate) fn same_as(&self, other: &Grid) -> bool {
         let tol = self.geotransform[1].abs().max(self.geotransform[5].abs()) * 1e-6;
         self.width == other.width
             && self.height == other.height
@@ -136,7 +136,7 @@ impl Grid {
     }
 }
 
-fn same_crs(a: &str, b: &str) -> bool {
+pub(crate) fn same_crs(a: &str, b: &str) -> bool {
     if a == b {
         return true;
     }
@@ -301,11 +301,11 @@ impl Drop for Covariates {
     }
 }
 
-struct Source {
-    path: PathBuf,
-    ds: Dataset,
-    grid: Grid,
-    descriptions: Vec<String>,
+pub(crate) struct Source {
+    pub(crate) path: PathBuf,
+    pub(crate) ds: Dataset,
+    pub(crate) grid: Grid,
+    pub(crate) descriptions: Vec<String>,
 }
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(0);
@@ -439,7 +439,7 @@ impl Covariates {
     }
 }
 
-fn open_source(path: &Path) -> Result<Source, RasterError> {
+pub(crate) fn open_source(path: &Path) -> Result<Source, RasterError> {
     let open_err = |reason: String| RasterError::Open { path: path.into(), reason };
     if !path.to_string_lossy().starts_with("/vsi") {
         match std::fs::metadata(path) {
@@ -476,7 +476,7 @@ pub fn open_raster(path: &Path) -> Result<Dataset, String> {
 }
 
 /// Finds the (source index, 1-based band) of covariate `name` (the `index`-th covariate).
-fn find_band(sources: &[Source], name: &str, index: usize, options: &BindOptions) -> Result<(usize, usize), RasterError> {
+pub(crate) fn find_band(sources: &[Source], name: &str, index: usize, options: &BindOptions) -> Result<(usize, usize), RasterError> {
     for binding in &options.bindings {
         let bad = |reason: String| RasterError::BadBinding { binding: binding.clone(), reason };
         let Some((n, target)) = binding.split_once('=') else { return Err(bad("expected NAME=FILE:BAND or NAME=BAND".into())) };
@@ -549,7 +549,7 @@ fn find_band(sources: &[Source], name: &str, index: usize, options: &BindOptions
             Err(RasterError::MissingCovariate {
                 name,
                 hint: format!(
-                    "No band has that description. Bands available: {}. Bind bands explicitly with --bind NAME=FILE:BAND, or by position with --by-order.",
+                    "No band has that description. Bands available: {}. Bind the covariates to bands explicitly (NAME=FILE:BAND) or in order.",
                     available.join(", ")
                 ),
             })

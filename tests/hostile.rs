@@ -197,7 +197,7 @@ fn cli_clear_words_for_bad_input() {
         (
             vec!["predict", "--model", "three.onnx", "--covariates", "covariates.tif", "-q", "-o", "new.tif"],
             1,
-            "covariate 10 of 12: 'extra1', 'extra2'",
+            "10 of the model's 12 covariates were not found: 'extra1', 'extra2'",
         ),
         (vec!["predict", "--model", "m.onnx", "--covariates", "flat.vrt", "-q", "-o", "new.tif"], 1, "zero or non-finite pixel size"),
         (

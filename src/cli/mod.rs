@@ -526,6 +526,44 @@ fn ensemble_cmd(members: &[PathBuf], output: &Path, manifest_path: Option<&Path>
     Ok(())
 }
 
+/// Shows which band feeds each covariate and warns where the rasters disagree with the model;
+/// covariates that no band provides are an error naming every one of them and the flags.
+fn check_binding(manifest: &terrapix::bundle::Manifest, rasters: &[PathBuf], bind: &BindOptions, quiet: bool) -> Result<()> {
+    let report = terrapix::binding::check(manifest, rasters, bind)?;
+    if !report.missing.is_empty() {
+        let available: Vec<String> = report
+            .available
+            .iter()
+            .take(40)
+            .map(|b| format!("{}:{} '{}'", b.file.file_name().unwrap_or_default().to_string_lossy(), b.band, b.description))
+            .collect();
+        let how = if bind.by_order {
+            format!(
+                "binding by order needs one band per covariate: the model reads {} covariates, the rasters have {} bands in all.",
+                manifest.covariates().len(),
+                report.available.len()
+            )
+        } else {
+            format!("No band has that description. Bands available: {}.", available.join(", "))
+        };
+        let quoted: Vec<String> = report.missing.iter().map(|m| format!("'{m}'")).collect();
+        let what = match quoted.as_slice() {
+            [one] => format!("covariate {one} was not found"),
+            _ => {
+                format!("{} of the model's {} covariates were not found: {}", quoted.len(), manifest.covariates().len(), quoted.join(", "))
+            }
+        };
+        return Err(format!("{what}. {how} Bind bands explicitly with --bind NAME=FILE:BAND, or by position with --by-order.").into());
+    }
+    if !quiet {
+        eprint!("covariates (map grid: {}, {}):\n{}", report.reference.display(), report.reference_crs, report.table());
+    }
+    for w in &report.warnings {
+        eprintln!("warning: {w}");
+    }
+    Ok(())
+}
+
 fn predict_cmd(a: PredictArgs) -> Result<()> {
     let model = Model::open(&a.model, &a.runtime.engine())?;
     let options = PredictOptions {
@@ -545,6 +583,7 @@ fn predict_cmd(a: PredictArgs) -> Result<()> {
         terrapix::output::refuse_inputs(png, false, &inputs)?;
         terrapix::output::check_target(png, terrapix::output::Kind::Png)?;
     }
+    check_binding(&model.manifest, &a.covariates, &options.bind, a.quiet)?;
     let bar = if a.quiet { indicatif::ProgressBar::hidden() } else { indicatif::ProgressBar::new(0) };
     bar.set_style(
         indicatif::ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} tiles, {eta} left")
