@@ -5,7 +5,7 @@
 #     holding onnxruntime (its libonnxruntime.so is what terrapix loads), numpy<2, onnx and ruff.
 # Usage: scripts/setup.sh [--torch] [--qgis]
 #   --torch adds PyTorch (the trainer's libtorch, the benchmarks' baselines);
-#   --qgis adds QGIS and its Python bindings (the plugin's tests run in a real headless QGIS).
+#   --qgis adds QGIS, its Python bindings and Xvfb (the plugin's tests run in a real headless QGIS, and in the desktop under Xvfb).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,7 +15,7 @@ WITH_TORCH=0
 for arg in "$@"; do
   case "$arg" in
     --torch) WITH_TORCH=1 ;;
-    --qgis) APT_PACKAGES+=(qgis python3-qgis) ;;
+    --qgis) APT_PACKAGES+=(qgis python3-qgis xvfb xauth) ;;
     *) echo "setup: unknown option $arg (use --torch, --qgis)" >&2; exit 2 ;;
   esac
 done

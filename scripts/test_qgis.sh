@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The QGIS plugin's tests in a real headless QGIS (Debian's qgis + python3-qgis, /usr/bin/python3):
-# every algorithm through processing.run, qgis_process, the plugin zip in a fresh profile,
+# every algorithm through processing.run, qgis_process, the plugin zip in a fresh profile, the
+# desktop under Xvfb (tests/qgis/test_desktop.py: screenshots in out/qgis-desktop/),
 # rendering and cancellation. Expects scripts/package_plugin.sh to have run (dist/*.zip) and
 # builds the trainer binary (feature train) that the Train and Cross-validate algorithms drive.
 set -euo pipefail

@@ -18,7 +18,7 @@ fn soc_pixel() -> terrapix::bundle::Manifest {
 fn the_right_stack_binds_by_description_without_warnings() {
     let dir = tempdir();
     let (covs, _) = landscape(dir.path(), 64);
-    let report = binding::check(&soc_pixel(), &[covs.clone()], &BindOptions::default()).unwrap();
+    let report = binding::check(&soc_pixel(), &[covs], &BindOptions::default()).unwrap();
     assert!(report.missing.is_empty() && report.warnings.is_empty(), "{report:?}");
     assert_eq!(report.rows.len(), 11);
     assert!(report.rows.iter().enumerate().all(|(i, r)| r.band == i + 1 && r.how == "description" && r.aligned.is_none()));

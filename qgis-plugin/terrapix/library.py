@@ -127,6 +127,13 @@ class Library:
             ctypes.c_void_p,
             ctypes.POINTER(ctypes.c_void_p),
         ]
+        lib.tpx_check_binding.argtypes = [
+            ctypes.c_void_p,
+            ctypes.POINTER(ctypes.c_char_p),
+            ctypes.c_size_t,
+            ctypes.c_char_p,
+            ctypes.POINTER(ctypes.c_void_p),
+        ]
         lib.tpx_gdal_register.restype = None
 
     @property
@@ -214,6 +221,16 @@ class Model:
     @property
     def outputs(self):
         return [o["name"] for o in self.manifest["outputs"]]
+
+    def check_binding(self, covariates, options=None):
+        """How the covariates bind to the bands of `covariates` (rasters), as prediction would
+        bind them: {"rows", "missing", "available", "warnings", "reference", "reference_crs"}."""
+        array, n = _strings(covariates)
+        report = ctypes.c_void_p()
+        self._library._check(
+            self._library._lib.tpx_check_binding(self._handle, array, n, _options(options), ctypes.byref(report))
+        )
+        return json.loads(self._library._owned_string(report.value))
 
     def predict_raster(self, covariates, output, options=None, progress=None):
         """Writes the map; ``progress(fraction)`` returning False cancels (raises CancelledError)."""

@@ -22,11 +22,11 @@ class TerrapixProvider(QgsProcessingProvider):
         return "terrapix"
 
     def name(self):
-        return "terrapix"
+        return "Terrapix"
 
     def longName(self):  # noqa: N802 (QGIS's name)
         error = library.load_error()
-        return "terrapix" if error else f"terrapix {library.load().version}"
+        return "Terrapix" if error else f"Terrapix {library.load().version}"
 
     def icon(self):
         return QIcon(ICON)

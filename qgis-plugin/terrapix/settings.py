@@ -4,8 +4,8 @@
 - terrapix/trainer: the terrapix command-line program built with the trainer (see trainer.py);
 - terrapix/trusted_models: folders of models that prediction VRTs may load. The GDAL driver
   refuses models outside the VRT's folder unless their folder is trusted, so that a VRT from
-  elsewhere cannot make QGIS load an arbitrary file; the plugin trusts the folders of the models
-  its users pick.
+  elsewhere cannot make QGIS load an arbitrary file; the on-the-fly layer algorithm trusts the
+  folder of the model its user picks when asked to (and says so in its log).
 """
 
 import os
@@ -19,6 +19,12 @@ TRUSTED_KEY = "terrapix/trusted_models"
 def trusted_models():
     value = QgsSettings().value(TRUSTED_KEY, []) or []
     return [value] if isinstance(value, str) else list(value)
+
+
+def is_trusted(folder):
+    """Whether models in `folder` may be loaded by prediction VRTs (setting or environment)."""
+    environment = [f for f in os.environ.get("TERRAPIX_TRUSTED_MODELS", "").split(os.pathsep) if f]
+    return os.path.abspath(folder) in [os.path.abspath(f) for f in environment + trusted_models()]
 
 
 def apply_trusted_models():

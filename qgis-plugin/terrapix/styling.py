@@ -1,9 +1,28 @@
-"""Colour ramps for prediction layers: one for the mean (value), another for the uncertainty."""
+"""How a prediction looks when it loads.
+
+A prediction (GeoTIFF or on-the-fly VRT) loads as a layer group named after the model and the
+file. Top to bottom: the area-of-applicability mask (grey outside, above the mean), the mean
+(visible, legend expanded), then the uncertainty layers, hidden until wanted: interval bounds
+and quantiles on the mean's colour ramp and range (so they compare by eye), the ensemble's
+standard deviation and the dissimilarity index on ramps of their own. Layer names and legends
+carry the unit, with as many decimals as the range needs.
+
+Colour ranges come from the data (2nd and 98th percentiles of a decimated read), computed by
+the algorithm in Processing's worker thread (`plan_layers`); the post-processor that runs on the
+GUI thread once the layer is loaded only applies them, so QGIS never freezes to style a layer.
+"""
+
+import math
+import os
 
 import numpy as np
 from osgeo import gdal
 from qgis.core import (
+    QgsBasicNumericFormat,
+    QgsColorRampLegendNodeSettings,
     QgsColorRampShader,
+    QgsLayerTreeLayer,
+    QgsMapLayerLegendUtils,
     QgsPalettedRasterRenderer,
     QgsProcessingContext,
     QgsProcessingLayerPostProcessorInterface,
@@ -16,118 +35,272 @@ from qgis.core import (
 from qgis.PyQt.QtGui import QColor
 
 MEAN_RAMP = "Viridis"
-UNCERTAINTY_RAMP = "Magma"
-UNCERTAINTY_KINDS = ("std", "quantile")
+SPREAD_RAMP = "Magma"
+DI_RAMP = "Reds"
 # Not a ramp: the area-of-applicability band drawn as a mask, grey outside, clear inside.
 AOA_MASK = "aoa-mask"
+# Side of the decimated read that gives a band's colour range.
+RANGE_SAMPLE = 512
+# The on-the-fly layer predicts every pixel it reads: its range comes from a small centre window.
+VRT_RANGE_WINDOW = 192
 
 
-def sibling_layers(name, outputs):
-    """(layer name, band, ramp) of the layers shown over a prediction's first band: the spread,
-    then the area-of-applicability mask on top."""
-    extra = {"std": UNCERTAINTY_RAMP, "aoa": AOA_MASK}
-    return [(f"{name} {o}", band, extra[o]) for band, o in enumerate(outputs, 1) if band > 1 and o in extra]
+def kind_of(output):
+    """The kind of a manifest output: mean, value, std, quantile, lower, upper, di, aoa, member."""
+    return output["kind"]["kind"]
+
+
+def layer_label(output, unit):
+    """The layer's name: what the band is, and its unit."""
+    kind, k = kind_of(output), output["kind"]
+    suffix = f" ({unit})" if unit else ""
+    if kind in ("lower", "upper"):
+        return f"{'lower' if kind == 'lower' else 'upper'} bound, {round(k['level'] * 100)} % interval{suffix}"
+    if kind == "quantile":
+        return f"quantile {k['q']:g}{suffix}"
+    if kind == "di":
+        return "dissimilarity index"
+    if kind == "aoa":
+        return "outside the area of applicability"
+    if kind == "std":
+        return f"std{suffix}"
+    return f"{output['name']}{suffix}"
+
+
+def legend_label(output, target, unit):
+    """The first line of the layer's legend (instead of GDAL's "Band 1: soc mean (Gray)")."""
+    kind, k = kind_of(output), output["kind"]
+    what = target if not unit or unit in target else f"{target}, {unit}"
+    return {
+        "mean": f"{what}: ensemble mean",
+        "value": f"{what}: prediction",
+        "std": f"{what}: ensemble standard deviation",
+        "quantile": f"{what}: quantile {k.get('q', 0):g}",
+        "lower": f"{what}: lower bound of the {round(k.get('level', 0) * 100)} % prediction interval",
+        "upper": f"{what}: upper bound of the {round(k.get('level', 0) * 100)} % prediction interval",
+        "di": "dissimilarity index to the training data (unitless)",
+        "aoa": "area of applicability",
+        "member": f"{what}: ensemble member {k.get('member', 0)}",
+    }.get(kind, f"{what}: {output['name']}")
+
+
+def decimals_for(low, high):
+    """Decimals that show a range of values with about three significant digits."""
+    span = abs(high - low) or abs(high) or 1.0
+    return int(min(6, max(0, 2 - math.floor(math.log10(span)))))
+
+
+def band_range(path, band, window=None):
+    """2nd and 98th percentiles of a band: a decimated read of the whole band (GDAL takes
+    overviews where there are some), or of a centre window (`window` pixels) for a layer that
+    predicts what it reads."""
+    ds = gdal.Open(path)
+    b = ds.GetRasterBand(band)
+    if window:
+        w, h = min(window, ds.RasterXSize), min(window, ds.RasterYSize)
+        values = b.ReadAsArray((ds.RasterXSize - w) // 2, (ds.RasterYSize - h) // 2, w, h)
+    else:
+        size = (min(RANGE_SAMPLE, ds.RasterXSize), min(RANGE_SAMPLE, ds.RasterYSize))
+        values = b.ReadAsArray(0, 0, ds.RasterXSize, ds.RasterYSize, buf_xsize=size[0], buf_ysize=size[1])
+    values = values.astype("float64")
+    ok = np.isfinite(values)
+    nodata = b.GetNoDataValue()
+    if nodata is not None:
+        ok &= values != nodata
+    if not ok.any():
+        return None
+    low, high = np.percentile(values[ok], [2, 98])
+    return float(low), float(high if high > low else low + 1e-6)
+
+
+class LayerPlan:
+    """One layer of a prediction group: band, name, legend, style, range, visibility."""
+
+    def __init__(self, band, name, legend, style, value_range, visible, unit, decimals=2):
+        self.band, self.name, self.legend, self.style = band, name, legend, style
+        self.value_range, self.visible, self.unit, self.decimals = value_range, visible, unit, decimals
+
+
+def plan_layers(path, manifest, written, on_the_fly=False):
+    """The layers of a prediction file whose bands are the model outputs `written` (names), top
+    to bottom. Reads the file: call it from the algorithm, not the GUI thread."""
+    outputs = {o["name"]: o for o in manifest["outputs"]}
+    target, unit = manifest["target"]["name"], manifest["target"]["unit"]
+    window = VRT_RANGE_WINDOW if on_the_fly else None
+    plans, value_bands = [], []
+    for band, name in enumerate(written, 1):
+        output = outputs[name]
+        kind = kind_of(output)
+        if kind == "aoa":
+            style, rng = AOA_MASK, None
+        else:
+            rng = band_range(path, band, window) or (0.0, 1.0)
+            style = {"std": SPREAD_RAMP, "di": DI_RAMP}.get(kind, MEAN_RAMP)
+        if kind == "di" and manifest.get("uncertainty", {}) and manifest["uncertainty"].get("aoa"):
+            # The mask's threshold in the middle of the ramp.
+            rng = (0.0, 2.0 * manifest["uncertainty"]["aoa"]["threshold"])
+        plan = LayerPlan(band, layer_label(output, unit), legend_label(output, target, unit), style, rng, False, unit)
+        if style == MEAN_RAMP:
+            value_bands.append(plan)
+        plans.append(plan)
+    # Mean, intervals and quantiles share one range, so their colours compare.
+    if value_bands:
+        low = min(p.value_range[0] for p in value_bands)
+        high = max(p.value_range[1] for p in value_bands)
+        mean = next((p for p in value_bands if kind_of(outputs[written[p.band - 1]]) in ("mean", "value")), value_bands[0])
+        for p in value_bands:
+            p.value_range = (low, high) if p is not mean else mean.value_range
+    for p in plans:
+        if p.value_range:
+            p.decimals = decimals_for(*p.value_range)
+        if p.style == DI_RAMP:
+            p.unit = ""
+    # Order: the mask, the first value band (normally the mean), then the rest as written.
+    first = next((p for p in plans if p.style == MEAN_RAMP), plans[0])
+    first.visible = True
+    masks = [p for p in plans if p.style == AOA_MASK]
+    for m in masks:
+        m.visible = True
+    rest = [p for p in plans if p is not first and p not in masks]
+    return masks + [first] + rest
 
 
 def apply_aoa_mask(layer, band):
     """Pixels outside the area of applicability (0) greyed, inside (1) transparent."""
     classes = [
-        QgsPalettedRasterRenderer.Class(0, QColor(110, 110, 110, 190), "outside the area of applicability"),
+        QgsPalettedRasterRenderer.Class(0, QColor(110, 110, 110, 190), "outside: the model extrapolates"),
         QgsPalettedRasterRenderer.Class(1, QColor(0, 0, 0, 0), "inside the area of applicability"),
     ]
     layer.setRenderer(QgsPalettedRasterRenderer(layer.dataProvider(), band, classes))
-    layer.triggerRepaint()
 
 
-def sample_range(path, band, window=512):
-    """2nd and 98th percentiles of a centre window of at most window x window pixels: cheap on
-    a prediction VRT, where every pixel read is a prediction."""
-    ds = gdal.Open(path)
-    b = ds.GetRasterBand(band)
-    w, h = min(window, ds.RasterXSize), min(window, ds.RasterYSize)
-    values = b.ReadAsArray((ds.RasterXSize - w) // 2, (ds.RasterYSize - h) // 2, w, h).astype("float64")
-    nodata = b.GetNoDataValue()
-    ok = np.isfinite(values)
-    if nodata is not None:
-        ok &= values != nodata
-    if not ok.any():
-        return 0.0, 1.0
-    low, high = np.percentile(values[ok], [2, 98])
-    return float(low), float(high if high > low else low + 1e-6)
-
-
-def is_uncertainty(description):
-    d = (description or "").lower()
-    return any(k in d for k in UNCERTAINTY_KINDS)
-
-
-def apply_ramp(layer, band=1, ramp_name=None, value_range=None):
-    """A continuous pseudocolour renderer on `band`: the uncertainty ramp for std/quantile
-    bands, the mean ramp otherwise."""
-    if ramp_name == AOA_MASK:
-        apply_aoa_mask(layer, band)
-        return ramp_name
-    provider = layer.dataProvider()
-    if ramp_name is None:
-        descriptions = band_descriptions(layer.source())
-        ramp_name = UNCERTAINTY_RAMP if is_uncertainty(descriptions[band - 1]) else MEAN_RAMP
-    low, high = value_range or sample_range(layer.source(), band)
+def apply_ramp(layer, band, ramp_name, value_range, unit="", decimals=2):
+    """A continuous pseudocolour renderer; its legend shows the unit and `decimals` decimals."""
+    low, high = value_range
     ramp = QgsStyle.defaultStyle().colorRamp(ramp_name)
     function = QgsColorRampShader(low, high, ramp, QgsColorRampShader.Interpolated)
     function.classifyColorRamp(7, -1)
+    settings = QgsColorRampLegendNodeSettings()
+    number = QgsBasicNumericFormat()
+    number.setNumberDecimalPlaces(decimals)
+    number.setShowTrailingZeros(True)
+    settings.setNumericFormat(number)
+    if unit:
+        settings.setSuffix(f" {unit}")
+    function.setLegendSettings(settings)
     shader = QgsRasterShader(low, high)
     shader.setRasterShaderFunction(function)
-    renderer = QgsSingleBandPseudoColorRenderer(provider, band, shader)
+    renderer = QgsSingleBandPseudoColorRenderer(layer.dataProvider(), band, shader)
     renderer.setClassificationMin(low)
     renderer.setClassificationMax(high)
     layer.setRenderer(renderer)
+
+
+def apply_plan(layer, plan):
+    if plan.style == AOA_MASK:
+        apply_aoa_mask(layer, plan.band)
+    else:
+        apply_ramp(layer, plan.band, plan.style, plan.value_range, plan.unit, plan.decimals)
+    layer.setName(plan.name)
     layer.triggerRepaint()
-    return ramp_name
 
 
-def band_descriptions(path):
-    ds = gdal.Open(path)
-    return [ds.GetRasterBand(i + 1).GetDescription() for i in range(ds.RasterCount)]
-
-
-class RampPostProcessor(QgsProcessingLayerPostProcessorInterface):
-    """Styles a layer once Processing has loaded it, and adds sibling layers of the same file
-    (e.g. the uncertainty band) with their own ramps."""
+class GroupPostProcessor(QgsProcessingLayerPostProcessorInterface):
+    """Once Processing has loaded the prediction's layer (GUI thread): puts it in a group named
+    after the model and the file, adds the other bands as layers of the same file, and styles
+    each from its plan (no data is read here)."""
 
     # Processing keeps only a C++ pointer: the Python objects must outlive the run.
     _alive = []
 
-    def __init__(self, band=1, ramp_name=None, siblings=()):
+    def __init__(self, group_name, plans):
         super().__init__()
-        self.band, self.ramp_name, self.siblings = band, ramp_name, list(siblings)
+        self.group_name, self.plans = group_name, list(plans)
 
     def postProcessLayer(self, layer, context, feedback):  # noqa: N802 (QGIS's name)
         if layer is None or not layer.isValid():
             return
-        apply_ramp(layer, self.band, self.ramp_name)
         project = context.project()
-        for name, band, ramp_name in self.siblings:
-            sibling = QgsRasterLayer(layer.source(), name)
-            if sibling.isValid() and project is not None:
-                apply_ramp(sibling, band, ramp_name)
-                project.addMapLayer(sibling)
+        root = project.layerTreeRoot()
+        original = root.findLayer(layer.id())  # where Processing put it
+        # At the top of the layer tree, whatever group is selected (not inside a former prediction).
+        group = root.insertGroup(0, self.group_name)
+        main = next((p for p in self.plans if p.visible and p.style != AOA_MASK), self.plans[0])
+        for plan in self.plans:
+            if plan is main:
+                apply_plan(layer, plan)
+                target = layer
+            else:
+                target = QgsRasterLayer(layer.source(), plan.name, layer.providerType())
+                if not target.isValid():
+                    feedback.reportError(f"could not load band {plan.band} of {layer.source()}")
+                    continue
+                apply_plan(target, plan)
+                project.addMapLayer(target, False)
+            tree_layer = QgsLayerTreeLayer(target)
+            # Before the node joins the tree, so that its legend is built with the label.
+            QgsMapLayerLegendUtils.setLegendNodeUserLabel(tree_layer, 0, plan.legend)
+            tree_layer.setItemVisibilityChecked(plan.visible)
+            tree_layer.setExpanded(plan is main or plan.style == AOA_MASK)
+            group.addChildNode(tree_layer)
+        if original is not None:
+            original.parent().removeChildNode(original)
+        group.setExpanded(True)
 
     @classmethod
-    def create(cls, band=1, ramp_name=None, siblings=()):
-        processor = cls(band, ramp_name, siblings)
+    def create(cls, group_name, plans):
+        processor = cls(group_name, plans)
         cls._alive.append(processor)
         return processor
 
 
-def style_on_load(context, path, name, band=1, ramp_name=None, siblings=(), output=""):
-    """Styles the layer of `path` that Processing loads on completion (adding it to the load
-    list when the output is not a layer output), named `name`; `siblings` are (name, band,
-    ramp) of further layers of the same file."""
+class RampPostProcessor(QgsProcessingLayerPostProcessorInterface):
+    """Styles one loaded layer with a ramp over a range computed beforehand."""
+
+    _alive = []
+
+    def __init__(self, plan):
+        super().__init__()
+        self.plan = plan
+
+    def postProcessLayer(self, layer, context, feedback):  # noqa: N802 (QGIS's name)
+        if layer is not None and layer.isValid():
+            apply_plan(layer, self.plan)
+
+    @classmethod
+    def create(cls, plan):
+        processor = cls(plan)
+        cls._alive.append(processor)
+        return processor
+
+
+def group_name(manifest, path, on_the_fly=False):
+    return f"{manifest['name']} \u00b7 {os.path.basename(path)}" + (" (on the fly)" if on_the_fly else "")
+
+
+def load_on_completion(context, path, name, processor, output=""):
+    """Has Processing load `path` when the algorithm is done (adding it to the load list when
+    the output is not a layer output), named `name` and handed to `processor`."""
     if context.willLoadLayerOnCompletion(path):
         details = context.layerToLoadOnCompletionDetails(path)
         details.name = name
     else:
         details = QgsProcessingContext.LayerDetails(name, context.project(), output, QgsProcessingUtils.LayerHint.Raster)
-    details.setPostProcessor(RampPostProcessor.create(band, ramp_name, siblings))
+    details.setPostProcessor(processor)
     if not context.willLoadLayerOnCompletion(path):
         context.addLayerToLoadOnCompletion(path, details)
+
+
+def load_prediction(context, path, manifest, written, output="", on_the_fly=False):
+    """Plans (reading the file, in the worker thread) and queues the prediction's layer group."""
+    plans = plan_layers(path, manifest, written, on_the_fly)
+    processor = GroupPostProcessor.create(group_name(manifest, path, on_the_fly), plans)
+    load_on_completion(context, path, plans[0].name, processor, output)
+    return plans
+
+
+def load_single(context, path, name, ramp_name, band=1, unit=""):
+    """Queues one band of `path` styled with `ramp_name` over its data range."""
+    rng = band_range(path, band) or (0.0, 1.0)
+    plan = LayerPlan(band, name, name, ramp_name, rng, True, unit, decimals_for(*rng))
+    load_on_completion(context, path, name, RampPostProcessor.create(plan))

@@ -7,6 +7,7 @@ profile, a prediction VRT rendered by QGIS's map renderer, cancellation, and bad
 """
 
 import glob
+import html
 import json
 import os
 import shutil
@@ -36,6 +37,7 @@ os.environ.update(TERRAPIX_LIBRARY=LIB, TERRAPIX_ORT_LIB=ORT, TERRAPIX_BIN=CLI, 
 from qgis.core import (  # noqa: E402 (after the environment is set)
     QgsApplication,
     QgsContrastEnhancement,
+    QgsLayerTreeModel,
     QgsMapRendererParallelJob,
     QgsMapSettings,
     QgsProcessingException,
@@ -46,7 +48,7 @@ from qgis.core import (  # noqa: E402 (after the environment is set)
     QgsSingleBandPseudoColorRenderer,
     QgsVectorLayer,
 )
-from qgis.PyQt.QtCore import QSize  # noqa: E402
+from qgis.PyQt.QtCore import QSize, Qt  # noqa: E402
 from qgis.PyQt.QtGui import QColor  # noqa: E402
 
 APP = QgsApplication([], False)
@@ -69,12 +71,16 @@ def read(path, band=1):
 
 
 class CancelAfter(QgsProcessingFeedback):
-    """Cancels once progress passes `fraction`, and records when."""
+    """Cancels once progress passes `fraction`, and records when and what was said."""
 
     def __init__(self, percent):
         super().__init__()
-        self.percent, self.cancelled_at = percent, None
+        self.percent, self.cancelled_at, self.warnings = percent, None, []
         self.progressChanged.connect(self.check)
+
+    def pushWarning(self, warning):  # noqa: N802 (QGIS's name)
+        super().pushWarning(warning)
+        self.warnings.append(warning)
 
     def check(self, progress):
         if progress >= self.percent and self.cancelled_at is None:
@@ -94,6 +100,22 @@ class CancelOnMessage(QgsProcessingFeedback):
         if self.text in info and self.cancelled_at is None:
             self.cancelled_at = time.monotonic()
             self.cancel()
+
+
+class Collect(QgsProcessingFeedback):
+    """Keeps the log lines and the warnings of a run."""
+
+    def __init__(self):
+        super().__init__()
+        self.lines, self.warnings = [], []
+
+    def pushInfo(self, info):  # noqa: N802 (QGIS's name)
+        super().pushInfo(info)
+        self.lines.append(info)
+
+    def pushWarning(self, warning):  # noqa: N802 (QGIS's name)
+        super().pushWarning(warning)
+        self.warnings.append(warning)
 
 
 class PluginTest(unittest.TestCase):
@@ -136,17 +158,52 @@ class PluginTest(unittest.TestCase):
             ],
         )
         self.assertIn(terrapix.library.load().version, PLUGIN.provider.longName())
+        self.assertEqual(PLUGIN.provider.name(), "Terrapix")
+
+    def test_every_algorithm_has_an_icon_help_and_parameter_help(self):
+        from qgis.core import QgsProcessingParameterDefinition
+
+        for alg in PLUGIN.provider.algorithms():
+            self.assertTrue(os.path.exists(alg.svgIconPath()), alg.id())
+            self.assertFalse(alg.icon().isNull(), alg.id())
+            page, _, anchor = alg.helpUrl().partition("#")
+            with open(page.replace("file://", ""), encoding="utf-8") as f:
+                self.assertIn(f'id="{anchor}"', f.read(), alg.id())
+            for d in alg.parameterDefinitions():
+                self.assertTrue(d.help(), f"{alg.id()} {d.name()} has no help")
+                self.assertIn(html.escape(d.description()), alg.shortHelpString())
+                # QGIS adds "[optional]" itself.
+                self.assertNotIn("optional", d.description().lower(), f"{alg.id()} {d.name()}")
+            self.assertLessEqual(len(alg.displayName()), 30, alg.displayName())
+        advanced = {
+            d.name()
+            for d in PLUGIN.provider.algorithm("predict").parameterDefinitions()
+            if d.flags() & QgsProcessingParameterDefinition.FlagAdvanced
+        }
+        self.assertEqual(advanced, {"BINDINGS", "BY_ORDER", "OUTPUTS", "THREADS"})
 
     def test_model_information(self):
-        html = self.out("info.html")
-        r = processing.run("terrapix:modelinfo", {"MODEL": MODEL, "OUTPUT_HTML": html})
+        page_path = self.out("info.html")
+        feedback = Collect()
+        r = processing.run("terrapix:modelinfo", {"MODEL": MODEL, "OUTPUT_HTML": page_path}, feedback=feedback)
         self.assertEqual(r["COVARIATES"].split(",")[:3], ["elevation", "slope", "tpi"])
-        # The text is the library's own description (what `terrapix info` prints).
-        self.assertIn("x_terrain: 5x5 window of [elevation, slope, tpi]", r["TEXT"])
-        self.assertIn("Covariates needed:", r["TEXT"])
-        self.assertEqual(json.loads(r["MANIFEST"])["name"], "soc-demo")
-        with open(html, encoding="utf-8") as f:
-            self.assertIn("Model card", f.read())
+        self.assertEqual(r["OUTPUTS"], "mean,std")
+        log = "\n".join(feedback.lines)
+        # A short, readable log: no manifest JSON, metrics named with their unit, CV and independent apart.
+        self.assertNotIn("graph_output", log)
+        self.assertLess(len(log.splitlines()), 10)
+        self.assertIn("Cross-validation: RMSE 0.293 %", log)
+        self.assertIn("Independent data: RMSE 0.115 %", log)
+        self.assertIn("Trained on synthetic data", "\n".join(feedback.warnings))
+        with open(page_path, encoding="utf-8") as f:
+            page = f.read()
+        self.assertLess(page.index("Trained on synthetic data"), page.index("Accuracy by cross-validation"))
+        self.assertIn("<h2>Accuracy on independent data</h2>", page)
+        self.assertIn("<td>R²</td>", page)
+        # The model card is rendered (headings, bold), not raw Markdown in <pre>.
+        self.assertNotIn("<pre>", page)
+        self.assertNotIn("**What it predicts.**", page)
+        self.assertRegex(page, r"font-weight:\s*(600|700|bold)[^>]*>What it predicts")
 
     def test_corrupt_model_is_a_qgis_error_with_the_library_message(self):
         bad = self.out("corrupt.onnx")
@@ -171,7 +228,7 @@ class PluginTest(unittest.TestCase):
         output = self.out("extent.tif")
         processing.run(
             "terrapix:predict",
-            {"MODEL": MODEL, "COVARIATES": [self.covariates], "EXTENT": extent, "OUTPUT_BANDS": "std", "OUTPUT": output},
+            {"MODEL": MODEL, "COVARIATES": [self.covariates], "EXTENT": extent, "OUTPUTS": [1], "OUTPUT": output},
         )
         got = gdal.Open(output)
         self.assertEqual((got.RasterCount, got.RasterXSize, got.RasterYSize), (1, 60, 50))
@@ -184,25 +241,60 @@ class PluginTest(unittest.TestCase):
         gdal.Translate(stack, self.covariates, bandList=[1, 2])
         with self.assertRaises(QgsProcessingException) as caught:
             processing.run("terrapix:predict", {"MODEL": MODEL, "COVARIATES": [stack], "OUTPUT": self.out("never.tif")})
-        self.assertIn("tpi", str(caught.exception))
+        message = str(caught.exception)
+        # Every missing covariate, in the dialog's words (not the command line's).
+        self.assertIn("9 of the model's 11 covariates have no band: tpi, ndvi_2016", message)
+        self.assertIn('"Band bindings"', message)
+        self.assertIn('"Bind covariates to bands in order"', message)
+        self.assertNotIn("--", message)
         self.assertFalse(os.path.exists(self.out("never.tif")))
 
-    def test_loaded_layers_are_styled_with_two_ramps(self):
+    def test_binding_table_and_warnings_in_the_log(self):
+        # The Landsat chip bound in order to the 11-covariate model: warned, band by band.
+        feedback = Collect()
+        l8 = os.path.join(SHARED, "rasters", "l8.tif")
+        processing.run(
+            "terrapix:predict",
+            {"MODEL": MODEL, "COVARIATES": [l8], "BY_ORDER": True, "OUTPUT": self.out("l8.tif")},
+            feedback=feedback,
+        )
+        log, warnings = "\n".join(feedback.lines), "\n".join(feedback.warnings)
+        self.assertIn("elevation \u2190 l8 band 1 'SR_B1' (in order)", log)
+        self.assertIn("1 band(s) unused (l8.tif band 12)", warnings)
+        self.assertIn("covariate 'elevation' comes from l8.tif band 1, whose values", warnings)
+        # The right stack: bound by description, no warning.
+        feedback = Collect()
+        processing.run(
+            "terrapix:predict", {"MODEL": MODEL, "COVARIATES": [self.covariates], "OUTPUT": self.out("ok.tif")}, feedback=feedback
+        )
+        self.assertIn("ndvi_2023 \u2190 covariates band 11 'ndvi_2023' (by description)", "\n".join(feedback.lines))
+        self.assertEqual(feedback.warnings, [])
+
+    def test_loaded_layers_form_a_group_with_the_mean_on_top(self):
         project = QgsProject.instance()
         project.clear()
         processing.runAndLoadResults(
             "terrapix:predict", {"MODEL": MODEL, "COVARIATES": [self.covariates], "OUTPUT": self.out("styled.tif")}
         )
-        layers = {layer.name(): layer for layer in project.mapLayers().values()}
-        self.assertEqual(len(layers), 2, layers)
+        root = project.layerTreeRoot()
+        self.assertEqual([g.name() for g in root.children()], ["soc-demo \u00b7 styled.tif"])
+        nodes = root.children()[0].children()
+        self.assertEqual([n.name() for n in nodes], ["mean (%)", "std (%)"])
+        self.assertEqual([n.isVisible() for n in nodes], [True, False])
+        self.assertTrue(nodes[0].isExpanded())
         ramps = {}
-        for name, layer in layers.items():
-            renderer = layer.renderer()
-            self.assertIsInstance(renderer, QgsSingleBandPseudoColorRenderer, name)
-            items = renderer.shader().rasterShaderFunction().colorRampItemList()
+        for node in nodes:
+            renderer = node.layer().renderer()
+            self.assertIsInstance(renderer, QgsSingleBandPseudoColorRenderer, node.name())
+            function = renderer.shader().rasterShaderFunction()
+            items = function.colorRampItemList()
             ramps[renderer.band()] = (items[0].color.name(), items[-1].color.name())
+            self.assertEqual(function.legendSettings().suffix(), " %")
         self.assertEqual(sorted(ramps), [1, 2])
         self.assertNotEqual(ramps[1], ramps[2])  # mean and uncertainty look different
+        # The legend's first line names the target and unit (not "Band 1: soc mean (Gray)").
+        model = QgsLayerTreeModel(root)
+        self.assertEqual(model.layerLegendNodes(nodes[0])[0].data(Qt.DisplayRole), "soc, %: ensemble mean")
 
     def test_prediction_layer_renders_the_predicted_map(self):
         vrt = self.out("onthefly.vrt")
@@ -257,6 +349,7 @@ class PluginTest(unittest.TestCase):
         self.assertLess(stopped - feedback.cancelled_at, 1.0)
         self.assertFalse(os.path.exists(output))
         self.assertEqual([f for f in os.listdir(self.dir) if f.startswith("cancelled")], [])
+        self.assertEqual(feedback.warnings, ["Cancelled at your request: nothing was written."])
 
     def test_spectral_index_matches_numpy(self):
         l8 = os.path.join(SHARED, "rasters", "l8.tif")

@@ -1,24 +1,35 @@
-"""What every terrapix algorithm shares: translation, the library check, covariate parameters."""
+"""What every terrapix algorithm shares: translation, icons, help (per parameter, and the help
+page), the library check, the covariate parameters and the check of their binding."""
+
+import html
+import os
 
 from qgis.core import (
     QgsProcessing,
     QgsProcessingAlgorithm,
     QgsProcessingException,
     QgsProcessingParameterBoolean,
+    QgsProcessingParameterDefinition,
     QgsProcessingParameterExtent,
     QgsProcessingParameterFile,
     QgsProcessingParameterMultipleLayers,
     QgsProcessingParameterString,
 )
-from qgis.PyQt.QtCore import QCoreApplication
+from qgis.PyQt.QtCore import QCoreApplication, QUrl
+from qgis.PyQt.QtGui import QIcon
 
 from .. import library, trainer
 
+PLUGIN_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ICONS = os.path.join(PLUGIN_DIR, "icons")
+HELP_PAGE = os.path.join(PLUGIN_DIR, "help", "index.html")
+
 
 class TerrapixAlgorithm(QgsProcessingAlgorithm):
-    """Base: subclasses declare NAME, DISPLAY, GROUP and HELP, parameters and the work."""
+    """Base: subclasses declare NAME, DISPLAY, GROUP, HELP (paragraphs) and READING (how to
+    read the results, optional), parameters with their help (``self.param``) and the work."""
 
-    NAME = DISPLAY = HELP = ""
+    NAME = DISPLAY = HELP = READING = ""
     GROUP = "Prediction"
 
     def tr(self, text):
@@ -39,8 +50,49 @@ class TerrapixAlgorithm(QgsProcessingAlgorithm):
     def groupId(self):  # noqa: N802 (QGIS's name)
         return self.GROUP.lower()
 
+    def icon(self):
+        return QIcon(self.svgIconPath())
+
+    def svgIconPath(self):  # noqa: N802 (QGIS's name)
+        return os.path.join(ICONS, f"{self.NAME}.svg")
+
+    def helpUrl(self):  # noqa: N802 (QGIS's name)
+        return QUrl.fromLocalFile(HELP_PAGE).toString() + f"#{self.NAME}"
+
+    def param(self, definition, help_text, advanced=False):
+        """Adds a parameter with its help (the dialog's tooltip and the help panel)."""
+        definition.setHelp(self.tr(help_text))
+        if advanced:
+            definition.setFlags(definition.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
+        self.addParameter(definition)
+        return definition
+
     def shortHelpString(self):  # noqa: N802 (QGIS's name)
-        return self.tr(self.HELP)
+        """The help panel: what the algorithm does, each parameter, how to read the results."""
+        definitions = self.parameterDefinitions()
+        if not definitions:  # the toolbox may ask an instance that was never initialised
+            initialised = self.createInstance()
+            initialised.initAlgorithm()
+            definitions = initialised.parameterDefinitions()
+        parts = [f"<p>{html.escape(self.tr(p))}</p>" for p in self.HELP.split("\n\n") if p]
+        items = [
+            f"<dt><b>{html.escape(d.description())}</b>{' (advanced)' if d.flags() & QgsProcessingParameterDefinition.FlagAdvanced else ''}</dt>"
+            f"<dd>{html.escape(d.help())}</dd>"
+            for d in definitions
+            if d.help()
+        ]
+        if items:
+            parts.append(f"<h3>{self.tr('Parameters')}</h3><dl>{''.join(items)}</dl>")
+        if self.READING:
+            parts.append(f"<h3>{self.tr('Reading the results')}</h3>")
+            parts += [f"<p>{html.escape(self.tr(p))}</p>" for p in self.READING.split("\n\n") if p]
+        return "".join(parts)
+
+    @staticmethod
+    def cancelled(feedback, what="nothing was written"):
+        """What a cancelled run says: not an error, and what it left."""
+        feedback.pushWarning(QCoreApplication.translate("terrapix", "Cancelled at your request: {}.").format(what))
+        return {}
 
     def canExecute(self):  # noqa: N802 (QGIS's name)
         error = library.load_error()
@@ -68,24 +120,42 @@ class TerrapixAlgorithm(QgsProcessingAlgorithm):
 
 
 def add_model_parameter(alg, optional=False, description="Model bundle (.onnx)"):
-    alg.addParameter(QgsProcessingParameterFile("MODEL", alg.tr(description), extension="onnx", optional=optional))
+    alg.param(
+        QgsProcessingParameterFile("MODEL", alg.tr(description), extension="onnx", optional=optional),
+        "A terrapix model bundle: an ONNX file whose manifest names the covariates it reads, its "
+        "outputs (mean, uncertainty bands) and their unit. Model information shows what a bundle needs.",
+    )
 
 
 def add_covariate_parameters(alg, extent=False):
-    alg.addParameter(QgsProcessingParameterMultipleLayers("COVARIATES", alg.tr("Covariate rasters"), QgsProcessing.TypeRaster))
-    alg.addParameter(
-        QgsProcessingParameterString(
-            "BINDINGS",
-            alg.tr("Band bindings, one NAME=LAYER:BAND per line (default: by band description)"),
-            multiLine=True,
-            optional=True,
-        )
-    )
-    alg.addParameter(
-        QgsProcessingParameterBoolean("BY_ORDER", alg.tr("Bind covariates to bands in order, ignoring descriptions"), False)
+    alg.param(
+        QgsProcessingParameterMultipleLayers("COVARIATES", alg.tr("Covariate rasters"), QgsProcessing.TypeRaster),
+        "The rasters holding the model's covariates, as bands. Each covariate is found by the band's "
+        "description (its name in GDAL); the log lists which band feeds which covariate. The map "
+        "takes the grid and CRS of the first raster; the others are reprojected to it on the fly.",
     )
     if extent:
-        alg.addParameter(QgsProcessingParameterExtent("EXTENT", alg.tr("Extent (default: the first covariate's)"), optional=True))
+        alg.param(
+            QgsProcessingParameterExtent("EXTENT", alg.tr("Extent (default: the first covariate's)"), optional=True),
+            "Map only this part of the first raster's grid. Windows at its edge still read their "
+            "context from beyond it, so the values equal those of a full map.",
+        )
+    alg.param(
+        QgsProcessingParameterString(
+            "BINDINGS", alg.tr("Band bindings (NAME=LAYER:BAND per line)"), multiLine=True, optional=True
+        ),
+        "For bands whose descriptions do not name the model's covariates: one line per covariate, "
+        "e.g. elevation=dem:1 (LAYER is a layer name or a file; bands count from 1). Bound this "
+        "way, a covariate ignores descriptions.",
+        advanced=True,
+    )
+    alg.param(
+        QgsProcessingParameterBoolean("BY_ORDER", alg.tr("Bind covariates to bands in order"), False),
+        "Give the model's covariates the bands of the rasters one after another, ignoring their "
+        "descriptions. Right only when the bands come in the model's order: the log warns when "
+        "band counts or value ranges disagree with the model's training data.",
+        advanced=True,
+    )
 
 
 def covariate_paths(alg, parameters, context):
@@ -118,3 +188,53 @@ def bind_options(alg, parameters, context, layers, extent=False):
         if not rect.isEmpty():
             options["extent"] = [rect.xMinimum(), rect.yMinimum(), rect.xMaximum(), rect.yMaximum()]
     return options
+
+
+def check_binding(alg, model, layers, paths, options, feedback):
+    """Shows which band feeds each covariate (a table in the log) and warns where the rasters
+    disagree with the model; covariates that no band provides are an error naming them all, in
+    the dialog's words."""
+    try:
+        report = model.check_binding(paths, options)
+    except library.TerrapixError as e:
+        raise alg.fail(e) from e
+    by_path = {layer.source(): layer.name() for layer in layers}
+
+    def where(file):
+        return by_path.get(file, os.path.basename(file))
+
+    if report["missing"]:
+        missing = report["missing"]
+        bands = ", ".join(f"{where(b['file'])}:{b['band']} '{b['description']}'" for b in report["available"][:40])
+        if options.get("by_order"):
+            reason = alg.tr("Bound in order, the model's {} covariates need {} bands; the rasters have {}.").format(
+                len(model.covariates), len(model.covariates), len(report["available"])
+            )
+        else:
+            reason = alg.tr("No band is described by those names. The rasters' bands: {}.").format(bands)
+        raise QgsProcessingException(
+            alg.tr(
+                '{} of the model\'s {} covariates have no band: {}. {} Bind them in "Band bindings" '
+                '(Advanced parameters; one NAME=LAYER:BAND per line, e.g. {}={}:1), or tick "Bind '
+                "covariates to bands in order\" if the bands come in the model's order."
+            ).format(
+                len(missing),
+                len(model.covariates),
+                ", ".join(missing),
+                reason,
+                missing[0],
+                where(report["available"][0]["file"]) if report["available"] else "LAYER",
+            )
+        )
+    how = {"explicit": alg.tr("bound explicitly"), "order": alg.tr("in order"), "description": alg.tr("by description")}
+    lines = [
+        f"  {r['covariate']} \u2190 {where(r['file'])} band {r['band']}"
+        + (f" '{r['description']}'" if r["description"] else "")
+        + f" ({how[r['how']]}{alg.tr(', reprojected') if r.get('aligned') else ''})"
+        for r in report["rows"]
+    ]
+    header = alg.tr("Covariates (map grid: {}, {}):").format(where(report["reference"]), report["reference_crs"])
+    feedback.pushInfo("\n".join([header, *lines]))
+    for warning in report["warnings"]:
+        feedback.pushWarning(alg.tr("Warning: {}").format(warning))
+    return report

@@ -65,15 +65,38 @@ class ExtractAtPoints(TerrapixAlgorithm):
     )
 
     def initAlgorithm(self, config=None):  # noqa: N802 (QGIS's name)
-        self.addParameter(QgsProcessingParameterFeatureSource("INPUT", self.tr("Sample points"), [QgsProcessing.TypeVectorPoint]))
-        self.addParameter(
-            QgsProcessingParameterMultipleLayers("COVARIATES", self.tr("Covariate rasters"), QgsProcessing.TypeRaster)
+        self.param(
+            QgsProcessingParameterFeatureSource("INPUT", self.tr("Sample points"), [QgsProcessing.TypeVectorPoint]),
+            "Field samples as points, in any CRS (they are transformed to the rasters').",
         )
+        self.param(
+            QgsProcessingParameterMultipleLayers("COVARIATES", self.tr("Covariate rasters"), QgsProcessing.TypeRaster),
+            "The rasters to sample: every band, or, with a model bundle, the bands bound to its covariates.",
+        )
+        helps = {
+            "TARGET": "The measured value to train on (e.g. SOC in %); points without it are skipped.",
+            "GROUP_FIELD": "Site or region of each point: grouped cross-validation keeps a group's points in one fold.",
+            "STRATUM": "Stratum of each point (e.g. land cover), for stratified cross-validation.",
+        }
         for key, label in (("TARGET", "Target field"), ("GROUP_FIELD", "Group (site) field"), ("STRATUM", "Stratum field")):
-            self.addParameter(QgsProcessingParameterField(key, self.tr(label), parentLayerParameterName="INPUT", optional=True))
-        add_model_parameter(self, optional=True, description="Model bundle whose inputs to extract (optional)")
-        self.addParameter(QgsProcessingParameterFolderDestination("SAMPLES", self.tr("Samples folder (for training)")))
-        self.addParameter(QgsProcessingParameterFeatureSink("OUTPUT", self.tr("Sampled points"), QgsProcessing.TypeVectorPoint))
+            self.param(
+                QgsProcessingParameterField(key, self.tr(label), parentLayerParameterName="INPUT", optional=True), helps[key]
+            )
+        add_model_parameter(self, optional=True, description="Model bundle whose inputs to extract")
+        self.parameterDefinition("MODEL").setHelp(
+            self.tr(
+                "With a bundle, exactly the tensors its inputs read (windows, patches, series) are extracted, "
+                "so a model of that design can be trained on them; without, each band at the point's pixel."
+            )
+        )
+        self.param(
+            QgsProcessingParameterFolderDestination("SAMPLES", self.tr("Samples folder (for training)")),
+            "The folder Train model and Cross-validate read: samples.json, one .npy per input, points.csv, skipped.csv.",
+        )
+        self.param(
+            QgsProcessingParameterFeatureSink("OUTPUT", self.tr("Sampled points"), QgsProcessing.TypeVectorPoint),
+            "The points with the sampled values as fields (windows at their centre pixel).",
+        )
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802 (QGIS's name)
         lib = self.library()

@@ -1,27 +1,48 @@
-"""Create on-the-fly prediction layer: a VRT over terrapix's GDAL driver, so the canvas
-predicts only what it draws, as you pan and zoom."""
+"""On-the-fly prediction layer: a VRT over terrapix's GDAL driver, so the canvas predicts only
+what it draws, as you pan and zoom."""
 
-from qgis.core import QgsProcessingOutputRasterLayer, QgsProcessingParameterFileDestination
+import os
+
+from qgis.core import (
+    QgsProcessingException,
+    QgsProcessingOutputRasterLayer,
+    QgsProcessingParameterBoolean,
+    QgsProcessingParameterFileDestination,
+)
 
 from .. import library, settings, styling
-from .base import TerrapixAlgorithm, add_covariate_parameters, add_model_parameter, bind_options, covariate_paths
+from .base import TerrapixAlgorithm, add_covariate_parameters, add_model_parameter, bind_options, check_binding, covariate_paths
+from .predict import READING_BANDS
 
 
 class PredictionLayer(TerrapixAlgorithm):
     NAME = "predictionlayer"
-    DISPLAY = "Create on-the-fly prediction layer"
+    DISPLAY = "On-the-fly prediction layer"
     HELP = (
-        "Writes a prediction VRT (and its .tpx job file) for a model bundle and covariate "
-        "rasters, and adds it to the map. Nothing is computed now: QGIS predicts the pixels it "
-        "draws through terrapix's GDAL driver, so panning and zooming show predictions at once. "
-        "gdal_translate on the VRT writes the full map. The model's folder is added to the "
-        "trusted model folders (setting terrapix/trusted_models)."
+        "Adds a layer that predicts as you pan and zoom: nothing is computed now, QGIS predicts "
+        "the pixels it draws with the model. The layer is a small VRT file; to write the whole "
+        "map, use Predict raster from model, or gdal_translate on the VRT.\n\n"
+        "The log shows which band feeds each covariate, with warnings where the rasters disagree "
+        "with the model."
     )
+    READING = READING_BANDS
 
     def initAlgorithm(self, config=None):  # noqa: N802 (QGIS's name)
         add_model_parameter(self)
         add_covariate_parameters(self, extent=True)
-        self.addParameter(QgsProcessingParameterFileDestination("OUTPUT", self.tr("Prediction VRT"), fileFilter="VRT (*.vrt)"))
+        self.param(
+            QgsProcessingParameterBoolean("TRUST", self.tr("Trust the model's folder"), True),
+            "A prediction layer makes QGIS load a model, so QGIS loads models only from the "
+            "layer's own folder or from trusted folders (a VRT from elsewhere cannot make it load "
+            "an arbitrary file). Ticked, the model's folder is added to the trusted folders "
+            "(Settings > Options > Advanced > terrapix/trusted_models, where you can remove it); "
+            "unticked, the layer loads only if it is saved next to the model or the folder is "
+            "trusted already.",
+        )
+        self.param(
+            QgsProcessingParameterFileDestination("OUTPUT", self.tr("Prediction layer (VRT)"), fileFilter="VRT (*.vrt)"),
+            "Where to save the layer's VRT (and its .tpx job file, which names the model and covariates).",
+        )
         self.addOutput(QgsProcessingOutputRasterLayer("LAYER", self.tr("Prediction layer")))
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802 (QGIS's name)
@@ -31,14 +52,31 @@ class PredictionLayer(TerrapixAlgorithm):
         output = self.parameterAsFileOutput(parameters, "OUTPUT", context)
         if not output.lower().endswith(".vrt"):
             output += ".vrt"
+        options = bind_options(self, parameters, context, layers, extent=True)
+        folder = os.path.dirname(os.path.abspath(model_path))
+        trusted = folder == os.path.dirname(os.path.abspath(output)) or settings.is_trusted(folder)
+        if not trusted and not self.parameterAsBool(parameters, "TRUST", context):
+            raise QgsProcessingException(
+                self.tr(
+                    "QGIS would refuse to load the model from this layer: {} is not a trusted folder and the "
+                    'layer is not saved next to the model. Tick "Trust the model\'s folder", or save the layer in {}.'
+                ).format(folder, folder)
+            )
         try:
-            lib.write_prediction_vrt(model_path, paths, output, bind_options(self, parameters, context, layers, extent=True))
             with lib.open_model(model_path, 1) as model:
-                name, outputs = model.manifest["name"], model.outputs
+                manifest, outputs = model.manifest, model.outputs
+                check_binding(self, model, layers, paths, options, feedback)
+            lib.write_prediction_vrt(model_path, paths, output, options)
         except library.TerrapixError as e:
             raise self.fail(e) from e
-        settings.trust_model_folder(model_path)
+        if not trusted:
+            settings.trust_model_folder(model_path)
+            feedback.pushInfo(
+                self.tr(
+                    "Added {} to the trusted model folders (Settings > Options > Advanced > terrapix/trusted_models)."
+                ).format(folder)
+            )
         feedback.pushInfo(self.tr("Wrote {} (bands: {})").format(output, ", ".join(outputs)))
-        siblings = [(f"{n} (on the fly)", band, ramp) for n, band, ramp in styling.sibling_layers(name, outputs)]
-        styling.style_on_load(context, output, f"{name} {outputs[0]} (on the fly)", 1, styling.MEAN_RAMP, siblings, "LAYER")
+        # Colour ranges from a small window, predicted here in the worker thread, not while QGIS draws.
+        styling.load_prediction(context, output, manifest, outputs, output="LAYER", on_the_fly=True)
         return {"OUTPUT": output, "LAYER": output}

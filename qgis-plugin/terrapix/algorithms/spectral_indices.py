@@ -67,20 +67,44 @@ class SpectralIndices(TerrapixAlgorithm):
     )
 
     def initAlgorithm(self, config=None):  # noqa: N802 (QGIS's name)
-        self.addParameter(QgsProcessingParameterRasterLayer("INPUT", self.tr("Multispectral raster")))
-        self.addParameter(QgsProcessingParameterEnum("INDEX", self.tr("Index"), options=list(INDICES), defaultValue=0))
+        self.param(
+            QgsProcessingParameterRasterLayer("INPUT", self.tr("Multispectral raster")),
+            "A raster with the bands the index needs (e.g. a Landsat or Sentinel-2 stack).",
+        )
+        self.param(
+            QgsProcessingParameterEnum("INDEX", self.tr("Index"), options=list(INDICES), defaultValue=0),
+            "NDVI, EVI2, SAVI: red and near-infrared; EVI: blue too; GNDVI and NDWI: green and near-infrared.",
+        )
         for key, label in BANDS.items():
-            self.addParameter(QgsProcessingParameterBand(key, self.tr(label), parentLayerParameterName="INPUT", optional=True))
+            self.param(
+                QgsProcessingParameterBand(key, self.tr(label), parentLayerParameterName="INPUT", optional=True),
+                f"The raster's {label.lower()}, where the chosen index uses it.",
+            )
         number = QgsProcessingParameterNumber.Double
-        self.addParameter(
-            QgsProcessingParameterNumber("SCALE", self.tr("Scale (reflectance = DN x scale + offset)"), number, 1.0)
+        self.param(
+            QgsProcessingParameterNumber("SCALE", self.tr("Scale (reflectance = DN x scale + offset)"), number, 1.0),
+            "Turns digital numbers into reflectance: Landsat Collection 2: 0.0000275; Sentinel-2 L2A: 0.0001.",
+            advanced=True,
         )
-        self.addParameter(QgsProcessingParameterNumber("OFFSET", self.tr("Offset"), number, 0.0))
-        self.addParameter(
-            QgsProcessingParameterNumber("NODATA", self.tr("Input nodata (default: the raster's)"), number, optional=True)
+        self.param(
+            QgsProcessingParameterNumber("OFFSET", self.tr("Offset"), number, 0.0),
+            "Landsat Collection 2: -0.2; Sentinel-2 L2A: 0.",
+            advanced=True,
         )
-        self.addParameter(QgsProcessingParameterNumber("L", self.tr("SAVI soil factor L"), number, 0.5, minValue=0.0))
-        self.addParameter(QgsProcessingParameterRasterDestination("OUTPUT", self.tr("Index")))
+        self.param(
+            QgsProcessingParameterNumber("NODATA", self.tr("Input nodata (default: the raster's)"), number, optional=True),
+            "Input value that means no data; pixels with it, and undefined ratios, are nodata (-9999) in the index.",
+            advanced=True,
+        )
+        self.param(
+            QgsProcessingParameterNumber("L", self.tr("SAVI soil factor L"), number, 0.5, minValue=0.0),
+            "SAVI's soil brightness correction: 0.5 for intermediate vegetation cover.",
+            advanced=True,
+        )
+        self.param(
+            QgsProcessingParameterRasterDestination("OUTPUT", self.tr("Index")),
+            "A GeoTIFF (computed now), or a .vrt that computes the index on the fly.",
+        )
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802 (QGIS's name)
         self.library()  # the pixel functions live in libterrapix
@@ -127,10 +151,10 @@ class SpectralIndices(TerrapixAlgorithm):
                 if os.path.exists(tmp):
                     os.remove(tmp)
                 if feedback.isCanceled():
-                    return {}
+                    return self.cancelled(feedback)
                 raise QgsProcessingException(self.tr("GDAL could not write {}: {}").format(output, gdal.GetLastErrorMsg()))
             if tmp != output:
                 os.replace(tmp, output)
         if context.willLoadLayerOnCompletion(output):
-            styling.style_on_load(context, output, index, 1, "RdYlGn")
+            styling.load_single(context, output, index, "RdYlGn")
         return {"OUTPUT": output}

@@ -41,38 +41,74 @@ class CrossValidate(TerrapixAlgorithm):
     )
 
     def initAlgorithm(self, config=None):  # noqa: N802 (QGIS's name)
-        self.addParameter(
-            QgsProcessingParameterFile("SAMPLES", self.tr("Samples folder"), behavior=QgsProcessingParameterFile.Folder)
+        self.param(
+            QgsProcessingParameterFile("SAMPLES", self.tr("Samples folder"), behavior=QgsProcessingParameterFile.Folder),
+            "A samples folder written by Extract covariates at points (or terrapix sample).",
         )
-        self.addParameter(
-            QgsProcessingParameterFile("CONFIG", self.tr("Trainer configuration (TOML)"), extension="toml", optional=True)
+        self.param(
+            QgsProcessingParameterFile("CONFIG", self.tr("Trainer configuration (TOML)"), extension="toml", optional=True),
+            "A terrapix trainer configuration; when given, it overrides every choice below.",
+            advanced=True,
         )
-        self.addParameter(QgsProcessingParameterEnum("ARCHITECTURE", self.tr("Model"), options=ARCHITECTURES, defaultValue=0))
-        self.addParameter(QgsProcessingParameterEnum("SCHEME", self.tr("Cross-validation"), options=SCHEMES, defaultValue=0))
+        self.param(
+            QgsProcessingParameterEnum("ARCHITECTURE", self.tr("Model"), options=ARCHITECTURES, defaultValue=0),
+            "mlp, lstm, cnn_lstm, cnn, coord_cnn: networks (libtorch), for the inputs the samples were "
+            "extracted for; random_forest, quantile_forest, gradient_boosting: tree ensembles on the pixel values.",
+        )
+        self.param(
+            QgsProcessingParameterEnum("SCHEME", self.tr("Cross-validation"), options=SCHEMES, defaultValue=0),
+            "spatial: k-means clusters of the points (honest for maps); random: optimistic where samples "
+            "are clustered; grouped: by the group field; stratified; site_spatial: spatial blocks within each site.",
+        )
         integer, double = QgsProcessingParameterNumber.Integer, QgsProcessingParameterNumber.Double
-        self.addParameter(QgsProcessingParameterNumber("FOLDS", self.tr("Folds"), integer, 5, minValue=2))
-        self.addParameter(
+        self.param(
+            QgsProcessingParameterNumber("FOLDS", self.tr("Folds"), integer, 5, minValue=2),
+            "Cross-validation folds; one model per fold goes into the ensemble.",
+        )
+        self.param(
             QgsProcessingParameterNumber(
                 "BUFFER", self.tr("Spatial buffer (map units of the samples' CRS)"), double, 0.0, minValue=0.0
-            )
+            ),
+            "Training points closer than this to a test point are left out of that fold (0: none).",
+            advanced=True,
         )
-        self.addParameter(QgsProcessingParameterNumber("EPOCHS", self.tr("Epochs (networks)"), integer, 200, minValue=1))
-        self.addParameter(
-            QgsProcessingParameterNumber("TREES", self.tr("Trees per fold model (forests, boosting)"), integer, 500, minValue=1)
+        self.param(
+            QgsProcessingParameterNumber("EPOCHS", self.tr("Epochs (networks)"), integer, 200, minValue=1),
+            "Passes over the training data for networks (early stopping may end sooner).",
+            advanced=True,
         )
-        self.addParameter(QgsProcessingParameterNumber("SEED", self.tr("Seed"), integer, 42, minValue=0))
-        self.addParameter(
-            QgsProcessingParameterNumber("RF_TREES", self.tr("Random-forest baseline trees (0: none)"), integer, 100, minValue=0)
+        self.param(
+            QgsProcessingParameterNumber("TREES", self.tr("Trees per fold model (forests, boosting)"), integer, 500, minValue=1),
+            "Trees of each fold's forest, or boosting rounds.",
+            advanced=True,
         )
-        self.addParameter(QgsProcessingParameterString("UNIT", self.tr("Unit of the target"), "", optional=True))
+        self.param(
+            QgsProcessingParameterNumber("SEED", self.tr("Seed"), integer, 42, minValue=0),
+            "Same seed, same folds and models.",
+            advanced=True,
+        )
+        self.param(
+            QgsProcessingParameterNumber("RF_TREES", self.tr("Random-forest baseline trees (0: none)"), integer, 100, minValue=0),
+            "A random forest on the same folds, to compare with.",
+            advanced=True,
+        )
+        self.param(
+            QgsProcessingParameterString("UNIT", self.tr("Unit of the target"), "", optional=True),
+            "E.g. % or g/kg: written into the bundle, so maps and legends carry it.",
+        )
         if self.WRITES_BUNDLE:
-            self.addParameter(
-                QgsProcessingParameterFileDestination("OUTPUT", self.tr("Model bundle"), fileFilter="ONNX (*.onnx)")
+            self.param(
+                QgsProcessingParameterFileDestination("OUTPUT", self.tr("Model bundle"), fileFilter="ONNX (*.onnx)"),
+                "The ensemble of the fold models, with calibrated intervals and the area of applicability.",
             )
-        self.addParameter(
-            QgsProcessingParameterFileDestination("REPORT", self.tr("Cross-validation report"), fileFilter="JSON (*.json)")
+        self.param(
+            QgsProcessingParameterFileDestination("REPORT", self.tr("Cross-validation report"), fileFilter="JSON (*.json)"),
+            "Metrics per fold and overall, interval coverage, importance, the baseline.",
         )
-        self.addParameter(QgsProcessingParameterFolderDestination("FIGURES", self.tr("Figures folder")))
+        self.param(
+            QgsProcessingParameterFolderDestination("FIGURES", self.tr("Figures folder")),
+            "Observed against predicted, residual maps, importance, calibration (PNG).",
+        )
         self.addOutput(QgsProcessingOutputString("SUMMARY", self.tr("Out-of-fold metrics")))
 
     def config_file(self, parameters, context):
@@ -108,8 +144,7 @@ class CrossValidate(TerrapixAlgorithm):
             results["OUTPUT"] = output
         status, lines = trainer.run(arguments, feedback)
         if status is None:
-            feedback.reportError(self.tr("Cancelled: the trainer was stopped; no bundle was written."))
-            return {}
+            return self.cancelled(feedback, self.tr("the trainer was stopped; no bundle was written"))
         if status != 0:
             raise QgsProcessingException(self.tr("The trainer failed: {}").format(trainer.last_line(lines)))
         with open(report, encoding="utf-8") as f:

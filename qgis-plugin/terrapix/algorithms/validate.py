@@ -21,7 +21,7 @@ from .base import TerrapixAlgorithm, add_model_parameter
 
 class ValidateModel(TerrapixAlgorithm):
     NAME = "validate"
-    DISPLAY = "Validate model on independent points"
+    DISPLAY = "Validate model"
     GROUP = "Models"
     HELP = (
         "Checks any model bundle (trained here or brought) against observed values at points it "
@@ -34,29 +34,37 @@ class ValidateModel(TerrapixAlgorithm):
 
     def initAlgorithm(self, config=None):  # noqa: N802 (QGIS's name)
         add_model_parameter(self)
-        self.addParameter(
-            QgsProcessingParameterFeatureSource("POINTS", self.tr("Independent points"), [QgsProcessing.TypeVectorPoint])
+        self.param(
+            QgsProcessingParameterFeatureSource("POINTS", self.tr("Independent points"), [QgsProcessing.TypeVectorPoint]),
+            "Observations the model was not trained on (another survey, region or year).",
         )
-        self.addParameter(
-            QgsProcessingParameterField("TARGET", self.tr("Observed value field"), parentLayerParameterName="POINTS")
+        self.param(
+            QgsProcessingParameterField("TARGET", self.tr("Observed value field"), parentLayerParameterName="POINTS"),
+            "The observed value, in the model's unit.",
         )
-        self.addParameter(
+        self.param(
             QgsProcessingParameterField(
                 "GROUP_FIELD",
                 self.tr("Region or site field (results per group)"),
                 parentLayerParameterName="POINTS",
                 optional=True,
-            )
+            ),
+            "Reports the metrics per value of this field too.",
         )
-        self.addParameter(
+        self.param(
             QgsProcessingParameterMultipleLayers(
                 "COVARIATES", self.tr("Covariate rasters (empty: the points' fields)"), QgsProcessing.TypeRaster, optional=True
-            )
+            ),
+            "Rasters to read the covariates from at the points; without them, the points' fields named like the covariates.",
         )
-        self.addParameter(
-            QgsProcessingParameterFileDestination("REPORT", self.tr("Validation report"), fileFilter="JSON (*.json)")
+        self.param(
+            QgsProcessingParameterFileDestination("REPORT", self.tr("Validation report"), fileFilter="JSON (*.json)"),
+            "Metrics of the mean, coverage and width of each interval, quantile calibration, inside and outside the AOA.",
         )
-        self.addParameter(QgsProcessingParameterFolderDestination("FIGURES", self.tr("Figures folder")))
+        self.param(
+            QgsProcessingParameterFolderDestination("FIGURES", self.tr("Figures folder")),
+            "validation.png (observed against predicted with intervals) and error_vs_di.png.",
+        )
         self.addOutput(QgsProcessingOutputNumber("COVERAGE", self.tr("Coverage of the first interval")))
         self.addOutput(QgsProcessingOutputString("SUMMARY", self.tr("Summary")))
 
@@ -76,8 +84,7 @@ class ValidateModel(TerrapixAlgorithm):
         arguments += ["-o", report, "--figures", figures]
         status, lines = trainer.run(arguments, feedback, command="validate")
         if status is None:
-            feedback.reportError(self.tr("Cancelled: nothing was written."))
-            return {}
+            return self.cancelled(feedback)
         if status != 0:
             raise QgsProcessingException(self.tr("Validation failed: {}").format(trainer.last_line(lines)))
         with open(report, encoding="utf-8") as f:
