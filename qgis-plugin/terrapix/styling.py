@@ -90,11 +90,11 @@ def decimals_for(low, high):
     return int(min(6, max(0, 2 - math.floor(math.log10(span)))))
 
 
-def band_range(path, band, window=None):
-    """2nd and 98th percentiles of a band: a decimated read of the whole band (GDAL takes
-    overviews where there are some), or of a centre window (`window` pixels) for a layer that
-    predicts what it reads."""
-    ds = gdal.Open(path)
+def band_range(ds, band, window=None):
+    """2nd and 98th percentiles of a band of the open dataset `ds`: a decimated read of the
+    whole band (GDAL takes overviews where there are some), or of a centre window (`window`
+    pixels) for a layer that predicts what it reads (one dataset for every band, so that a
+    prediction VRT predicts the window once)."""
     b = ds.GetRasterBand(band)
     if window:
         w, h = min(window, ds.RasterXSize), min(window, ds.RasterYSize)
@@ -127,6 +127,7 @@ def plan_layers(path, manifest, written, on_the_fly=False):
     outputs = {o["name"]: o for o in manifest["outputs"]}
     target, unit = manifest["target"]["name"], manifest["target"]["unit"]
     window = VRT_RANGE_WINDOW if on_the_fly else None
+    ds = gdal.Open(path)
     plans, value_bands = [], []
     for band, name in enumerate(written, 1):
         output = outputs[name]
@@ -134,12 +135,13 @@ def plan_layers(path, manifest, written, on_the_fly=False):
         if kind == "aoa":
             style, rng = AOA_MASK, None
         else:
-            rng = band_range(path, band, window) or (0.0, 1.0)
+            rng = band_range(ds, band, window) or (0.0, 1.0)
             style = {"std": SPREAD_RAMP, "di": DI_RAMP}.get(kind, MEAN_RAMP)
         if kind == "di" and manifest.get("uncertainty", {}) and manifest["uncertainty"].get("aoa"):
             # The mask's threshold in the middle of the ramp.
             rng = (0.0, 2.0 * manifest["uncertainty"]["aoa"]["threshold"])
-        plan = LayerPlan(band, layer_label(output, unit), legend_label(output, target, unit), style, rng, False, unit)
+        band_unit = "" if kind in ("di", "aoa") else unit
+        plan = LayerPlan(band, layer_label(output, unit), legend_label(output, target, unit), style, rng, False, band_unit)
         if style == MEAN_RAMP:
             value_bands.append(plan)
         plans.append(plan)
@@ -153,8 +155,6 @@ def plan_layers(path, manifest, written, on_the_fly=False):
     for p in plans:
         if p.value_range:
             p.decimals = decimals_for(*p.value_range)
-        if p.style == DI_RAMP:
-            p.unit = ""
     # Order: the mask, the first value band (normally the mean), then the rest as written.
     first = next((p for p in plans if p.style == MEAN_RAMP), plans[0])
     first.visible = True
@@ -301,6 +301,6 @@ def load_prediction(context, path, manifest, written, output="", on_the_fly=Fals
 
 def load_single(context, path, name, ramp_name, band=1, unit=""):
     """Queues one band of `path` styled with `ramp_name` over its data range."""
-    rng = band_range(path, band) or (0.0, 1.0)
+    rng = band_range(gdal.Open(path), band) or (0.0, 1.0)
     plan = LayerPlan(band, name, name, ramp_name, rng, True, unit, decimals_for(*rng))
     load_on_completion(context, path, name, RampPostProcessor.create(plan))
