@@ -21,6 +21,7 @@ from qgis.core import (
     QgsBasicNumericFormat,
     QgsColorRampLegendNodeSettings,
     QgsColorRampShader,
+    QgsLayerTreeGroup,
     QgsLayerTreeLayer,
     QgsMapLayerLegendUtils,
     QgsPalettedRasterRenderer,
@@ -223,8 +224,9 @@ class GroupPostProcessor(QgsProcessingLayerPostProcessorInterface):
         project = context.project()
         root = project.layerTreeRoot()
         original = root.findLayer(layer.id())  # where Processing put it
-        # At the top of the layer tree, whatever group is selected (not inside a former prediction).
-        group = root.insertGroup(0, self.group_name)
+        # Built whole before it joins the tree (the layers panel expands a group only if it has
+        # children when it appears).
+        group = QgsLayerTreeGroup(self.group_name)
         main = next((p for p in self.plans if p.visible and p.style != AOA_MASK), self.plans[0])
         for plan in self.plans:
             if plan is main:
@@ -243,9 +245,10 @@ class GroupPostProcessor(QgsProcessingLayerPostProcessorInterface):
             tree_layer.setItemVisibilityChecked(plan.visible)
             tree_layer.setExpanded(plan is main or plan.style == AOA_MASK)
             group.addChildNode(tree_layer)
+        # At the top of the layer tree, whatever group is selected (not inside a former prediction).
+        root.insertChildNode(0, group)
         if original is not None:
             original.parent().removeChildNode(original)
-        group.setExpanded(True)
 
     @classmethod
     def create(cls, group_name, plans):

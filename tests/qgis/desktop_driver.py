@@ -121,9 +121,12 @@ class Driver:
 
     # ---- what the user sees ----
     def tree(self, node):
+        view = iface.layerTreeView()
+        # Expanded as the layers panel shows it (the view), not only as the node says.
+        shown = bool(node.parent()) and view.isExpanded(view.node2index(node))
         if isinstance(node, QgsLayerTreeLayer):
-            return {"layer": node.name(), "visible": node.itemVisibilityChecked(), "expanded": node.isExpanded()}
-        return {"group": node.name(), "children": [self.tree(c) for c in node.children()]}
+            return {"layer": node.name(), "visible": node.itemVisibilityChecked(), "expanded": shown}
+        return {"group": node.name(), "expanded": shown, "children": [self.tree(c) for c in node.children()]}
 
     def legend(self):
         model = iface.layerTreeView().layerTreeModel()
@@ -225,6 +228,7 @@ class Driver:
             before="03_predict_dialog",
         )
         self.dialog.close()
+        iface.mapCanvas().setExtent(covariates.extent())
         yield from self.rendered("predict")
         self.shot(main, "04_prediction_loaded")
         self.result["steps"]["predict"] = {

@@ -133,6 +133,9 @@ class DesktopTest(unittest.TestCase):
         self.assertEqual(group["group"], "soc-demo \u00b7 soc_map.tif")
         self.assertEqual([c["layer"] for c in group["children"]], ["mean (%)", "std (%)"])
         self.assertEqual([c["visible"] for c in group["children"]], [True, False])
+        # The layers panel shows the group open and the mean's legend unfolded.
+        self.assertTrue(group["expanded"])
+        self.assertEqual([c["expanded"] for c in group["children"]], [True, False])
         mean = step["legend"][0]["children"][0]
         self.assertEqual(mean["text"], "mean (%)")
         self.assertEqual(mean["children"][0]["text"], "soc, %: ensemble mean")
