@@ -7,9 +7,11 @@ and quantiles on the mean's colour ramp and range (so they compare by eye), the 
 standard deviation and the dissimilarity index on ramps of their own. Layer names and legends
 carry the unit, with as many decimals as the range needs.
 
-Colour ranges come from the data (2nd and 98th percentiles of a decimated read), computed by
-the algorithm in Processing's worker thread (`plan_layers`); the post-processor that runs on the
-GUI thread once the layer is loaded only applies them, so QGIS never freezes to style a layer.
+Everything that reads data happens in Processing's worker thread: colour ranges (2nd and 98th
+percentiles of a decimated read, `plan_layers`) and the layers themselves (`build_layers`:
+creating a raster layer reads a block, and an on-the-fly prediction predicts it). The layers go
+to the context's temporary store, which Processing moves to the GUI thread; the post-processor
+that runs there only arranges them, so QGIS never freezes to load or style a prediction.
 """
 
 import math
@@ -26,6 +28,7 @@ from qgis.core import (
     QgsMapLayerLegendUtils,
     QgsPalettedRasterRenderer,
     QgsProcessingContext,
+    QgsProcessingException,
     QgsProcessingLayerPostProcessorInterface,
     QgsProcessingUtils,
     QgsRasterLayer,
@@ -120,6 +123,8 @@ class LayerPlan:
     def __init__(self, band, name, legend, style, value_range, visible, unit, decimals=2):
         self.band, self.name, self.legend, self.style = band, name, legend, style
         self.value_range, self.visible, self.unit, self.decimals = value_range, visible, unit, decimals
+        # The id of the layer built for it in the worker thread (`build_layers`).
+        self.layer_id = None
 
 
 def plan_layers(path, manifest, written, on_the_fly=False):
@@ -207,9 +212,9 @@ def apply_plan(layer, plan):
 
 
 class GroupPostProcessor(QgsProcessingLayerPostProcessorInterface):
-    """Once Processing has loaded the prediction's layer (GUI thread): puts it in a group named
-    after the model and the file, adds the other bands as layers of the same file, and styles
-    each from its plan (no data is read here)."""
+    """Once Processing has loaded the prediction's main layer (GUI thread): puts it in a group
+    named after the model and the file with the other bands' layers, built and styled by
+    `build_layers` in the worker thread (nothing is read here)."""
 
     # Processing keeps only a C++ pointer: the Python objects must outlive the run.
     _alive = []
@@ -227,23 +232,21 @@ class GroupPostProcessor(QgsProcessingLayerPostProcessorInterface):
         # Built whole before it joins the tree (the layers panel expands a group only if it has
         # children when it appears).
         group = QgsLayerTreeGroup(self.group_name)
-        main = next((p for p in self.plans if p.visible and p.style != AOA_MASK), self.plans[0])
         for plan in self.plans:
-            if plan is main:
-                apply_plan(layer, plan)
+            if plan.layer_id == layer.id():
                 target = layer
+                apply_plan(target, plan)  # Processing renamed it after the file
             else:
-                target = QgsRasterLayer(layer.source(), plan.name, layer.providerType())
-                if not target.isValid():
+                target = context.takeResultLayer(plan.layer_id)
+                if target is None:
                     feedback.reportError(f"could not load band {plan.band} of {layer.source()}")
                     continue
-                apply_plan(target, plan)
                 project.addMapLayer(target, False)
             tree_layer = QgsLayerTreeLayer(target)
             # Before the node joins the tree, so that its legend is built with the label.
             QgsMapLayerLegendUtils.setLegendNodeUserLabel(tree_layer, 0, plan.legend)
             tree_layer.setItemVisibilityChecked(plan.visible)
-            tree_layer.setExpanded(plan is main or plan.style == AOA_MASK)
+            tree_layer.setExpanded(plan.visible)
             group.addChildNode(tree_layer)
         # At the top of the layer tree, whatever group is selected (not inside a former prediction).
         root.insertChildNode(0, group)
@@ -281,24 +284,44 @@ def group_name(manifest, path, on_the_fly=False):
     return f"{manifest['name']} \u00b7 {os.path.basename(path)}" + (" (on the fly)" if on_the_fly else "")
 
 
-def load_on_completion(context, path, name, processor, output=""):
-    """Has Processing load `path` when the algorithm is done (adding it to the load list when
-    the output is not a layer output), named `name` and handed to `processor`."""
-    if context.willLoadLayerOnCompletion(path):
-        details = context.layerToLoadOnCompletionDetails(path)
-        details.name = name
-    else:
-        details = QgsProcessingContext.LayerDetails(name, context.project(), output, QgsProcessingUtils.LayerHint.Raster)
+def build_layers(context, path, plans):
+    """Creates and styles a layer per plan of `path`, in the calling (worker) thread, and keeps
+    them in the context's temporary store; returns them in plan order."""
+    layers = []
+    for plan in plans:
+        layer = QgsRasterLayer(path, plan.name, "gdal")
+        if not layer.isValid():
+            raise QgsProcessingException(f"QGIS could not open {path}: {layer.error().summary()}")
+        apply_plan(layer, plan)
+        context.temporaryLayerStore().addMapLayer(layer)
+        plan.layer_id = layer.id()
+        layers.append(layer)
+    return layers
+
+
+def load_on_completion(context, path, layer, processor, output=""):
+    """Has Processing load `layer` (built from `path` in the worker thread) when the algorithm is
+    done, in place of the file `path` it would load for the output `output`, handed to
+    `processor`."""
+    queued = dict(context.layersToLoadOnCompletion())
+    details = queued.pop(path, None)
+    if details is None:
+        details = QgsProcessingContext.LayerDetails(layer.name(), context.project(), output, QgsProcessingUtils.LayerHint.Raster)
+    details.name = layer.name()
+    details.forceName = True
     details.setPostProcessor(processor)
-    if not context.willLoadLayerOnCompletion(path):
-        context.addLayerToLoadOnCompletion(path, details)
+    queued[layer.id()] = details
+    context.setLayersToLoadOnCompletion(queued)
 
 
 def load_prediction(context, path, manifest, written, output="", on_the_fly=False):
-    """Plans (reading the file, in the worker thread) and queues the prediction's layer group."""
+    """Plans and builds (reading the file, in the worker thread) and queues the prediction's
+    layer group."""
     plans = plan_layers(path, manifest, written, on_the_fly)
+    layers = build_layers(context, path, plans)
+    main = next((i for i, p in enumerate(plans) if p.visible and p.style != AOA_MASK), 0)
     processor = GroupPostProcessor.create(group_name(manifest, path, on_the_fly), plans)
-    load_on_completion(context, path, plans[0].name, processor, output)
+    load_on_completion(context, path, layers[main], processor, output)
     return plans
 
 
@@ -306,4 +329,5 @@ def load_single(context, path, name, ramp_name, band=1, unit=""):
     """Queues one band of `path` styled with `ramp_name` over its data range."""
     rng = band_range(gdal.Open(path), band) or (0.0, 1.0)
     plan = LayerPlan(band, name, name, ramp_name, rng, True, unit, decimals_for(*rng))
-    load_on_completion(context, path, name, RampPostProcessor.create(plan))
+    (layer,) = build_layers(context, path, [plan])
+    load_on_completion(context, path, layer, RampPostProcessor.create(plan))

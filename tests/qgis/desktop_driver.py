@@ -240,8 +240,8 @@ class Driver:
 
         # 4. A forest with interval and applicability bands.
         forest_covariates = QgsRasterLayer(os.environ["TPX_FOREST_COVARIATES"], "covariates 512")
-        project.addMapLayer(forest_covariates)
-        project.layerTreeRoot().findLayer(forest_covariates.id()).setItemVisibilityChecked(False)
+        project.addMapLayer(forest_covariates, False)
+        project.layerTreeRoot().addLayer(forest_covariates).setItemVisibilityChecked(False)
         ok, log = yield from self.run_dialog(
             "terrapix:predict",
             {"MODEL": os.environ["TPX_FOREST"], "COVARIATES": [forest_covariates.id()], "OUTPUT": f"{OUT}/forest_map.tif"},
