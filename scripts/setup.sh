@@ -40,7 +40,8 @@ fi
 want=("onnxruntime==${ORT_VERSION}" "numpy<2" "onnx" "ruff")
 # The trainer: libtorch (PyTorch) and CMake >= 3.28 to build LightGBM (Debian 12 has 3.25); the
 # tree-ensemble tests also export models with scikit-learn, XGBoost and LightGBM's Python packages.
-[ "$WITH_TORCH" = 1 ] && want+=("torch==2.11.0" "cmake>=3.28,<4" "scikit-learn" "skl2onnx" "xgboost" "lightgbm" "onnxmltools")
+# The cube benchmarks' baseline is xarray and SciPy over netCDF4.
+[ "$WITH_TORCH" = 1 ] && want+=("torch==2.11.0" "cmake>=3.28,<4" "scikit-learn" "skl2onnx" "xgboost" "lightgbm" "onnxmltools" "xarray" "scipy" "netCDF4")
 if ! .venv/bin/python - "${want[@]}" <<'PY' 2>/dev/null
 import sys
 from importlib.metadata import version

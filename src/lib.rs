@@ -18,6 +18,7 @@
 pub mod binding;
 pub mod boundary;
 pub mod bundle;
+pub mod cube;
 pub mod engine;
 pub mod ffi;
 pub mod gdal_plugin;

@@ -43,6 +43,8 @@ pub enum Kind {
     /// A terrapix prediction job (`.tpx`).
     Job,
     Json,
+    /// A NetCDF file (netCDF-4 / HDF5, or classic).
+    NetCdf,
     /// A folder written by `terrapix sample` (holds samples.json), or an empty one.
     SamplesFolder,
     /// A folder of figures (created if missing; its PNGs are replaced one by one).
@@ -58,6 +60,7 @@ impl Kind {
             Kind::Vrt => "a VRT written by terrapix",
             Kind::Job => "a terrapix prediction job",
             Kind::Json => "a JSON file",
+            Kind::NetCdf => "a NetCDF file",
             Kind::SamplesFolder => "an empty folder or a samples folder written by terrapix (with samples.json)",
             Kind::Folder => "a folder",
         }
@@ -87,6 +90,10 @@ impl Kind {
             Kind::Job => {
                 let t = text();
                 t.starts_with('{') && t.contains("\"terrapix_prediction\"")
+            }
+            Kind::NetCdf => {
+                let h = head(8);
+                h.starts_with(b"CDF\x01") || h.starts_with(b"CDF\x02") || h.starts_with(b"CDF\x05") || h.starts_with(b"\x89HDF\r\n\x1a\n")
             }
             Kind::Json => std::fs::read(path).is_ok_and(|b| serde_json::from_slice::<serde_json::Value>(&b).is_ok()),
             Kind::SamplesFolder => {

@@ -56,7 +56,7 @@ pub struct Grid {
 }
 
 impl Grid {
-    fn of(ds: &Dataset) -> Grid {
+    pub(crate) fn of(ds: &Dataset) -> Grid {
         let (width, height) = ds.raster_size();
         Grid { width, height, geotransform: ds.geo_transform().unwrap_or([0.0, 1.0, 0.0, 0.0, 0.0, 1.0]), wkt: ds.projection() }
     }
@@ -127,7 +127,7 @@ impl Grid {
         [x0.min(x1), y0.min(y1), x0.max(x1), y0.max(y1)]
     }
 
-    pub(crate) fn same_as(&self, other: &Grid) -> bool {
+    pub fn same_as(&self, other: &Grid) -> bool {
         let tol = self.geotransform[1].abs().max(self.geotransform[5].abs()) * 1e-6;
         self.width == other.width
             && self.height == other.height
@@ -903,6 +903,12 @@ impl MapWriter {
 
     fn err(&self, reason: impl std::fmt::Display) -> RasterError {
         RasterError::Output { path: self.target.clone(), reason: reason.to_string() }
+    }
+
+    /// Sets a metadata item of the map (default domain).
+    pub fn set_metadata_item(&mut self, key: &str, value: &str) -> Result<(), RasterError> {
+        let ds = self.ds.as_mut().expect("writer is open until finish");
+        ds.set_metadata_item(key, value, "").map_err(|e| RasterError::Output { path: self.target.clone(), reason: e.to_string() })
     }
 
     /// Writes `data` (band-sequential, w x h per band) at (x, y).

@@ -1,5 +1,6 @@
 //! Subcommands. Each one parses its flags, calls the library and prints the outcome.
 
+mod cube;
 pub mod signals;
 mod specs;
 
@@ -91,6 +92,38 @@ enum Command {
         ramp: String,
         #[arg(long, default_value_t = 1024)]
         max_side: usize,
+    },
+    /// Match a cube's distribution onto a reference's, per pixel (or zone), over their common
+    /// dates, and apply it to the cube's whole record (CF NetCDF out).
+    CdfMatch(cube::CdfMatchArgs),
+    /// Print a cube's variable, grid and dates (and the days it has no step for).
+    CubeInfo {
+        cube: PathBuf,
+        /// Dates of the bands, one per line (for stacks whose bands carry none).
+        #[arg(long)]
+        dates: Option<PathBuf>,
+    },
+    /// Score a cube against another (e.g. the synthetic truth): RMSE, bias, ubRMSE, R.
+    CubeScores {
+        estimate: PathBuf,
+        truth: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write the seeded synthetic soil-moisture cube (truth, reference, biased source with
+    /// gaps, precipitation, air temperature, NDVI; static.tif).
+    SynthCube {
+        dir: PathBuf,
+        #[arg(long, default_value_t = 3)]
+        seed: u64,
+        #[arg(long, default_value_t = 24)]
+        width: usize,
+        #[arg(long, default_value_t = 20)]
+        height: usize,
+        #[arg(long, default_value = "2015-01-01")]
+        start: String,
+        #[arg(long, default_value_t = 1461)]
+        days: usize,
     },
     /// Benchmark helper: ONNX Runtime alone on the tensors of the first tiles of a job.
     BenchOrt {
@@ -428,6 +461,10 @@ pub fn run() -> Result<()> {
             println!("wrote {} (stretch {:.4} .. {:.4})", output.display(), s.low, s.high);
             Ok(())
         }
+        Command::CdfMatch(args) => cube::cdf_match_cmd(args),
+        Command::CubeInfo { cube, dates } => cube::cube_info(&cube, dates.as_deref()),
+        Command::CubeScores { estimate, truth, json } => cube::cube_scores(&estimate, &truth, json),
+        Command::SynthCube { dir, seed, width, height, start, days } => cube::synth_cube(&dir, seed, width, height, &start, days),
         Command::BenchOrt { model, covariates, tiles, runtime, batch } => bench_ort(&model, &covariates, tiles, &runtime, batch),
     }
 }

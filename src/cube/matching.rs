@@ -1,0 +1,437 @@
+//! CDF matching over whole cubes: the source's mapping onto the reference fitted per pixel (or
+//! per zone) over the dates both have, applied to the source's whole record, written as a CF
+//! NetCDF cube; the fitted knots can be stored (a GeoTIFF, two bands per knot, the method in its
+//! metadata) and reapplied to another record of the source.
+
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use gdal::Metadata;
+use rayon::prelude::*;
+
+use super::cdf::{fit, CdfOptions, Knots, Mapping, Method, Unfitted};
+use super::read::CubeSource;
+use super::time::{align, summarise, Date};
+use super::write::{CubeWriter, Variable};
+use super::{strip_rows, transpose, CubeError};
+use crate::raster::{open_raster, BandInfo, Grid, MapWriter, OutputOptions};
+
+/// The metadata item of a stored mapping (JSON of [`StoredMapping`]).
+pub const MAPPING_KEY: &str = "TERRAPIX_CDF_MAPPING";
+
+/// How the stored knots were made: enough to reapply them and to say where they came from.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct StoredMapping {
+    pub options: CdfOptions,
+    pub probabilities: Vec<f64>,
+    pub source: String,
+    pub reference: String,
+    pub overlap: (String, String, usize),
+    pub unit: String,
+    pub zones: Option<String>,
+    pub terrapix: String,
+}
+
+/// A cube input: its path and, for stacks whose bands carry none, its dates.
+#[derive(Clone, Debug, Default)]
+pub struct CubeInput {
+    pub path: PathBuf,
+    pub dates: Option<Vec<Date>>,
+}
+
+impl CubeInput {
+    pub fn open(&self) -> Result<CubeSource, CubeError> {
+        CubeSource::open(&self.path, self.dates.as_deref())
+    }
+}
+
+/// What a match did.
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct MatchReport {
+    pub pixels: usize,
+    /// Dates both products have, and the span they cover.
+    pub overlap: usize,
+    pub overlap_span: Option<(String, String)>,
+    /// Dates of the other product each one lacks (a summary).
+    pub source_lacks: String,
+    pub reference_lacks: String,
+    pub fitted: usize,
+    pub too_few: usize,
+    pub no_beta: usize,
+    /// Source values mapped (valid source values at fitted pixels) and those clipped to the range.
+    pub mapped: usize,
+    pub clipped: usize,
+    pub steps: usize,
+    /// Seconds spent reading, fitting and applying, and writing.
+    pub seconds: Phases,
+}
+
+#[derive(Clone, Copy, Debug, Default, serde::Serialize)]
+pub struct Phases {
+    pub read: f64,
+    pub compute: f64,
+    pub write: f64,
+}
+
+/// Adds the seconds `f` takes to `slot`.
+fn timed<T>(slot: &mut f64, f: impl FnOnce() -> T) -> T {
+    let t = std::time::Instant::now();
+    let r = f();
+    *slot += t.elapsed().as_secs_f64();
+    r
+}
+
+/// Memory for one strip of a cube (all dates of a band of rows).
+const STRIP_BUDGET: usize = 1 << 30;
+
+/// Fits the mapping of `source` onto `reference` and writes the matched source to `output`
+/// (and the knots to `mapping` when given). `zones`: an integer raster on the same grid whose
+/// pixels of one value share one mapping (0 or nodata: per pixel).
+pub fn cdf_match(
+    source: &CubeInput,
+    reference: &CubeInput,
+    zones: Option<&Path>,
+    output: &Path,
+    mapping: Option<&Path>,
+    options: &CdfOptions,
+    progress: &mut dyn FnMut(usize, usize) -> bool,
+) -> Result<MatchReport, CubeError> {
+    options.validate().map_err(CubeError::Mismatch)?;
+    let src = source.open()?;
+    let refc = reference.open()?;
+    if !src.grid.same_as(&refc.grid) {
+        return Err(CubeError::Mismatch(format!(
+            "the source ({} x {}) and the reference ({} x {}) are not on one grid: warp the source onto the reference's grid first (gdalwarp)",
+            src.grid.width, src.grid.height, refc.grid.width, refc.grid.height
+        )));
+    }
+    let al = align(&[("the source", &src.dates), ("the reference", &refc.dates)]).map_err(CubeError::Mismatch)?;
+    let mut report = MatchReport {
+        pixels: src.grid.width * src.grid.height,
+        overlap: al.common.len(),
+        overlap_span: al.common.first().zip(al.common.last()).map(|(a, b)| (a.to_string(), b.to_string())),
+        source_lacks: summarise(&al.missing[0], 3),
+        reference_lacks: summarise(&al.missing[1], 3),
+        steps: src.len(),
+        ..Default::default()
+    };
+    if al.common.len() < options.min_count {
+        return Err(CubeError::Mismatch(format!(
+            "the source and the reference share {} dates, fewer than the {} pairs a fit needs",
+            al.common.len(),
+            options.min_count
+        )));
+    }
+    let zone_ids = zones.map(|z| read_zones(z, &src.grid)).transpose()?;
+    let grid = src.grid.clone();
+    let (w, h) = (grid.width, grid.height);
+    let rows_per = strip_rows(w, h, src.len() * 2 + al.common.len() + 2 * options.method.knots(), STRIP_BUDGET);
+    let strips: Vec<Range<usize>> = (0..h).step_by(rows_per).map(|r| r..(r + rows_per).min(h)).collect();
+    let k = options.method.knots();
+    // Per zone: the pooled pairs of its pixels over every strip, fitted once.
+    let zone_knots = match &zone_ids {
+        Some(ids) => Some(fit_zones(&src, &refc, &al.indices, ids, &strips, options, &mut report)?),
+        None => None,
+    };
+    let mut writer = CubeWriter::create(output, &grid, &src.dates, &[matched_variable(&src, &refc)], &provenance(&src, &refc, options))?;
+    let mut knots_out = match mapping {
+        Some(p) => Some(mapping_writer(p, &grid, options, &src, &refc, &al.common, zones, &src.unit)?),
+        None => None,
+    };
+    let all: Vec<usize> = (0..src.len()).collect();
+    let (mut sbuf, mut rbuf) = (Vec::new(), Vec::new());
+    for (i, rows) in strips.iter().enumerate() {
+        if !progress(i, strips.len()) {
+            return Err(CubeError::Cancelled);
+        }
+        let n = rows.len() * w;
+        let mut ph = report.seconds;
+        timed(&mut ph.read, || src.read_strip(&all, rows.clone(), &mut sbuf))?;
+        if zone_knots.is_none() {
+            timed(&mut ph.read, || refc.read_strip(&al.indices[1], rows.clone(), &mut rbuf))?;
+        }
+        let t0 = std::time::Instant::now();
+        let mut series = transpose(&sbuf, src.len(), n);
+        let knots: Vec<Result<Knots, Unfitted>> = match (&zone_knots, &zone_ids) {
+            (Some(zk), Some(ids)) => {
+                (0..n).map(|p| zk.get(&zone_key(ids, rows.start * w + p)).cloned().unwrap_or(Err(Unfitted::TooFew))).collect()
+            }
+            _ => {
+                let rseries = transpose(&rbuf, al.common.len(), n);
+                let (c, nt, series) = (al.common.len(), src.len(), &series);
+                (0..n)
+                    .into_par_iter()
+                    .map(|p| {
+                        let s: Vec<f32> = al.indices[0].iter().map(|&t| series[p * nt + t]).collect();
+                        fit(&s, &rseries[p * c..(p + 1) * c], options)
+                    })
+                    .collect()
+            }
+        };
+        if zone_knots.is_none() {
+            for r in &knots {
+                match r {
+                    Ok(_) => report.fitted += 1,
+                    Err(Unfitted::TooFew) => report.too_few += 1,
+                    Err(Unfitted::NoBeta) => report.no_beta += 1,
+                }
+            }
+        }
+        let counts: Vec<(usize, usize)> =
+            series.par_chunks_mut(src.len().max(1)).zip(&knots).map(|(s, kn)| apply_series(s, kn.as_ref().ok(), options.range)).collect();
+        for (m, c) in counts {
+            report.mapped += m;
+            report.clipped += c;
+        }
+        let matched = transpose(&series, n, src.len());
+        ph.compute += t0.elapsed().as_secs_f64();
+        timed(&mut ph.write, || writer.write_strip(0, rows.clone(), &matched))?;
+        if let Some(out) = knots_out.as_mut() {
+            timed(&mut ph.write, || write_knots(out, rows, w, k, &knots))?;
+        }
+        report.seconds = ph;
+    }
+    progress(strips.len(), strips.len());
+    let mut ph = report.seconds;
+    timed(&mut ph.write, || -> Result<(), CubeError> {
+        if let Some(out) = knots_out {
+            out.finish()?;
+        }
+        writer.finish()
+    })?;
+    report.seconds = ph;
+    Ok(report)
+}
+
+/// Applies a stored mapping to `source` (on the mapping's grid), writing the matched cube.
+pub fn cdf_apply(
+    mapping: &Path,
+    source: &CubeInput,
+    output: &Path,
+    progress: &mut dyn FnMut(usize, usize) -> bool,
+) -> Result<MatchReport, CubeError> {
+    let merr = |reason: String| CubeError::Input { path: mapping.into(), reason };
+    let ds = open_raster(mapping).map_err(merr)?;
+    let stored: StoredMapping = ds
+        .metadata_item(MAPPING_KEY, "")
+        .ok_or_else(|| merr("it is not a mapping written by terrapix cdf-match (no TERRAPIX_CDF_MAPPING metadata)".into()))
+        .and_then(|j| serde_json::from_str(&j).map_err(|e| merr(format!("its mapping metadata is unreadable: {e}"))))?;
+    let k = stored.options.method.knots();
+    if ds.raster_count() != 2 * k {
+        return Err(merr(format!("it has {} bands where its method needs {}", ds.raster_count(), 2 * k)));
+    }
+    let src = source.open()?;
+    let mgrid = Grid::of(&ds);
+    if !src.grid.same_as(&mgrid) {
+        return Err(CubeError::Mismatch(format!(
+            "the source ({} x {}) is not on the mapping's grid ({} x {})",
+            src.grid.width, src.grid.height, mgrid.width, mgrid.height
+        )));
+    }
+    let (w, h) = (src.grid.width, src.grid.height);
+    let rows_per = strip_rows(w, h, src.len() * 3 + 2 * k, STRIP_BUDGET);
+    let mut report = MatchReport { pixels: w * h, steps: src.len(), ..Default::default() };
+    let refname = stored.reference.clone();
+    let mut variable = Variable::float(&src.name, &format!("{} CDF-matched to {}", src.name, refname), &stored.unit);
+    variable.attributes.push(("comment".into(), format!("mapping {}", mapping.display())));
+    let global = [
+        ("title".to_string(), format!("{} CDF-matched to {}", src.name, refname)),
+        ("source".to_string(), src.path.display().to_string()),
+        ("history".to_string(), format!("terrapix {} cdf-match --apply {}", crate::VERSION, mapping.display())),
+        ("terrapix_cdf_mapping".to_string(), serde_json::to_string(&stored).unwrap_or_default()),
+    ];
+    let mut writer = CubeWriter::create(output, &src.grid, &src.dates, &[variable], &global)?;
+    let all: Vec<usize> = (0..src.len()).collect();
+    let mut sbuf = Vec::new();
+    let strips: Vec<Range<usize>> = (0..h).step_by(rows_per).map(|r| r..(r + rows_per).min(h)).collect();
+    for (i, rows) in strips.iter().enumerate() {
+        if !progress(i, strips.len()) {
+            return Err(CubeError::Cancelled);
+        }
+        let n = rows.len() * w;
+        let mut planes = vec![0f32; 2 * k * n];
+        for b in 0..2 * k {
+            let band = ds.rasterband(b + 1).map_err(|e| merr(e.to_string()))?;
+            band.read_into_slice((0, rows.start as isize), (w, rows.len()), (w, rows.len()), &mut planes[b * n..(b + 1) * n], None)
+                .map_err(|e| merr(e.to_string()))?;
+        }
+        let knots: Vec<Result<Knots, Unfitted>> = (0..n)
+            .map(|p| {
+                let source = (0..k).map(|j| planes[j * n + p] as f64).collect::<Vec<_>>();
+                let reference = (0..k).map(|j| planes[(k + j) * n + p] as f64).collect::<Vec<_>>();
+                if source.iter().all(|v| v.is_finite()) {
+                    Ok(Knots { source, reference })
+                } else {
+                    Err(Unfitted::TooFew)
+                }
+            })
+            .collect();
+        report.fitted += knots.iter().filter(|k| k.is_ok()).count();
+        src.read_strip(&all, rows.clone(), &mut sbuf)?;
+        let mut series = transpose(&sbuf, src.len(), n);
+        let counts: Vec<(usize, usize)> = series
+            .par_chunks_mut(src.len().max(1))
+            .zip(&knots)
+            .map(|(s, kn)| apply_series(s, kn.as_ref().ok(), stored.options.range))
+            .collect();
+        for (m, c) in counts {
+            report.mapped += m;
+            report.clipped += c;
+        }
+        writer.write_strip(0, rows.clone(), &transpose(&series, n, src.len()))?;
+    }
+    progress(strips.len(), strips.len());
+    writer.finish()?;
+    Ok(report)
+}
+
+/// Maps one pixel's series in place (NaN where the pixel has no mapping); returns the values
+/// mapped and those clipped to the range.
+fn apply_series(series: &mut [f32], knots: Option<&Knots>, range: (f64, f64)) -> (usize, usize) {
+    let Some(map) = knots.and_then(|k| Mapping::new(k, range)) else {
+        series.fill(f32::NAN);
+        return (0, 0);
+    };
+    let (mut mapped, mut clipped) = (0, 0);
+    let (lo, hi) = map.range();
+    for v in series.iter_mut() {
+        if v.is_finite() {
+            let y = map.unclipped(*v as f64);
+            mapped += 1;
+            if !(lo..=hi).contains(&y) {
+                clipped += 1;
+            }
+            *v = y.clamp(lo, hi) as f32;
+        }
+    }
+    (mapped, clipped)
+}
+
+fn read_zones(path: &Path, grid: &Grid) -> Result<Vec<i64>, CubeError> {
+    let err = |reason: String| CubeError::Input { path: path.into(), reason };
+    let ds = open_raster(path).map_err(err)?;
+    if !Grid::of(&ds).same_as(grid) {
+        return Err(CubeError::Mismatch(format!("the zones '{}' are not on the source's grid", path.display())));
+    }
+    let band = ds.rasterband(1).map_err(|e| err(e.to_string()))?;
+    let nodata = band.no_data_value();
+    let mut v = vec![0f64; grid.width * grid.height];
+    band.read_into_slice((0, 0), (grid.width, grid.height), (grid.width, grid.height), &mut v, None).map_err(|e| err(e.to_string()))?;
+    Ok(v.into_iter().map(|z| if Some(z) == nodata || !z.is_finite() { 0 } else { z.round() as i64 }).collect())
+}
+
+/// Fits one mapping per zone (value != 0) from the pairs of all its pixels. Pixels of zone 0
+/// are fitted alone (keyed by -1 - pixel index).
+fn fit_zones(
+    src: &CubeSource,
+    refc: &CubeSource,
+    indices: &[Vec<usize>],
+    ids: &[i64],
+    strips: &[Range<usize>],
+    options: &CdfOptions,
+    report: &mut MatchReport,
+) -> Result<std::collections::HashMap<i64, Result<Knots, Unfitted>>, CubeError> {
+    use std::collections::HashMap;
+    let w = src.grid.width;
+    let c = indices[0].len();
+    let mut pairs: HashMap<i64, (Vec<f32>, Vec<f32>)> = HashMap::new();
+    let (mut sbuf, mut rbuf) = (Vec::new(), Vec::new());
+    for rows in strips {
+        let n = rows.len() * w;
+        src.read_strip(&indices[0], rows.clone(), &mut sbuf)?;
+        refc.read_strip(&indices[1], rows.clone(), &mut rbuf)?;
+        let (s, r) = (transpose(&sbuf, c, n), transpose(&rbuf, c, n));
+        for p in 0..n {
+            let pixel = rows.start * w + p;
+            let e = pairs.entry(zone_key(ids, pixel)).or_default();
+            e.0.extend_from_slice(&s[p * c..(p + 1) * c]);
+            e.1.extend_from_slice(&r[p * c..(p + 1) * c]);
+        }
+    }
+    let fitted: HashMap<i64, Result<Knots, Unfitted>> = pairs.into_par_iter().map(|(z, (s, r))| (z, fit(&s, &r, options))).collect();
+    for p in 0..ids.len() {
+        match fitted.get(&zone_key(ids, p)) {
+            Some(Ok(_)) => report.fitted += 1,
+            Some(Err(Unfitted::NoBeta)) => report.no_beta += 1,
+            _ => report.too_few += 1,
+        }
+    }
+    Ok(fitted)
+}
+
+/// The key of a pixel's mapping: its zone, or the pixel itself outside every zone (zone 0).
+fn zone_key(ids: &[i64], pixel: usize) -> i64 {
+    if ids[pixel] != 0 {
+        ids[pixel]
+    } else {
+        -1 - pixel as i64
+    }
+}
+
+fn matched_variable(src: &CubeSource, refc: &CubeSource) -> Variable {
+    let unit = if refc.unit.is_empty() { &src.unit } else { &refc.unit };
+    Variable::float(&src.name, &format!("{} CDF-matched to {}", src.name, refc.name), unit)
+}
+
+fn provenance(src: &CubeSource, refc: &CubeSource, options: &CdfOptions) -> Vec<(String, String)> {
+    vec![
+        ("title".into(), format!("{} CDF-matched to {}", src.name, refc.name)),
+        ("source".into(), format!("source {}; reference {}", src.path.display(), refc.path.display())),
+        ("history".into(), format!("terrapix {} cdf-match", crate::VERSION)),
+        ("terrapix_cdf_options".into(), serde_json::to_string(options).unwrap_or_default()),
+    ]
+}
+
+#[allow(clippy::too_many_arguments)]
+fn mapping_writer(
+    path: &Path,
+    grid: &Grid,
+    options: &CdfOptions,
+    src: &CubeSource,
+    refc: &CubeSource,
+    common: &[Date],
+    zones: Option<&Path>,
+    unit: &str,
+) -> Result<MapWriter, CubeError> {
+    let p = options.method.probabilities();
+    let label = |q: f64| match options.method {
+        Method::Beta if q == 0.0 => "min".to_string(),
+        Method::Beta if q == 1.0 => "max".to_string(),
+        _ => format!("p{q:.4}"),
+    };
+    let bands: Vec<BandInfo> = ["source", "reference"]
+        .iter()
+        .flat_map(|which| p.iter().map(move |&q| BandInfo { description: format!("{which} {}", label(q)), unit: unit.to_string() }))
+        .collect();
+    let mut w = MapWriter::create(path, grid, &bands, f32::NAN, &OutputOptions::default())?;
+    let stored = StoredMapping {
+        options: *options,
+        probabilities: p,
+        source: src.path.display().to_string(),
+        reference: refc.path.display().to_string(),
+        overlap: (
+            common.first().map(|d| d.to_string()).unwrap_or_default(),
+            common.last().map(|d| d.to_string()).unwrap_or_default(),
+            common.len(),
+        ),
+        unit: if refc.unit.is_empty() { src.unit.clone() } else { refc.unit.clone() },
+        zones: zones.map(|z| z.display().to_string()),
+        terrapix: crate::VERSION.into(),
+    };
+    w.set_metadata_item(MAPPING_KEY, &serde_json::to_string(&stored).unwrap_or_default())?;
+    Ok(w)
+}
+
+fn write_knots(out: &mut MapWriter, rows: &Range<usize>, w: usize, k: usize, knots: &[Result<Knots, Unfitted>]) -> Result<(), CubeError> {
+    let n = rows.len() * w;
+    let mut planes = vec![vec![f32::NAN; n]; 2 * k];
+    for (p, kn) in knots.iter().enumerate() {
+        if let Ok(kn) = kn {
+            for j in 0..k {
+                planes[j][p] = kn.source[j] as f32;
+                planes[k + j][p] = kn.reference[j] as f32;
+            }
+        }
+    }
+    Ok(out.write(0, rows.start, w, rows.len(), &planes)?)
+}

@@ -1,0 +1,61 @@
+//! Cubes: rasters with a time axis (seed 003's soil-moisture records).
+//!
+//! - [`time`]: dates from CF time coordinates or per-band dates; products aligned on common dates;
+//! - [`read`]: a cube through GDAL (NetCDF variable, GeoTIFF/HDF5 stack), strips of rows over dates;
+//! - [`write`]: CF-compliant NetCDF-4 through GDAL's multidimensional API, temporary then renamed;
+//! - [`cdf`]: CDF matching of one series (Beta method of moments, empirical quantiles);
+//! - [`matching`]: CDF matching over whole cubes, per pixel or zone, with a stored mapping;
+//! - [`synthetic`]: the seeded test cube (truth, reference, biased and gappy source, covariates).
+
+pub mod cdf;
+pub mod matching;
+pub mod read;
+pub mod synthetic;
+pub mod time;
+pub mod write;
+
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CubeError {
+    #[error("cannot read cube '{path}': {reason}")]
+    Input { path: PathBuf, reason: String },
+    #[error("cannot write '{path}': {reason}")]
+    Output { path: PathBuf, reason: String },
+    /// Inputs that do not fit together (grids, dates, options).
+    #[error("{0}")]
+    Mismatch(String),
+    #[error(transparent)]
+    Raster(#[from] crate::raster::RasterError),
+    #[error("cancelled: nothing was written")]
+    Cancelled,
+}
+
+/// The netCDF and HDF5 libraries GDAL reads cubes with are not thread-safe: every use of a cube
+/// file (open, read, write, close) holds this lock.
+static NETCDF: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Holds the cube-file lock (taken for every use of a NetCDF/HDF5 file by terrapix; hold it
+/// too when reading such a file through GDAL on another thread).
+pub fn netcdf_lock() -> std::sync::MutexGuard<'static, ()> {
+    NETCDF.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Rows per strip so that a strip of `values_per_pixel` floats per pixel stays within `budget`
+/// bytes (at least one row).
+pub fn strip_rows(width: usize, height: usize, values_per_pixel: usize, budget: usize) -> usize {
+    let per_row = width.max(1) * values_per_pixel.max(1) * std::mem::size_of::<f32>();
+    (budget / per_row).clamp(1, height.max(1))
+}
+
+/// `[step][pixel]` to `[pixel][step]` (and back, with the sizes swapped), in parallel.
+pub fn transpose(data: &[f32], steps: usize, pixels: usize) -> Vec<f32> {
+    use rayon::prelude::*;
+    let mut out = vec![0f32; data.len()];
+    out.par_chunks_mut(steps.max(1)).enumerate().for_each(|(p, series)| {
+        for (t, v) in series.iter_mut().enumerate() {
+            *v = data[t * pixels + p];
+        }
+    });
+    out
+}
