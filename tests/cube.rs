@@ -248,3 +248,72 @@ fn the_command_line_matches_and_reports() {
     let o = terrapix(&["cube-info", s(&reference)]);
     assert!(String::from_utf8_lossy(&o.stdout).contains("344 dates, 2016-04-01 .. 2017-03-10"), "{o:?}");
 }
+
+#[cfg(feature = "train")]
+#[test]
+fn bias_correction_of_the_residual_then_mapping_every_date() {
+    use terrapix::cube::bias::{self, BiasData, BiasOptions, Scheme};
+    use terrapix::cube::predict::{predict_cube, CubeBindings, CubePredictOptions, ModelSet};
+    use terrapix::engine::{EngineOptions, Model};
+    let dir = tempfile::tempdir().unwrap();
+    let w = cube(dir.path());
+    let matched_path = dir.path().join("matched.nc");
+    matched(&w, &matched_path, &CdfOptions::default(), None);
+    let covariates = vec![
+        ("ndvi".to_string(), input(&w.ndvi)),
+        ("precipitation".to_string(), input(&w.precipitation)),
+        ("air_temperature".to_string(), input(&w.air_temperature)),
+    ];
+    let data = BiasData {
+        reference: input(&w.reference),
+        matched: input(&matched_path),
+        covariates: covariates.clone(),
+        statics: vec![w.statics.clone()],
+    };
+    let model =
+        bias::train(&data, &BiasOptions { scheme: Scheme::Monthly, max_samples: 36_000, ..Default::default() }, &mut |_| true).unwrap();
+    assert_eq!(model.bundles.len(), 12);
+    // Out of fold (spatial blocks), the residual model explains part of the remaining bias and
+    // its 90 % intervals cover about 90 % of the reference.
+    eprintln!("pooled {:?}", model.pooled);
+    assert!(model.pooled["r2"] > 0.3, "{:?}", model.pooled);
+    for (m, metrics) in &model.per_model {
+        assert!((0.85..0.95).contains(&metrics["picp_90"]), "month {m}: {metrics:?}");
+    }
+    // Every date of the matched record, corrected: monthly bundles picked by the date's month.
+    let bundles = dir.path().join("bias");
+    std::fs::create_dir_all(&bundles).unwrap();
+    let mut set = Vec::new();
+    for (m, b) in &model.bundles {
+        let p = bundles.join(format!("month_{m:02}.onnx"));
+        b.write(&p).unwrap();
+        set.push((*m, Model::open(&p, &EngineOptions::default()).unwrap()));
+    }
+    let set = ModelSet { models: set };
+    let mut cubes = vec![(bias::SOURCE.to_string(), input(&matched_path))];
+    cubes.extend(covariates);
+    let bind = CubeBindings { cubes, statics: vec![w.statics.clone()] };
+    let out = dir.path().join("corrected.nc");
+    let options = CubePredictOptions { offset: Some(bias::SOURCE.into()), clip: Some((0.0, 1.0)), ..Default::default() };
+    let r = predict_cube(&set, &bind, &out, &options, &mut |_, _| true).unwrap();
+    assert_eq!((r.dates, r.first.as_str(), r.last.as_str()), (1461, "2015-01-01", "2018-12-31"));
+    let mean = dir.path().join("mean.nc");
+    let sub = |v: &str| PathBuf::from(format!("NETCDF:\"{}\":{v}", out.display()));
+    let before = score(&matched_path, &w.truth);
+    let after = score(&sub("mean"), &w.truth);
+    eprintln!("matched {before:?}\ncorrected {after:?}");
+    assert_eq!(after.n, before.n, "corrected where the source has a value, no more");
+    assert!(after.rmse < 0.7 * before.rmse && after.ubrmse < before.ubrmse && after.r > before.r, "{before:?} -> {after:?}");
+    // The intervals contain the mean, and cover the truth at least at their nominal level (the
+    // reference they were calibrated on is the truth plus noise).
+    let (lo, hi, m, truth) = (read_all(&sub("lower_90")).0, read_all(&sub("upper_90")).0, read_all(&sub("mean")).0, read_all(&w.truth).0);
+    let inside: Vec<bool> = (0..m.len()).filter(|&i| m[i].is_finite()).map(|i| lo[i] <= truth[i] && truth[i] <= hi[i]).collect();
+    let coverage = inside.iter().filter(|b| **b).count() as f64 / inside.len() as f64;
+    assert!(coverage >= 0.88, "coverage of the truth {coverage}");
+    assert!((0..m.len()).filter(|&i| m[i].is_finite()).all(|i| lo[i] <= m[i] + 1e-6 && m[i] <= hi[i] + 1e-6));
+    // A covariate without a cube: named, nothing written.
+    let bind = CubeBindings { cubes: vec![(bias::SOURCE.to_string(), input(&matched_path))], statics: vec![] };
+    let err = predict_cube(&set, &bind, &mean, &options, &mut |_, _| true).err().unwrap().to_string();
+    assert!(err.contains("have no cube or static band: ndvi, precipitation, air_temperature, dem"), "{err}");
+    assert!(!mean.exists());
+}

@@ -203,3 +203,210 @@ pub fn synth_cube(dir: &Path, seed: u64, width: usize, height: usize, start: &st
     }
     Ok(())
 }
+
+/// `NAME=PATH` of a time-varying covariate cube.
+fn named_cube(text: &str) -> Result<(String, CubeInput)> {
+    let (name, path) = text.split_once('=').ok_or_else(|| format!("'{text}' is not NAME=CUBE (e.g. ndvi=ndvi.nc)"))?;
+    Ok((name.trim().to_string(), CubeInput { path: path.into(), dates: None }))
+}
+
+#[derive(Args)]
+pub struct PredictCubeArgs {
+    /// A bundle, or a folder of monthly bundles (month_01.onnx .. month_12.onnx) or model.onnx.
+    #[arg(long)]
+    model: PathBuf,
+    /// Time-varying covariates, NAME=CUBE (repeat): at each date, NAME is that date's plane.
+    #[arg(long = "cube", required = true)]
+    cubes: Vec<String>,
+    /// Rasters of static covariates, bound by band description (repeat).
+    #[arg(long = "static")]
+    statics: Vec<PathBuf>,
+    /// The covariate the model's predictions are a residual on (added back), e.g. source.
+    #[arg(long)]
+    offset: Option<String>,
+    /// Clip target-scale bands to LOW,HIGH (e.g. 0,1 for soil moisture).
+    #[arg(long)]
+    clip: Option<String>,
+    /// The predicted cube: CF NetCDF, one variable per model output.
+    #[arg(short, long)]
+    output: PathBuf,
+    #[command(flatten)]
+    runtime: super::RuntimeArgs,
+    #[arg(short, long)]
+    quiet: bool,
+}
+
+/// Opens a bundle, or the monthly bundles of a folder, as a model set.
+pub fn model_set(path: &Path, options: &terrapix::engine::EngineOptions) -> Result<terrapix::cube::predict::ModelSet> {
+    use terrapix::engine::Model;
+    let mut models = Vec::new();
+    if path.is_dir() {
+        for m in 1..=12u32 {
+            let p = path.join(format!("month_{m:02}.onnx"));
+            if p.exists() {
+                models.push((m, Model::open(&p, options)?));
+            }
+        }
+        if models.is_empty() && path.join("model.onnx").exists() {
+            models.push((0, Model::open(&path.join("model.onnx"), options)?));
+        }
+        if models.is_empty() {
+            return Err(format!("'{}' holds neither month_01.onnx .. month_12.onnx nor model.onnx", path.display()).into());
+        }
+    } else {
+        models.push((0, Model::open(path, options)?));
+    }
+    Ok(terrapix::cube::predict::ModelSet { models })
+}
+
+pub fn predict_cube_cmd(a: PredictCubeArgs) -> Result<()> {
+    use terrapix::cube::predict::{predict_cube, CubeBindings, CubePredictOptions};
+    let models = model_set(&a.model, &a.runtime.engine())?;
+    let cubes: Vec<(String, CubeInput)> = a.cubes.iter().map(|c| named_cube(c)).collect::<Result<_>>()?;
+    let mut inputs: Vec<(&str, &Path)> = vec![("model", &a.model)];
+    inputs.extend(cubes.iter().map(|(_, c)| ("covariate cube", c.path.as_path())));
+    inputs.extend(a.statics.iter().map(|s| ("static raster", s.as_path())));
+    terrapix::output::refuse_inputs(&a.output, false, &inputs)?;
+    let options = CubePredictOptions {
+        offset: a.offset.clone(),
+        clip: a.clip.as_deref().map(parse_range).transpose()?,
+        attributes: vec![("history".into(), format!("terrapix {} predict-cube --model {}", terrapix::VERSION, a.model.display()))],
+        ..Default::default()
+    };
+    let bar = bar(a.quiet, "date batches");
+    let mut progress = |done: usize, total: usize| {
+        bar.set_length(total as u64);
+        bar.set_position(done as u64);
+        signals::received().is_none()
+    };
+    let r = predict_cube(&models, &CubeBindings { cubes, statics: a.statics.clone() }, &a.output, &options, &mut progress);
+    bar.finish_and_clear();
+    let r = r?;
+    for (name, how) in &r.bindings {
+        eprintln!("{name} <- {how}");
+    }
+    for (name, lacks) in &r.lacking {
+        eprintln!("the cube of '{name}' lacks dates the others have: {lacks}");
+    }
+    println!("wrote {} ({} dates, {} .. {}; {} cells predicted)", a.output.display(), r.dates, r.first, r.last, r.valid_cells);
+    Ok(())
+}
+
+#[cfg(feature = "train")]
+#[derive(Args)]
+pub struct BiasCorrectArgs {
+    /// The reference product (e.g. SMAP).
+    #[arg(long)]
+    reference: PathBuf,
+    /// The CDF-matched source (from cdf-match), corrected over its whole record.
+    #[arg(long)]
+    source: PathBuf,
+    /// Time-varying covariates, NAME=CUBE (repeat).
+    #[arg(long = "cube")]
+    cubes: Vec<String>,
+    /// Rasters of static covariates, bound by band description (repeat).
+    #[arg(long = "static")]
+    statics: Vec<PathBuf>,
+    /// monthly (one model per calendar month, as the seed), month-feature (one model, the month
+    /// a covariate), or compare (both cross-validated; the better one is kept).
+    #[arg(long, default_value = "compare")]
+    scheme: String,
+    /// Most (pixel, date) samples in all, shared evenly by the models.
+    #[arg(long, default_value_t = 240_000)]
+    max_samples: usize,
+    /// Physical range of the corrected values.
+    #[arg(long, default_value = "0,1")]
+    clip: String,
+    /// Folder for the bundles (month_01.onnx .. month_12.onnx, or model.onnx) and report.json.
+    #[arg(long)]
+    models: PathBuf,
+    /// The corrected cube (CF NetCDF: mean, std, lower_90, upper_90).
+    #[arg(short, long)]
+    output: PathBuf,
+    #[command(flatten)]
+    runtime: super::RuntimeArgs,
+    #[arg(short, long)]
+    quiet: bool,
+}
+
+#[cfg(feature = "train")]
+pub fn bias_correct_cmd(a: BiasCorrectArgs) -> Result<()> {
+    use terrapix::cube::bias::{self, BiasData, BiasOptions, Scheme};
+    use terrapix::cube::predict::{predict_cube, CubeBindings, CubePredictOptions};
+    let engine = a.runtime.engine();
+    let cubes: Vec<(String, CubeInput)> = a.cubes.iter().map(|c| named_cube(c)).collect::<Result<_>>()?;
+    let mut inputs: Vec<(&str, &Path)> = vec![("reference", &a.reference), ("source", &a.source)];
+    inputs.extend(cubes.iter().map(|(_, c)| ("covariate cube", c.path.as_path())));
+    inputs.extend(a.statics.iter().map(|s| ("static raster", s.as_path())));
+    terrapix::output::refuse_inputs(&a.output, false, &inputs)?;
+    terrapix::output::refuse_inputs(&a.models, true, &inputs)?;
+    let schemes = match a.scheme.as_str() {
+        "monthly" => vec![Scheme::Monthly],
+        "month-feature" => vec![Scheme::MonthFeature],
+        "compare" => vec![Scheme::Monthly, Scheme::MonthFeature],
+        other => return Err(format!("unknown --scheme '{other}' (monthly, month-feature or compare)").into()),
+    };
+    let data = BiasData {
+        reference: CubeInput { path: a.reference.clone(), dates: None },
+        matched: CubeInput { path: a.source.clone(), dates: None },
+        covariates: cubes.clone(),
+        statics: a.statics.clone(),
+    };
+    let quiet = a.quiet;
+    let mut progress = |what: &str| {
+        if !quiet && !what.is_empty() {
+            eprintln!("{what}");
+        }
+        signals::received().is_none()
+    };
+    let mut trained = Vec::new();
+    for scheme in schemes {
+        let m = bias::train(&data, &BiasOptions { scheme, max_samples: a.max_samples, ..Default::default() }, &mut progress)?;
+        let p = &m.pooled;
+        println!(
+            "{scheme:?}: out-of-fold (spatial blocks) residual RMSE {:.4}, R2 {:.3}, {} samples",
+            p.get("rmse").copied().unwrap_or(f64::NAN),
+            p.get("r2").copied().unwrap_or(f64::NAN),
+            m.samples
+        );
+        trained.push(m);
+    }
+    let best = trained
+        .into_iter()
+        .min_by(|x, y| x.pooled.get("rmse").copied().unwrap_or(f64::MAX).total_cmp(&y.pooled.get("rmse").copied().unwrap_or(f64::MAX)))
+        .expect("at least one scheme");
+    println!("kept: {:?}", best.scheme);
+    std::fs::create_dir_all(&a.models).map_err(|e| format!("cannot create '{}': {e}", a.models.display()))?;
+    for (month, bundle) in &best.bundles {
+        let name = if *month == 0 { "model.onnx".to_string() } else { format!("month_{month:02}.onnx") };
+        bundle.write(&a.models.join(name))?;
+    }
+    let report = serde_json::json!({
+        "scheme": best.scheme, "pooled_out_of_fold": best.pooled, "per_model": best.per_model, "samples": best.samples,
+    });
+    terrapix::output::Staged::write_all(
+        &a.models.join("report.json"),
+        terrapix::output::Kind::Json,
+        serde_json::to_string_pretty(&report)?.as_bytes(),
+    )?;
+    let models = model_set(&a.models, &engine)?;
+    let mut bind_cubes = vec![(bias::SOURCE.to_string(), CubeInput { path: a.source.clone(), dates: None })];
+    bind_cubes.extend(cubes);
+    let options = CubePredictOptions {
+        offset: Some(bias::SOURCE.into()),
+        clip: Some(parse_range(&a.clip)?),
+        attributes: vec![("history".into(), format!("terrapix {} bias-correct ({:?})", terrapix::VERSION, best.scheme))],
+        ..Default::default()
+    };
+    let bar = bar(a.quiet, "date batches");
+    let mut p2 = |done: usize, total: usize| {
+        bar.set_length(total as u64);
+        bar.set_position(done as u64);
+        signals::received().is_none()
+    };
+    let r = predict_cube(&models, &CubeBindings { cubes: bind_cubes, statics: a.statics.clone() }, &a.output, &options, &mut p2);
+    bar.finish_and_clear();
+    let r = r?;
+    println!("wrote {} ({} dates, {} .. {}) and the models in {}", a.output.display(), r.dates, r.first, r.last, a.models.display());
+    Ok(())
+}

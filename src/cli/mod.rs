@@ -96,6 +96,12 @@ enum Command {
     /// Match a cube's distribution onto a reference's, per pixel (or zone), over their common
     /// dates, and apply it to the cube's whole record (CF NetCDF out).
     CdfMatch(cube::CdfMatchArgs),
+    /// Map every date of covariate cubes with a bundle (or one per month): CF NetCDF out.
+    PredictCube(cube::PredictCubeArgs),
+    /// Learn the residual bias of a CDF-matched source against a reference with gradient
+    /// boosting (per month, or month as a covariate), and correct the source's whole record.
+    #[cfg(feature = "train")]
+    BiasCorrect(cube::BiasCorrectArgs),
     /// Print a cube's variable, grid and dates (and the days it has no step for).
     CubeInfo {
         cube: PathBuf,
@@ -142,7 +148,7 @@ enum Command {
 }
 
 #[derive(Args, Clone)]
-struct RuntimeArgs {
+pub(crate) struct RuntimeArgs {
     /// Inference sessions run at once, one thread each (0 = one per core).
     #[arg(long, default_value_t = 0)]
     threads: usize,
@@ -155,7 +161,7 @@ struct RuntimeArgs {
 }
 
 impl RuntimeArgs {
-    fn engine(&self) -> EngineOptions {
+    pub(crate) fn engine(&self) -> EngineOptions {
         let threads = engine::clamp_threads(self.threads, "--threads");
         if threads > 0 {
             let _ = rayon::ThreadPoolBuilder::new().num_threads(threads).build_global();
@@ -462,6 +468,9 @@ pub fn run() -> Result<()> {
             Ok(())
         }
         Command::CdfMatch(args) => cube::cdf_match_cmd(args),
+        Command::PredictCube(args) => cube::predict_cube_cmd(args),
+        #[cfg(feature = "train")]
+        Command::BiasCorrect(args) => cube::bias_correct_cmd(args),
         Command::CubeInfo { cube, dates } => cube::cube_info(&cube, dates.as_deref()),
         Command::CubeScores { estimate, truth, json } => cube::cube_scores(&estimate, &truth, json),
         Command::SynthCube { dir, seed, width, height, start, days } => cube::synth_cube(&dir, seed, width, height, &start, days),

@@ -5,10 +5,15 @@
 //! - [`write`]: CF-compliant NetCDF-4 through GDAL's multidimensional API, temporary then renamed;
 //! - [`cdf`]: CDF matching of one series (Beta method of moments, empirical quantiles);
 //! - [`matching`]: CDF matching over whole cubes, per pixel or zone, with a stored mapping;
+//! - [`predict`]: a bundle (or one per month) over every date of bound cubes, streamed;
+//! - `bias` (feature `train`): the residual bias correction, monthly or month-as-covariate boosting;
 //! - [`synthetic`]: the seeded test cube (truth, reference, biased and gappy source, covariates).
 
+#[cfg(feature = "train")]
+pub mod bias;
 pub mod cdf;
 pub mod matching;
+pub mod predict;
 pub mod read;
 pub mod synthetic;
 pub mod time;

@@ -228,12 +228,21 @@ impl CubeWriter {
     /// Writes rows `rows` of variable `var` at every date: `data` laid out `[step][row][col]`,
     /// NaN for missing (flags: any value, 255 missing).
     pub fn write_strip(&mut self, var: usize, rows: Range<usize>, data: &[f32]) -> Result<(), CubeError> {
+        self.write_block(var, 0..self.steps, rows, data)
+    }
+
+    /// Writes the dates `steps` (every row) of variable `var`: `data` laid out `[step][row][col]`.
+    pub fn write_dates(&mut self, var: usize, steps: Range<usize>, data: &[f32]) -> Result<(), CubeError> {
+        self.write_block(var, steps, 0..self.grid.height, data)
+    }
+
+    fn write_block(&mut self, var: usize, steps: Range<usize>, rows: Range<usize>, data: &[f32]) -> Result<(), CubeError> {
         let (w, h) = (self.grid.width, rows.len());
-        assert_eq!(data.len(), self.steps * w * h, "a strip holds every date");
+        assert_eq!(data.len(), steps.len() * w * h, "a block holds its dates x rows x columns");
         let _lock = netcdf_lock();
         let capture = CplCapture::new();
-        let start = [0u64, rows.start as u64, 0];
-        let count = [self.steps, h, w];
+        let start = [steps.start as u64, rows.start as u64, 0];
+        let count = [steps.len(), h, w];
         // SAFETY: the array handle is valid until drop; the buffers match `count`.
         let ok = unsafe {
             if self.flags[var] {

@@ -1,0 +1,317 @@
+//! Mapping every date of a cube with a bundle: each covariate the model reads is bound to a
+//! time-varying cube (at date t, `ndvi` is that date's plane), a static band (by its
+//! description), or a calendar covariate (`month` 1-12, `doy` day of year) when no cube or band
+//! has that name. Dates are those every bound cube has; the others are reported. Dates are
+//! predicted a few at a time, in parallel, and written as they are done, so memory holds a few
+//! dates whatever the record's length. A model set may hold one model per calendar month.
+//!
+//! With an `offset` covariate, the model predicts a residual on top of that covariate (seed
+//! 003's bias correction: reference minus CDF-matched source): the offset is added to every
+//! band on the target scale (value, mean, quantiles, interval bounds) before clipping.
+
+use std::path::{Path, PathBuf};
+
+use gdal::Metadata;
+use rayon::prelude::*;
+
+use super::matching::CubeInput;
+use super::read::CubeSource;
+use super::time::{align, month, summarise, Date};
+use super::write::{CubeWriter, Variable};
+use super::{netcdf_lock, CubeError};
+use crate::bundle::{Manifest, OutputKind};
+use crate::engine::Model;
+use crate::plan::Block;
+use crate::predict::Predictor;
+use crate::raster::{open_raster, Grid};
+
+/// Calendar covariates filled from each date when nothing else has their name.
+pub const CALENDAR: &[&str] = &["month", "doy"];
+
+/// One model for every date, or one per calendar month.
+pub struct ModelSet {
+    /// `(month, model)`: month 1-12, or 0 for every month.
+    pub models: Vec<(u32, Model)>,
+}
+
+impl ModelSet {
+    pub fn manifest(&self) -> &Manifest {
+        &self.models[0].1.manifest
+    }
+
+    fn for_month(&self, m: u32) -> Option<usize> {
+        self.models.iter().position(|(k, _)| *k == m).or_else(|| self.models.iter().position(|(k, _)| *k == 0))
+    }
+
+    /// Checks that every model reads the same covariates and writes the same bands.
+    pub fn check(&self) -> Result<(), CubeError> {
+        let first = self.manifest();
+        for (m, model) in &self.models[1..] {
+            let other = &model.manifest;
+            if other.covariates() != first.covariates() || other.outputs.iter().map(|o| &o.name).ne(first.outputs.iter().map(|o| &o.name)) {
+                return Err(CubeError::Mismatch(format!(
+                    "the model of month {m} reads other covariates or writes other bands than the first"
+                )));
+            }
+        }
+        if self.models.iter().all(|(m, _)| *m != 0) {
+            let mut months: Vec<u32> = self.models.iter().map(|(m, _)| *m).collect();
+            months.sort_unstable();
+            if months != (1..=12).collect::<Vec<_>>() {
+                return Err(CubeError::Mismatch(format!("a monthly model set needs one model per month 1..12, not {months:?}")));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// What feeds the model's covariates.
+#[derive(Clone, Debug, Default)]
+pub struct CubeBindings {
+    /// Time-varying covariates: name and cube.
+    pub cubes: Vec<(String, CubeInput)>,
+    /// Rasters whose bands, named by their descriptions, are static covariates.
+    pub statics: Vec<PathBuf>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct CubePredictOptions {
+    /// The covariate the model's target-scale bands are a residual on top of.
+    pub offset: Option<String>,
+    /// Physical range target-scale bands are clipped to.
+    pub clip: Option<(f64, f64)>,
+    /// Dates predicted at once (0: two per worker thread).
+    pub dates_at_once: usize,
+    /// Global attributes to add (history, source...).
+    pub attributes: Vec<(String, String)>,
+}
+
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct CubePredictReport {
+    pub dates: usize,
+    pub first: String,
+    pub last: String,
+    /// Per bound cube, the dates of the others it lacks (a summary).
+    pub lacking: Vec<(String, String)>,
+    pub valid_cells: usize,
+    /// How each covariate was bound.
+    pub bindings: Vec<(String, String)>,
+}
+
+enum Feed {
+    Cube(usize),
+    Static(Vec<f32>),
+    Month,
+    DayOfYear,
+}
+
+/// Predicts every common date of the bound cubes into a CF NetCDF cube at `output`, one
+/// variable per model output.
+pub fn predict_cube(
+    models: &ModelSet,
+    bind: &CubeBindings,
+    output: &Path,
+    options: &CubePredictOptions,
+    progress: &mut dyn FnMut(usize, usize) -> bool,
+) -> Result<CubePredictReport, CubeError> {
+    models.check()?;
+    let manifest = models.manifest();
+    if bind.cubes.is_empty() {
+        return Err(CubeError::Mismatch("no time-varying covariate cube is bound: give at least one NAME=CUBE".into()));
+    }
+    let cubes: Vec<CubeSource> = bind.cubes.iter().map(|(_, c)| c.open()).collect::<Result<_, _>>()?;
+    let grid = cubes[0].grid.clone();
+    for ((name, _), c) in bind.cubes.iter().zip(&cubes) {
+        if !c.grid.same_as(&grid) {
+            return Err(CubeError::Mismatch(format!("the cube of '{name}' is not on the grid of '{}' (warp it first)", bind.cubes[0].0)));
+        }
+    }
+    let statics = read_statics(&bind.statics, &grid)?;
+    let mut report = CubePredictReport::default();
+    let mut feeds = Vec::new();
+    let mut missing = Vec::new();
+    for name in manifest.covariates() {
+        let feed = if let Some(i) = bind.cubes.iter().position(|(n, _)| *n == name) {
+            report.bindings.push((name.clone(), format!("cube {}", bind.cubes[i].1.path.display())));
+            Feed::Cube(i)
+        } else if let Some((_, file, plane)) = statics.iter().find(|(n, _, _)| *n == name) {
+            report.bindings.push((name.clone(), format!("static band of {}", file.display())));
+            Feed::Static(plane.clone())
+        } else if name == "month" {
+            report.bindings.push((name.clone(), "the date's month".into()));
+            Feed::Month
+        } else if name == "doy" {
+            report.bindings.push((name.clone(), "the date's day of year".into()));
+            Feed::DayOfYear
+        } else {
+            missing.push(name.clone());
+            continue;
+        };
+        feeds.push(feed);
+    }
+    if !missing.is_empty() {
+        let available: Vec<String> = bind
+            .cubes
+            .iter()
+            .map(|(n, _)| n.clone())
+            .chain(statics.iter().map(|(n, _, _)| n.clone()))
+            .chain(CALENDAR.iter().map(|s| s.to_string()))
+            .collect();
+        return Err(CubeError::Mismatch(format!(
+            "{} of the model's covariates have no cube or static band: {} (bound: {})",
+            missing.len(),
+            missing.join(", "),
+            available.join(", ")
+        )));
+    }
+    let offset = match &options.offset {
+        Some(o) => Some(manifest.covariates().iter().position(|c| c == o).ok_or_else(|| {
+            CubeError::Mismatch(format!("the offset '{o}' is not one of the model's covariates ({})", manifest.covariates().join(", ")))
+        })?),
+        None => None,
+    };
+    let axes: Vec<(&str, &[Date])> = bind.cubes.iter().zip(&cubes).map(|((n, _), c)| (n.as_str(), c.dates.as_slice())).collect();
+    let al = align(&axes).map_err(CubeError::Mismatch)?;
+    if al.common.is_empty() {
+        return Err(CubeError::Mismatch("the bound cubes have no date in common".into()));
+    }
+    report.dates = al.common.len();
+    report.first = al.common[0].to_string();
+    report.last = al.common[al.common.len() - 1].to_string();
+    report.lacking =
+        bind.cubes.iter().zip(&al.missing).filter(|(_, m)| !m.is_empty()).map(|((n, _), m)| (n.clone(), summarise(m, 3))).collect();
+
+    let variables: Vec<Variable> = manifest
+        .outputs
+        .iter()
+        .map(|o| {
+            let on_target = o.kind.is_on_target_scale() && !matches!(o.kind, OutputKind::Di);
+            let mut v = Variable::float(
+                &o.name,
+                &format!("{} {}", manifest.target.name, o.name),
+                if on_target { &manifest.target.unit } else { "1" },
+            );
+            if o.kind == OutputKind::Aoa {
+                v.flags = true;
+                v.units = String::new();
+                v.attributes.push(("flag_values".into(), "0 1".into()));
+                v.attributes.push(("flag_meanings".into(), "outside_area_of_applicability inside_area_of_applicability".into()));
+            }
+            v
+        })
+        .collect();
+    let mut global = vec![
+        ("title".to_string(), format!("{} from {}", manifest.target.name, manifest.name)),
+        ("source".to_string(), format!("model {} {} ({})", manifest.name, manifest.version, manifest.description)),
+        ("terrapix_bindings".to_string(), serde_json::to_string(&report.bindings).unwrap_or_default()),
+    ];
+    global.extend(options.attributes.iter().cloned());
+    let mut writer = CubeWriter::create(output, &grid, &al.common, &variables, &global)?;
+
+    let predictors: Vec<Predictor> = models.models.iter().map(|(_, m)| Predictor::new(m, 0)).collect();
+    let halo = predictors[0].halo();
+    let (w, h) = (grid.width, grid.height);
+    let (pw, ph) = (w + 2 * halo, h + 2 * halo);
+    let at_once = if options.dates_at_once > 0 { options.dates_at_once } else { 2 * rayon::current_num_threads() };
+    let nodata = manifest.nodata.output_nodata;
+    let target_scale: Vec<bool> = manifest.outputs.iter().map(|o| o.kind.is_on_target_scale()).collect();
+    let mut planes: Vec<Vec<f32>> = vec![Vec::new(); cubes.len()];
+    let batches: Vec<std::ops::Range<usize>> =
+        (0..al.common.len()).step_by(at_once).map(|s| s..(s + at_once).min(al.common.len())).collect();
+    for (b, steps) in batches.iter().enumerate() {
+        if !progress(b, batches.len()) {
+            return Err(CubeError::Cancelled);
+        }
+        for (i, c) in cubes.iter().enumerate() {
+            c.read_strip(&al.indices[i][steps.clone()], 0..h, &mut planes[i])?;
+        }
+        let outputs: Vec<Result<Vec<Vec<f32>>, CubeError>> = steps
+            .clone()
+            .into_par_iter()
+            .map(|t| {
+                let date = al.common[t];
+                let k = t - steps.start;
+                let mut data = vec![f32::NAN; feeds.len() * pw * ph];
+                for (f, feed) in feeds.iter().enumerate() {
+                    let plane = &mut data[f * pw * ph..(f + 1) * pw * ph];
+                    for row in 0..h {
+                        let dst = &mut plane[(row + halo) * pw + halo..(row + halo) * pw + halo + w];
+                        match feed {
+                            Feed::Cube(i) => dst.copy_from_slice(&planes[*i][k * w * h + row * w..k * w * h + (row + 1) * w]),
+                            Feed::Static(p) => dst.copy_from_slice(&p[row * w..(row + 1) * w]),
+                            Feed::Month => dst.fill(month(date) as f32),
+                            Feed::DayOfYear => dst.fill(chrono::Datelike::ordinal(&date) as f32),
+                        }
+                    }
+                }
+                let offset_plane: Option<Vec<f32>> =
+                    offset.map(|o| (0..w * h).map(|p| data[o * pw * ph + (p / w + halo) * pw + halo + p % w]).collect());
+                let mut block = Block { data, width: w, height: h, halo, geo: Some((grid.geotransform, 0, 0)) };
+                let which =
+                    models.for_month(month(date)).ok_or_else(|| CubeError::Mismatch(format!("no model for the month of {date}")))?;
+                let out =
+                    predictors[which].predict(&mut block, &|| false).map_err(|e| CubeError::Mismatch(format!("predicting {date}: {e}")))?;
+                let mut bands = out.bands;
+                for (band, &on_target) in bands.iter_mut().zip(&target_scale) {
+                    for (p, v) in band.iter_mut().enumerate() {
+                        if *v == nodata || !v.is_finite() {
+                            *v = f32::NAN;
+                            continue;
+                        }
+                        if on_target {
+                            if let Some(off) = &offset_plane {
+                                *v += off[p];
+                            }
+                            if let Some((lo, hi)) = options.clip {
+                                *v = v.clamp(lo as f32, hi as f32);
+                            }
+                        }
+                    }
+                }
+                Ok(bands)
+            })
+            .collect();
+        let outputs: Vec<Vec<Vec<f32>>> = outputs.into_iter().collect::<Result<_, _>>()?;
+        for (var, _) in variables.iter().enumerate() {
+            let mut data = Vec::with_capacity(steps.len() * w * h);
+            for bands in &outputs {
+                data.extend_from_slice(&bands[var]);
+            }
+            if var == 0 {
+                report.valid_cells += data.iter().filter(|v| v.is_finite()).count();
+            }
+            writer.write_dates(var, steps.clone(), &data)?;
+        }
+    }
+    progress(batches.len(), batches.len());
+    writer.finish()?;
+    Ok(report)
+}
+
+/// The bands of static rasters on `grid`, by description: (name, file, plane).
+pub(crate) fn read_statics(files: &[PathBuf], grid: &Grid) -> Result<Vec<(String, PathBuf, Vec<f32>)>, CubeError> {
+    let mut out = Vec::new();
+    for f in files {
+        let err = |reason: String| CubeError::Input { path: f.clone(), reason };
+        let _lock = netcdf_lock(); // a static may be a NetCDF file too
+        let ds = open_raster(f).map_err(err)?;
+        if !Grid::of(&ds).same_as(grid) {
+            return Err(CubeError::Mismatch(format!("the static raster '{}' is not on the cubes' grid (warp it first)", f.display())));
+        }
+        for b in 1..=ds.raster_count() {
+            let band = ds.rasterband(b).map_err(|e| err(e.to_string()))?;
+            let name = band.description().unwrap_or_default();
+            if name.is_empty() {
+                return Err(err(format!("band {b} has no description: static bands are bound to covariates by their descriptions")));
+            }
+            let mut plane = vec![0f32; grid.width * grid.height];
+            band.read_into_slice((0, 0), (grid.width, grid.height), (grid.width, grid.height), &mut plane, None)
+                .map_err(|e| err(e.to_string()))?;
+            if let Some(nd) = band.no_data_value() {
+                plane.iter_mut().filter(|v| **v as f64 == nd).for_each(|v| *v = f32::NAN);
+            }
+            out.push((name, f.clone(), plane));
+        }
+    }
+    Ok(out)
+}
