@@ -317,3 +317,68 @@ fn bias_correction_of_the_residual_then_mapping_every_date() {
     assert!(err.contains("have no cube or static band: ndvi, precipitation, air_temperature, dem"), "{err}");
     assert!(!mean.exists());
 }
+
+#[cfg(feature = "train")]
+#[test]
+fn gap_filling_validated_by_masking_fills_every_gap_with_an_interval_and_a_flag() {
+    use terrapix::cube::gapfill::{fill, GapData, GapOptions};
+    let dir = tempfile::tempdir().unwrap();
+    let w = cube(dir.path());
+    // Filling the CDF-matched source directly (the test of the whole chain is the README's).
+    let matched_path = dir.path().join("matched.nc");
+    matched(&w, &matched_path, &CdfOptions::default(), None);
+    let data = GapData {
+        target: input(&matched_path),
+        covariates: vec![
+            ("ndvi".to_string(), input(&w.ndvi)),
+            ("precipitation".to_string(), input(&w.precipitation)),
+            ("air_temperature".to_string(), input(&w.air_temperature)),
+        ],
+        statics: vec![w.statics.clone()],
+        reference: Some(input(&w.reference)),
+    };
+    let (out, model) = (dir.path().join("filled.nc"), dir.path().join("gapfill.onnx"));
+    let options = GapOptions { max_samples: 40_000, ..Default::default() };
+    let r = fill(&data, &options, &out, &model, &mut |_| true).unwrap();
+    eprintln!("{:#?}", r.validation);
+    let v = &r.validation;
+    // Masked known values: every pattern is filled well, and the held-out coverage is nominal.
+    for s in [&v.days, &v.swaths, &v.runs] {
+        assert!(s.n > 0 && s.r > 0.85 && s.rmse < 0.035, "{s:?}");
+    }
+    assert!((0.86..0.94).contains(&v.coverage), "masked coverage {}", v.coverage);
+    assert!((0.86..0.94).contains(&v.reference_coverage.unwrap()), "{:?}", v.reference_coverage);
+    assert!(r.filled > 0 && r.unfilled == 0);
+    // The output: known values kept, every gap filled and flagged, bounds around filled values.
+    let sub = |name: &str| PathBuf::from(format!("NETCDF:\"{}\":{name}", out.display()));
+    let (known, _) = read_all(&matched_path);
+    let (value, flag, lo, hi, truth) = (
+        read_all(&sub("sm")).0,
+        read_all(&sub("filled")).0,
+        read_all(&sub("lower_90")).0,
+        read_all(&sub("upper_90")).0,
+        read_all(&w.truth).0,
+    );
+    let mut inside = (0usize, 0usize);
+    for i in 0..known.len() {
+        assert!(value[i].is_finite(), "a gap left at {i}");
+        if known[i].is_finite() {
+            assert_eq!((value[i], flag[i]), (known[i], 0.0));
+            assert!(lo[i].is_nan() && hi[i].is_nan());
+        } else {
+            assert_eq!(flag[i], 1.0);
+            assert!(lo[i] <= value[i] && value[i] <= hi[i]);
+            inside.0 += (lo[i] <= truth[i] && truth[i] <= hi[i]) as usize;
+            inside.1 += 1;
+        }
+    }
+    // Against the truth, at least the nominal coverage (the reference the intervals were
+    // calibrated on is the truth plus noise, so they are conservative).
+    let coverage = inside.0 as f64 / inside.1 as f64;
+    eprintln!("coverage of the truth at filled values: {coverage:.3}");
+    assert!(coverage >= 0.9, "{coverage}");
+    let filled_scores = scores(&value.iter().zip(&flag).map(|(v, f)| if *f == 1.0 { *v } else { f32::NAN }).collect::<Vec<_>>(), &truth);
+    eprintln!("filled values against the truth: {filled_scores:?}");
+    assert!(filled_scores.r > 0.8, "{filled_scores:?}");
+    assert!(Dataset::open(&model).is_ok() || model.exists());
+}

@@ -410,3 +410,104 @@ pub fn bias_correct_cmd(a: BiasCorrectArgs) -> Result<()> {
     println!("wrote {} ({} dates, {} .. {}) and the models in {}", a.output.display(), r.dates, r.first, r.last, a.models.display());
     Ok(())
 }
+
+#[cfg(feature = "train")]
+#[derive(Args)]
+pub struct FillGapsArgs {
+    /// The cube to fill, e.g. NETCDF:"corrected.nc":mean.
+    #[arg(long)]
+    target: PathBuf,
+    /// Time-varying covariates without gaps, NAME=CUBE (repeat).
+    #[arg(long = "cube")]
+    cubes: Vec<String>,
+    /// Rasters of static covariates, bound by band description (repeat).
+    #[arg(long = "static")]
+    statics: Vec<PathBuf>,
+    /// An independent product of the same quantity (e.g. the reference of bias-correct): the
+    /// filled values' intervals are calibrated against it where it has values at real gaps.
+    #[arg(long)]
+    reference: Option<PathBuf>,
+    /// Nominal coverage of the filled values' intervals.
+    #[arg(long, default_value_t = 0.9)]
+    level: f64,
+    /// Physical range of filled values.
+    #[arg(long, default_value = "0,1")]
+    clip: String,
+    /// Most training samples per model.
+    #[arg(long, default_value_t = 120_000)]
+    max_samples: usize,
+    /// Where the gap-filling model's bundle is written.
+    #[arg(long)]
+    model_out: PathBuf,
+    /// The gap-free cube (CF NetCDF: value, lower/upper bounds of filled values, filled flag).
+    #[arg(short, long)]
+    output: PathBuf,
+    #[arg(long, default_value_t = 0)]
+    threads: usize,
+    #[arg(short, long)]
+    quiet: bool,
+}
+
+#[cfg(feature = "train")]
+pub fn fill_gaps_cmd(a: FillGapsArgs) -> Result<()> {
+    use terrapix::cube::gapfill::{fill, GapData, GapOptions};
+    threads(a.threads);
+    if !(a.level > 0.0 && a.level < 1.0) {
+        return Err(format!("--level {} must be in (0, 1), e.g. 0.9", a.level).into());
+    }
+    let cubes: Vec<(String, CubeInput)> = a.cubes.iter().map(|c| named_cube(c)).collect::<Result<_>>()?;
+    let mut inputs: Vec<(&str, &Path)> = vec![("cube to fill", &a.target)];
+    inputs.extend(cubes.iter().map(|(_, c)| ("covariate cube", c.path.as_path())));
+    inputs.extend(a.statics.iter().map(|s| ("static raster", s.as_path())));
+    if let Some(r) = &a.reference {
+        inputs.push(("reference", r));
+    }
+    terrapix::output::refuse_inputs(&a.output, false, &inputs)?;
+    terrapix::output::refuse_inputs(&a.model_out, false, &inputs)?;
+    terrapix::output::check_target(&a.model_out, terrapix::output::Kind::Onnx)?;
+    let options = GapOptions { level: a.level, clip: parse_range(&a.clip)?, max_samples: a.max_samples, ..Default::default() };
+    let data = GapData {
+        target: CubeInput { path: a.target.clone(), dates: None },
+        covariates: cubes,
+        statics: a.statics.clone(),
+        reference: a.reference.as_ref().map(|p| CubeInput { path: p.clone(), dates: None }),
+    };
+    let quiet = a.quiet;
+    let mut progress = |what: &str| {
+        if !quiet && !what.is_empty() {
+            eprintln!("{what}");
+        }
+        signals::received().is_none()
+    };
+    let r = fill(&data, &options, &a.output, &a.model_out, &mut progress)?;
+    let v = &r.validation;
+    println!("validation by artificial masking of known values (RMSE, bias, R, values):");
+    for (what, s) in [("whole days", &v.days), ("orbit swaths", &v.swaths), ("runs of days", &v.runs), ("all", &v.all)] {
+        println!("  {what:<13} {:.4} {:+.4} {:.3} {}", s.rmse, s.bias, s.r, s.n);
+    }
+    let widths: Vec<String> = v.half_widths.iter().map(|w| format!("{w:.4}")).collect();
+    println!(
+        "{:.0} % interval: +/- {} (days to a known value: 1, 2-3, 4-7, 8-15, more), covering {:.3} of held-out masked values",
+        v.level * 100.0,
+        widths.join(" / "),
+        v.coverage
+    );
+    if let (Some(w), Some(c)) = (&v.reference_half_widths, v.reference_coverage) {
+        let widths: Vec<String> = w.iter().map(|w| format!("{w:.4}")).collect();
+        println!(
+            "calibrated on the reference at {} filled values: +/- {}, covering {c:.3} of the reference on held-out blocks (the intervals written)",
+            v.reference_values,
+            widths.join(" / ")
+        );
+    }
+    println!(
+        "wrote {} ({} dates: {} known, {} filled, {} left missing) and {}",
+        a.output.display(),
+        r.dates,
+        r.known,
+        r.filled,
+        r.unfilled,
+        a.model_out.display()
+    );
+    Ok(())
+}

@@ -102,6 +102,10 @@ enum Command {
     /// boosting (per month, or month as a covariate), and correct the source's whole record.
     #[cfg(feature = "train")]
     BiasCorrect(cube::BiasCorrectArgs),
+    /// Fill a cube's gaps with a model trained on its known values, validated by masking known
+    /// values in realistic patterns; intervals and a flag for the filled values.
+    #[cfg(feature = "train")]
+    FillGaps(cube::FillGapsArgs),
     /// Print a cube's variable, grid and dates (and the days it has no step for).
     CubeInfo {
         cube: PathBuf,
@@ -471,6 +475,8 @@ pub fn run() -> Result<()> {
         Command::PredictCube(args) => cube::predict_cube_cmd(args),
         #[cfg(feature = "train")]
         Command::BiasCorrect(args) => cube::bias_correct_cmd(args),
+        #[cfg(feature = "train")]
+        Command::FillGaps(args) => cube::fill_gaps_cmd(args),
         Command::CubeInfo { cube, dates } => cube::cube_info(&cube, dates.as_deref()),
         Command::CubeScores { estimate, truth, json } => cube::cube_scores(&estimate, &truth, json),
         Command::SynthCube { dir, seed, width, height, start, days } => cube::synth_cube(&dir, seed, width, height, &start, days),

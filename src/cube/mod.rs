@@ -7,11 +7,14 @@
 //! - [`matching`]: CDF matching over whole cubes, per pixel or zone, with a stored mapping;
 //! - [`predict`]: a bundle (or one per month) over every date of bound cubes, streamed;
 //! - `bias` (feature `train`): the residual bias correction, monthly or month-as-covariate boosting;
+//! - `gapfill` (feature `train`): gap filling validated by artificial masking, with intervals and a flag;
 //! - [`synthetic`]: the seeded test cube (truth, reference, biased and gappy source, covariates).
 
 #[cfg(feature = "train")]
 pub mod bias;
 pub mod cdf;
+#[cfg(feature = "train")]
+pub mod gapfill;
 pub mod matching;
 pub mod predict;
 pub mod read;
