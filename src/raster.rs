@@ -905,6 +905,15 @@ impl MapWriter {
         RasterError::Output { path: self.target.clone(), reason: reason.to_string() }
     }
 
+    /// Sets a metadata item of band `band` (1-based, default domain).
+    pub fn set_band_metadata_item(&mut self, band: usize, key: &str, value: &str) -> Result<(), RasterError> {
+        let target = self.target.clone();
+        let ds = self.ds.as_mut().expect("writer is open until finish");
+        ds.rasterband(band)
+            .and_then(|mut b| b.set_metadata_item(key, value, ""))
+            .map_err(|e| RasterError::Output { path: target, reason: e.to_string() })
+    }
+
     /// Sets a metadata item of the map (default domain).
     pub fn set_metadata_item(&mut self, key: &str, value: &str) -> Result<(), RasterError> {
         let ds = self.ds.as_mut().expect("writer is open until finish");

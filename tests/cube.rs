@@ -247,6 +247,14 @@ fn the_command_line_matches_and_reports() {
     assert!(String::from_utf8_lossy(&o.stdout).contains("RMSE"), "{o:?}");
     let o = terrapix(&["cube-info", s(&reference)]);
     assert!(String::from_utf8_lossy(&o.stdout).contains("344 dates, 2016-04-01 .. 2017-03-10"), "{o:?}");
+    // A GeoTIFF per date, the date in its band.
+    let tifs = dir.path().join("tifs");
+    let o = terrapix(&["cube-export", s(&out), "--to", s(&tifs), "-q"]);
+    assert!(String::from_utf8_lossy(&o.stdout).contains("wrote 800 GeoTIFFs"), "{o:?}");
+    let ds = Dataset::open(tifs.join("sm_2016-02-29.tif")).unwrap();
+    let band = ds.rasterband(1).unwrap();
+    assert_eq!(band.metadata_item("DATE", "").as_deref(), Some("2016-02-29"));
+    assert_eq!(band.unit(), "m3 m-3");
 }
 
 #[cfg(feature = "train")]

@@ -511,3 +511,25 @@ pub fn fill_gaps_cmd(a: FillGapsArgs) -> Result<()> {
     );
     Ok(())
 }
+
+pub fn cube_export(cube: &Path, dir: &Path, quiet: bool) -> Result<()> {
+    terrapix::output::refuse_inputs(dir, true, &[("cube", cube)])?;
+    let source = CubeSource::open(cube, None)?;
+    let bar = bar(quiet, "dates");
+    let mut progress = |done: usize, total: usize| {
+        bar.set_length(total as u64);
+        bar.set_position(done as u64);
+        signals::received().is_none()
+    };
+    let files = terrapix::cube::write::export_geotiffs(&source, dir, &mut progress);
+    bar.finish_and_clear();
+    let files = files?;
+    println!(
+        "wrote {} GeoTIFFs in {} ({} .. {})",
+        files.len(),
+        dir.display(),
+        source.dates.first().map(|d| d.to_string()).unwrap_or_default(),
+        source.dates.last().map(|d| d.to_string()).unwrap_or_default()
+    );
+    Ok(())
+}

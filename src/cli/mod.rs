@@ -106,6 +106,15 @@ enum Command {
     /// values in realistic patterns; intervals and a flag for the filled values.
     #[cfg(feature = "train")]
     FillGaps(cube::FillGapsArgs),
+    /// Write every date of a cube as a GeoTIFF (DIR/NAME_YYYY-MM-DD.tif, the date in the band).
+    CubeExport {
+        cube: PathBuf,
+        /// The folder (created if missing).
+        #[arg(long)]
+        to: PathBuf,
+        #[arg(short, long)]
+        quiet: bool,
+    },
     /// Print a cube's variable, grid and dates (and the days it has no step for).
     CubeInfo {
         cube: PathBuf,
@@ -477,6 +486,7 @@ pub fn run() -> Result<()> {
         Command::BiasCorrect(args) => cube::bias_correct_cmd(args),
         #[cfg(feature = "train")]
         Command::FillGaps(args) => cube::fill_gaps_cmd(args),
+        Command::CubeExport { cube, to, quiet } => cube::cube_export(&cube, &to, quiet),
         Command::CubeInfo { cube, dates } => cube::cube_info(&cube, dates.as_deref()),
         Command::CubeScores { estimate, truth, json } => cube::cube_scores(&estimate, &truth, json),
         Command::SynthCube { dir, seed, width, height, start, days } => cube::synth_cube(&dir, seed, width, height, &start, days),

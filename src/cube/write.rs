@@ -363,3 +363,33 @@ pub fn is_geographic(wkt: &str) -> bool {
     }
     gdal::spatial_ref::SpatialRef::from_wkt(wkt).map(|s| s.is_geographic()).unwrap_or(false)
 }
+
+/// Writes every date of the cube `source` as a GeoTIFF `dir/NAME_YYYY-MM-DD.tif` (one band, its
+/// unit, the date in the band's `DATE` metadata and description), each written under a
+/// temporary name and renamed; returns the files written.
+pub fn export_geotiffs(
+    source: &super::read::CubeSource,
+    dir: &Path,
+    progress: &mut dyn FnMut(usize, usize) -> bool,
+) -> Result<Vec<PathBuf>, CubeError> {
+    use crate::raster::{BandInfo, MapWriter, OutputOptions};
+    std::fs::create_dir_all(dir).map_err(|e| CubeError::Output { path: dir.into(), reason: e.to_string() })?;
+    let (w, h) = (source.grid.width, source.grid.height);
+    let mut written = Vec::new();
+    let mut plane = Vec::new();
+    for (t, date) in source.dates.iter().enumerate() {
+        if !progress(t, source.dates.len()) {
+            return Err(CubeError::Cancelled);
+        }
+        source.read_strip(&[t], 0..h, &mut plane)?;
+        let path = dir.join(format!("{}_{date}.tif", source.name));
+        let band = BandInfo { description: date.to_string(), unit: source.unit.clone() };
+        let mut m = MapWriter::create(&path, &source.grid, &[band], f32::NAN, &OutputOptions::default())?;
+        m.write(0, 0, w, h, &[plane.clone()])?;
+        m.set_band_metadata_item(1, "DATE", &date.to_string())?;
+        m.finish()?;
+        written.push(path);
+    }
+    progress(source.dates.len(), source.dates.len());
+    Ok(written)
+}
