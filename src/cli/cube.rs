@@ -70,13 +70,22 @@ fn threads(n: usize) {
     }
 }
 
-fn bar(quiet: bool, what: &str) -> indicatif::ProgressBar {
+/// Runs `f` with a progress callback drawing a bar of `what` (hidden when quiet) that stops
+/// the run on SIGINT/SIGTERM.
+fn with_bar<T>(quiet: bool, what: &str, f: impl FnOnce(&mut dyn FnMut(usize, usize) -> bool) -> T) -> T {
     let bar = if quiet { indicatif::ProgressBar::hidden() } else { indicatif::ProgressBar::new(0) };
     bar.set_style(
         indicatif::ProgressStyle::with_template(&format!("{{spinner}} [{{elapsed_precise}}] {{bar:40}} {{pos}}/{{len}} {what}"))
             .expect("valid template"),
     );
-    bar
+    let mut progress = |done: usize, total: usize| {
+        bar.set_length(total as u64);
+        bar.set_position(done as u64);
+        signals::received().is_none()
+    };
+    let r = f(&mut progress);
+    bar.finish_and_clear();
+    r
 }
 
 pub fn cdf_match_cmd(a: CdfMatchArgs) -> Result<()> {
@@ -97,14 +106,8 @@ pub fn cdf_match_cmd(a: CdfMatchArgs) -> Result<()> {
         terrapix::output::refuse_inputs(m, false, &inputs)?;
         terrapix::output::refuse_inputs(m, false, &[("output", &a.output)])?;
     }
-    let bar = bar(a.quiet, "strips");
-    let mut progress = |done: usize, total: usize| {
-        bar.set_length(total as u64);
-        bar.set_position(done as u64);
-        signals::received().is_none()
-    };
     let report = if let Some(mapping) = &a.apply {
-        cdf_apply(mapping, &source, &a.output, &mut progress)
+        with_bar(a.quiet, "strips", |progress| cdf_apply(mapping, &source, &a.output, progress))
     } else {
         let method = match a.method.as_str() {
             "beta" => Method::Beta,
@@ -114,9 +117,10 @@ pub fn cdf_match_cmd(a: CdfMatchArgs) -> Result<()> {
         let range = parse_range(&a.range)?;
         let options = CdfOptions { method, min_count: a.min_count, range };
         let reference = input(a.reference.as_deref().expect("clap requires it"), a.reference_dates.as_deref())?;
-        cdf_match(&source, &reference, a.zones.as_deref(), &a.output, a.save_mapping.as_deref(), &options, &mut progress)
+        with_bar(a.quiet, "strips", |progress| {
+            cdf_match(&source, &reference, a.zones.as_deref(), &a.output, a.save_mapping.as_deref(), &options, progress)
+        })
     };
-    bar.finish_and_clear();
     let r = report?;
     print_report(&r, &a);
     Ok(())
@@ -273,15 +277,8 @@ pub fn predict_cube_cmd(a: PredictCubeArgs) -> Result<()> {
         attributes: vec![("history".into(), format!("terrapix {} predict-cube --model {}", terrapix::VERSION, a.model.display()))],
         ..Default::default()
     };
-    let bar = bar(a.quiet, "date batches");
-    let mut progress = |done: usize, total: usize| {
-        bar.set_length(total as u64);
-        bar.set_position(done as u64);
-        signals::received().is_none()
-    };
-    let r = predict_cube(&models, &CubeBindings { cubes, statics: a.statics.clone() }, &a.output, &options, &mut progress);
-    bar.finish_and_clear();
-    let r = r?;
+    let bind = CubeBindings { cubes, statics: a.statics.clone() };
+    let r = with_bar(a.quiet, "date batches", |progress| predict_cube(&models, &bind, &a.output, &options, progress))?;
     for (name, how) in &r.bindings {
         eprintln!("{name} <- {how}");
     }
@@ -398,15 +395,8 @@ pub fn bias_correct_cmd(a: BiasCorrectArgs) -> Result<()> {
         attributes: vec![("history".into(), format!("terrapix {} bias-correct ({:?})", terrapix::VERSION, best.scheme))],
         ..Default::default()
     };
-    let bar = bar(a.quiet, "date batches");
-    let mut p2 = |done: usize, total: usize| {
-        bar.set_length(total as u64);
-        bar.set_position(done as u64);
-        signals::received().is_none()
-    };
-    let r = predict_cube(&models, &CubeBindings { cubes: bind_cubes, statics: a.statics.clone() }, &a.output, &options, &mut p2);
-    bar.finish_and_clear();
-    let r = r?;
+    let bind = CubeBindings { cubes: bind_cubes, statics: a.statics.clone() };
+    let r = with_bar(a.quiet, "date batches", |progress| predict_cube(&models, &bind, &a.output, &options, progress))?;
     println!("wrote {} ({} dates, {} .. {}) and the models in {}", a.output.display(), r.dates, r.first, r.last, a.models.display());
     Ok(())
 }
@@ -515,15 +505,7 @@ pub fn fill_gaps_cmd(a: FillGapsArgs) -> Result<()> {
 pub fn cube_export(cube: &Path, dir: &Path, quiet: bool) -> Result<()> {
     terrapix::output::refuse_inputs(dir, true, &[("cube", cube)])?;
     let source = CubeSource::open(cube, None)?;
-    let bar = bar(quiet, "dates");
-    let mut progress = |done: usize, total: usize| {
-        bar.set_length(total as u64);
-        bar.set_position(done as u64);
-        signals::received().is_none()
-    };
-    let files = terrapix::cube::write::export_geotiffs(&source, dir, &mut progress);
-    bar.finish_and_clear();
-    let files = files?;
+    let files = with_bar(quiet, "dates", |progress| terrapix::cube::write::export_geotiffs(&source, dir, progress))?;
     println!(
         "wrote {} GeoTIFFs in {} ({} .. {})",
         files.len(),

@@ -395,6 +395,33 @@ fn predict_cells(s: &Stack, model: &Model, known: &[f32], wanted: &(dyn Fn(usize
     Ok(out)
 }
 
+/// Split conformal half-widths per gap class (Mondrian): from the `cells` (`[pixel][date]`
+/// indices) on the calibration blocks (`half`), at least 30 per class (fewer: the widest of the others), and the coverage
+/// they give on the other blocks. None when no class has enough.
+fn mondrian(
+    cells: &[usize],
+    class_of: &dyn Fn(usize) -> usize,
+    error: &dyn Fn(usize) -> f64,
+    half: &dyn Fn(usize) -> bool,
+    level: f64,
+) -> Option<(Vec<f64>, f64)> {
+    let mut widths = vec![f64::NAN; GAP_CLASSES.len()];
+    for (c, w) in widths.iter_mut().enumerate() {
+        let mut calib: Vec<f64> = cells.iter().filter(|&&i| half(i) && class_of(i) == c).map(|&i| error(i)).collect();
+        if calib.len() >= 30 {
+            *w = crate::train::calibrate::conformal_quantile(&mut calib, level);
+        }
+    }
+    let widest = widths.iter().copied().filter(|w| w.is_finite()).fold(f64::NAN, f64::max);
+    if !widest.is_finite() {
+        return None;
+    }
+    widths.iter_mut().filter(|w| !w.is_finite()).for_each(|w| *w = widest);
+    let test: Vec<usize> = cells.iter().copied().filter(|&i| !half(i)).collect();
+    let inside = test.iter().filter(|&&i| error(i) <= widths[class_of(i)]).count();
+    Some((widths, inside as f64 / test.len().max(1) as f64))
+}
+
 /// Half-widths per gap class from |filled - reference| at real gaps where the reference has a
 /// value (calibration blocks), and the coverage of the reference they give (test blocks).
 fn calibrate_on_reference(
@@ -426,22 +453,9 @@ fn calibrate_on_reference(
     let cells: Vec<usize> = (0..n * nt).filter(|&i| !values[i].is_finite() && filled[i].is_finite() && refv[i].is_finite()).collect();
     let class_of = |i: usize| gap_class(&values[(i / nt) * nt..(i / nt + 1) * nt], i % nt);
     let clip = |v: f32| v.clamp(options.clip.0 as f32, options.clip.1 as f32);
-    let mut widths = vec![f64::NAN; GAP_CLASSES.len()];
-    for (c, w) in widths.iter_mut().enumerate() {
-        let mut calib: Vec<f64> =
-            cells.iter().filter(|&&i| half(i / nt) && class_of(i) == c).map(|&i| (clip(filled[i]) - refv[i]).abs() as f64).collect();
-        if calib.len() >= 30 {
-            *w = crate::train::calibrate::conformal_quantile(&mut calib, options.level);
-        }
-    }
-    let widest = widths.iter().copied().filter(|w| w.is_finite()).fold(f64::NAN, f64::max);
-    if !widest.is_finite() {
-        return Err(CubeError::Mismatch("the reference has too few values at the gaps to calibrate the intervals on".into()));
-    }
-    widths.iter_mut().filter(|w| !w.is_finite()).for_each(|w| *w = widest);
-    let test: Vec<usize> = cells.iter().copied().filter(|&i| !half(i / nt)).collect();
-    let inside = test.iter().filter(|&&i| (clip(filled[i]) - refv[i]).abs() as f64 <= widths[class_of(i)]).count();
-    Ok((widths, inside as f64 / test.len().max(1) as f64, cells.len()))
+    let (widths, coverage) = mondrian(&cells, &class_of, &|i| (clip(filled[i]) - refv[i]).abs() as f64, half, options.level)
+        .ok_or_else(|| CubeError::Mismatch("the reference has too few values at the gaps to calibrate the intervals on".into()))?;
+    Ok((widths, coverage, cells.len()))
 }
 
 /// Validates by artificial masking, then fills the gaps of `data.target`, writing `output`
@@ -478,31 +492,23 @@ pub fn fill(
     };
     // Calibration and test halves: checkerboard blocks of 4 x 4 pixels; a half-width per gap
     // class (classes with fewer than 30 calibration values take the widest of the others).
-    let half = |p: usize| ((p % s.w) / 4 + (p / s.w) / 4) % 2 == 0;
+    let half = |i: usize| {
+        let p = i / nt; // cells are [pixel][date]
+        ((p % s.w) / 4 + (p / s.w) / 4) % 2 == 0
+    };
     let class_of = |i: usize, known: &[f32]| gap_class(&known[(i / nt) * nt..(i / nt + 1) * nt], i % nt);
     let scored: Vec<usize> = (0..n * nt).filter(|&i| mask[i] != 0 && guess[i].is_finite()).collect();
-    let mut widths = vec![f64::NAN; GAP_CLASSES.len()];
-    for (c, w) in widths.iter_mut().enumerate() {
-        let mut calib: Vec<f64> =
-            scored.iter().filter(|&&i| half(i / nt) && class_of(i, &masked) == c).map(|&i| (guess[i] - s.values[i]).abs() as f64).collect();
-        if calib.len() >= 30 {
-            *w = crate::train::calibrate::conformal_quantile(&mut calib, options.level);
-        }
-    }
-    let widest = widths.iter().copied().filter(|w| w.is_finite()).fold(f64::NAN, f64::max);
-    if !widest.is_finite() {
-        return Err(CubeError::Mismatch("too few masked values to calibrate the intervals: the cube is too small or too gappy".into()));
-    }
-    widths.iter_mut().filter(|w| !w.is_finite()).for_each(|w| *w = widest);
-    let test: Vec<usize> = scored.iter().copied().filter(|&i| !half(i / nt)).collect();
-    let inside = test.iter().filter(|&&i| (guess[i] - s.values[i]).abs() as f64 <= widths[class_of(i, &masked)]).count();
+    let (mut widths, coverage) =
+        mondrian(&scored, &|i| class_of(i, &masked), &|i| (guess[i] - s.values[i]).abs() as f64, &half, options.level).ok_or_else(
+            || CubeError::Mismatch("too few masked values to calibrate the intervals: the cube is too small or too gappy".into()),
+        )?;
     let validation = GapValidation {
         days: score(DAY),
         swaths: score(SWATH),
         runs: score(RUN),
         all: score(0),
         half_widths: widths.clone(),
-        coverage: inside as f64 / test.len().max(1) as f64,
+        coverage,
         level: options.level,
         ..Default::default()
     };
