@@ -6,6 +6,7 @@ from qgis.core import QgsProcessingProvider
 from qgis.PyQt.QtGui import QIcon
 
 from . import library
+from .algorithms.cubes import BiasCorrectCube, CdfMatch, FillGaps
 from .algorithms.extract import ExtractAtPoints
 from .algorithms.model_info import ModelInformation
 from .algorithms.predict import PredictRaster
@@ -44,5 +45,8 @@ class TerrapixProvider(QgsProcessingProvider):
             TrainModel(),
             CrossValidate(),
             ValidateModel(),
+            CdfMatch(),
+            BiasCorrectCube(),
+            FillGaps(),
         ):
             self.addAlgorithm(alg)

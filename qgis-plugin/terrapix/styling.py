@@ -26,6 +26,7 @@ from qgis.core import (
     QgsLayerTreeGroup,
     QgsLayerTreeLayer,
     QgsMapLayerLegendUtils,
+    QgsMeshLayer,
     QgsPalettedRasterRenderer,
     QgsProcessingContext,
     QgsProcessingException,
@@ -306,7 +307,11 @@ def load_on_completion(context, path, layer, processor, output=""):
     queued = dict(context.layersToLoadOnCompletion())
     details = queued.pop(path, None)
     if details is None:
-        details = QgsProcessingContext.LayerDetails(layer.name(), context.project(), output, QgsProcessingUtils.LayerHint.Raster)
+        details = QgsProcessingContext.LayerDetails(layer.name(), context.project(), output)
+    # Processing looks the layer up in the context's store by its kind.
+    details.layerTypeHint = (
+        QgsProcessingUtils.LayerHint.Mesh if isinstance(layer, QgsMeshLayer) else QgsProcessingUtils.LayerHint.Raster
+    )
     details.name = layer.name()
     details.forceName = True
     details.setPostProcessor(processor)

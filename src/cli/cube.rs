@@ -392,6 +392,7 @@ pub fn bias_correct_cmd(a: BiasCorrectArgs) -> Result<()> {
     let options = CubePredictOptions {
         offset: Some(bias::SOURCE.into()),
         clip: Some(parse_range(&a.clip)?),
+        title: Some("bias-corrected".into()),
         attributes: vec![("history".into(), format!("terrapix {} bias-correct ({:?})", terrapix::VERSION, best.scheme))],
         ..Default::default()
     };

@@ -84,6 +84,9 @@ pub struct CubePredictOptions {
     pub dates_at_once: usize,
     /// Global attributes to add (history, source...).
     pub attributes: Vec<(String, String)>,
+    /// What the values are, for the variables' long names ("bias-corrected mean"); default:
+    /// the model's target.
+    pub title: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, serde::Serialize)]
@@ -186,11 +189,8 @@ pub fn predict_cube(
         .iter()
         .map(|o| {
             let on_target = o.kind.is_on_target_scale() && !matches!(o.kind, OutputKind::Di);
-            let mut v = Variable::float(
-                &o.name,
-                &format!("{} {}", manifest.target.name, o.name),
-                if on_target { &manifest.target.unit } else { "1" },
-            );
+            let what = options.title.as_deref().unwrap_or(&manifest.target.name);
+            let mut v = Variable::float(&o.name, &format!("{what} {}", o.name), if on_target { &manifest.target.unit } else { "1" });
             if o.kind == OutputKind::Aoa {
                 v.flags = true;
                 v.units = String::new();

@@ -146,8 +146,11 @@ class PluginTest(unittest.TestCase):
             [
                 f"terrapix:{n}"
                 for n in (
+                    "biascorrect",
+                    "cdfmatch",
                     "crossvalidate",
                     "extract",
+                    "fillgaps",
                     "modelinfo",
                     "predict",
                     "predictionlayer",
@@ -400,6 +403,105 @@ class PluginTest(unittest.TestCase):
             col, row = int((p.x() - gt[0]) / gt[1]), int((p.y() - gt[3]) / gt[5])
             self.assertAlmostEqual(feature["elevation"], elevation[row, col], places=3)
         self.assertTrue(os.path.exists(os.path.join(folder, "samples.json")))
+
+    def test_cube_algorithms_load_temporal_layers(self):
+        """CDF matching, bias correction and gap filling of the synthetic soil-moisture cube;
+        each output loads as a temporal layer the Temporal Controller steps through."""
+        from qgis.core import QgsMeshLayer
+
+        cube = self.out("cube")
+        subprocess.run(
+            [CLI, "synth-cube", cube, "--width", "10", "--height", "8", "--days", "800"], check=True, capture_output=True
+        )
+        layer = lambda f, v: QgsRasterLayer(f'NETCDF:"{os.path.join(cube, f)}":{v}', v)  # noqa: E731
+        source, reference = layer("source.nc", "sm"), layer("reference.nc", "sm")
+        covariates = [
+            layer("ndvi.nc", "ndvi"),
+            layer("precipitation.nc", "precipitation"),
+            layer("air_temperature.nc", "air_temperature"),
+        ]
+        statics = [QgsRasterLayer(os.path.join(cube, "static.tif"), "static")]
+        for lyr in [source, reference, *covariates, *statics]:
+            self.assertTrue(lyr.isValid(), lyr.source())
+        project = QgsProject.instance()
+        project.clear()
+        matched, corrected, filled = self.out("matched.nc"), self.out("corrected.nc"), self.out("filled.nc")
+        r = processing.runAndLoadResults(
+            "terrapix:cdfmatch", {"SOURCE": source, "REFERENCE": reference, "METHOD": 1, "OUTPUT": matched}
+        )
+        self.assertEqual(r["OUTPUT"], matched)
+        processing.runAndLoadResults(
+            "terrapix:biascorrect",
+            {
+                "REFERENCE": reference,
+                "SOURCE": QgsRasterLayer(f'NETCDF:"{matched}":sm', "matched"),
+                "COVARIATES": covariates,
+                "STATICS": statics,
+                "SCHEME": 2,
+                "MODELS": self.out("bias_models"),
+                "OUTPUT": corrected,
+            },
+        )
+        self.assertTrue(os.path.exists(os.path.join(self.out("bias_models"), "model.onnx")))
+        processing.runAndLoadResults(
+            "terrapix:fillgaps",
+            {
+                "TARGET": QgsRasterLayer(f'NETCDF:"{corrected}":mean', "corrected"),
+                "REFERENCE": reference,
+                "COVARIATES": covariates,
+                "STATICS": statics,
+                "MODEL_OUT": self.out("gapfill.onnx"),
+                "OUTPUT": filled,
+            },
+        )
+        layers = {lyr.name(): lyr for lyr in project.mapLayers().values()}
+        self.assertEqual(
+            sorted(layers), ["CDF-matched \u00b7 matched.nc", "bias-corrected \u00b7 corrected.nc", "gap-filled \u00b7 filled.nc"]
+        )
+        for name, shown in [
+            ("CDF-matched \u00b7 matched.nc", "sm CDF-matched to sm"),
+            ("bias-corrected \u00b7 corrected.nc", "bias-corrected mean"),
+            ("gap-filled \u00b7 filled.nc", "mean without gaps"),
+        ]:
+            lyr = layers[name]
+            self.assertIsInstance(lyr, QgsMeshLayer)
+            extent = lyr.temporalProperties().timeExtent()
+            self.assertTrue(lyr.temporalProperties().isActive(), name)
+            self.assertEqual(extent.begin().date().toString("yyyy-MM-dd"), "2015-01-01", name)
+            self.assertEqual(extent.end().date().toString("yyyy-MM-dd"), "2017-03-10", name)
+            group = lyr.rendererSettings().activeScalarDatasetGroup()
+            self.assertEqual(lyr.dataProvider().datasetGroupMetadata(group).name(), shown)
+            self.assertEqual(lyr.dataProvider().datasetCount(group), 800)
+        # What the Temporal Controller shows: the map of the day asked for, different by day.
+        from qgis.core import QgsDateTimeRange
+        from qgis.PyQt.QtCore import QDateTime
+
+        lyr = layers["gap-filled \u00b7 filled.nc"]
+        scalar = lyr.rendererSettings().scalarSettings(lyr.rendererSettings().activeScalarDatasetGroup())
+        low, high = scalar.classificationMinimum(), scalar.classificationMaximum()
+        extremes = lyr.dataProvider().datasetGroupMetadata(lyr.rendererSettings().activeScalarDatasetGroup())
+        self.assertTrue(extremes.minimum() < low < high < extremes.maximum(), (low, high))  # the values' range, not the extremes
+        images = []
+        for day in ("2015-07-01", "2016-01-15"):
+            settings = QgsMapSettings()
+            settings.setLayers([lyr])
+            settings.setDestinationCrs(lyr.crs())
+            settings.setExtent(lyr.extent())
+            settings.setOutputSize(QSize(200, 160))
+            settings.setIsTemporal(True)
+            start = QDateTime.fromString(f"{day}T00:00:00Z", "yyyy-MM-ddTHH:mm:ssZ")
+            settings.setTemporalRange(QgsDateTimeRange(start, start.addSecs(86399)))
+            job = QgsMapRendererParallelJob(settings)
+            job.start()
+            job.waitForFinished()
+            os.makedirs(os.path.join(REPO, "out", "qgis-cube"), exist_ok=True)
+            png = os.path.join(REPO, "out", "qgis-cube", f"filled_{day}.png")  # kept to look at
+            self.assertTrue(job.renderedImage().save(png))
+            images.append(gdal.Open(png).ReadAsArray().astype("float64")[:3])
+        for image in images:
+            self.assertGreater(image.std(), 5)  # a map, not an empty frame
+        self.assertGreater(np.abs(images[0] - images[1]).mean(), 5)  # summer and winter differ
+        project.clear()
 
     def test_train_and_cross_validate_drive_the_trainer(self):
         folder = self.out("train_samples")
