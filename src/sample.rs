@@ -186,6 +186,7 @@ pub fn sampling_manifest(inputs: Vec<InputSpec>, target: &str) -> Result<Manifes
         metrics: None,
         uncertainty: None,
         model_card: String::new(),
+        time_varying: Vec::new(),
     };
     m.check().map_err(|e| SampleError::Invalid(e.to_string()))?;
     Ok(m)

@@ -281,6 +281,12 @@ fn bias_correction_of_the_residual_then_mapping_every_date() {
     let model =
         bias::train(&data, &BiasOptions { scheme: Scheme::Monthly, max_samples: 36_000, ..Default::default() }, &mut |_| true).unwrap();
     assert_eq!(model.bundles.len(), 12);
+    // The bundles say which covariates change with time (statics and coordinates do not).
+    let manifest = model.bundles[0].1.manifest.clone().unwrap();
+    assert_eq!(manifest.time_varying, ["source", "ndvi", "precipitation", "air_temperature"]);
+    let mut wrong = manifest.clone();
+    wrong.time_varying.push("elevation".into());
+    assert!(wrong.check().unwrap_err().to_string().contains("time_varying names 'elevation', which is not one of the model's covariates"));
     // Out of fold (spatial blocks), the residual model explains part of the remaining bias and
     // its 90 % intervals cover about 90 % of the reference.
     eprintln!("pooled {:?}", model.pooled);
@@ -319,10 +325,21 @@ fn bias_correction_of_the_residual_then_mapping_every_date() {
     let coverage = inside.iter().filter(|b| **b).count() as f64 / inside.len() as f64;
     assert!(coverage >= 0.88, "coverage of the truth {coverage}");
     assert!((0..m.len()).filter(|&i| m[i].is_finite()).all(|i| lo[i] <= m[i] + 1e-6 && m[i] <= hi[i] + 1e-6));
+    // A static covariate given as a cube, and a time-varying one left without: refused, nothing written.
+    let mut cubes = vec![(bias::SOURCE.to_string(), input(&matched_path)), ("dem".to_string(), input(&w.ndvi))];
+    cubes.extend(
+        [("ndvi", &w.ndvi), ("precipitation", &w.precipitation), ("air_temperature", &w.air_temperature)]
+            .map(|(n, p)| (n.to_string(), input(p))),
+    );
+    let err = predict_cube(&set, &CubeBindings { cubes, statics: vec![w.statics.clone()] }, &mean, &options, &mut |_, _| true)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(err.contains("'dem' is static in this model"), "{err}");
     // A covariate without a cube: named, nothing written.
     let bind = CubeBindings { cubes: vec![(bias::SOURCE.to_string(), input(&matched_path))], statics: vec![] };
     let err = predict_cube(&set, &bind, &mean, &options, &mut |_, _| true).err().unwrap().to_string();
-    assert!(err.contains("have no cube or static band: ndvi, precipitation, air_temperature, dem"), "{err}");
+    assert!(err.contains("'ndvi' changes with time in this model: bind it to a cube"), "{err}");
     assert!(!mean.exists());
 }
 

@@ -62,6 +62,11 @@ pub struct Manifest {
     /// The model card (Markdown): what it predicts, how it was made, how well it does.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub model_card: String,
+    /// Covariates that change with time: over a cube, each takes the plane of the date being
+    /// mapped (`predict-cube` binds them to cubes); the others are static bands. Empty: not
+    /// declared (the binding decides).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub time_varying: Vec<String>,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
@@ -313,6 +318,10 @@ impl Manifest {
         if self.inputs.is_empty() {
             return bad("the manifest lists no inputs".into());
         }
+        let covariates = self.covariates();
+        if let Some(t) = self.time_varying.iter().find(|t| !covariates.contains(t)) {
+            return bad(format!("time_varying names '{t}', which is not one of the model's covariates ({})", covariates.join(", ")));
+        }
         if self.outputs.is_empty() {
             return bad("the manifest lists no output bands".into());
         }
@@ -475,6 +484,7 @@ mod tests {
             metrics: None,
             uncertainty: None,
             model_card: String::new(),
+            time_varying: Vec::new(),
         }
     }
 

@@ -49,6 +49,7 @@ pub fn manifest_from_flags(f: &ManifestFlags) -> Result<Manifest, String> {
         metrics: None,
         uncertainty: None,
         model_card: String::new(),
+        time_varying: Vec::new(),
     };
     manifest.check().map_err(|e| e.to_string())?;
     Ok(manifest)
@@ -150,6 +151,9 @@ pub fn describe(m: &Manifest) -> String {
         m.nodata.fill_gaps.map(|g| format!("radius {} (min {} valid)", g.radius, g.min_valid)).unwrap_or_else(|| "off".into())
     );
     s += &format!("\nCovariates needed: {}; context halo {} px; cell {} px", m.covariates().len(), m.halo(), m.cell());
+    if !m.time_varying.is_empty() {
+        s += &format!("\nTime-varying (one plane per date of a cube): {}", m.time_varying.join(", "));
+    }
     if let Some(cv) = &m.metrics {
         let overall: Vec<String> = cv.overall.iter().map(|(k, v)| format!("{k} {v:.4}")).collect();
         s += &format!("\nCross-validation ({}, {} folds): {}", cv.scheme, cv.folds, overall.join(", "));

@@ -115,6 +115,13 @@ pub fn train(data: &BiasData, options: &BiasOptions, progress: &mut dyn FnMut(&s
     if options.scheme == Scheme::MonthFeature {
         names.push("month".into());
     }
+    // The matched source, the covariate cubes and the month change with time; statics and
+    // coordinates do not.
+    let mut time_varying: Vec<String> = vec![SOURCE.into()];
+    time_varying.extend(data.covariates.iter().map(|(n, _)| n.clone()));
+    if options.scheme == Scheme::MonthFeature {
+        time_varying.push("month".into());
+    }
     let keys: Vec<u32> = match options.scheme {
         Scheme::Monthly => (1..=12).collect(),
         Scheme::MonthFeature => vec![0],
@@ -216,7 +223,7 @@ pub fn train(data: &BiasData, options: &BiasOptions, progress: &mut dyn FnMut(&s
             m => format!("bias-correction-month-{m:02}"),
         };
         let mut bundle = crate::train::ensemble_bundle(&result, &td, &options.config, &name, &unit, None).map_err(fail)?;
-        describe(&mut bundle, key, options.scheme, r.seen, r.y.len())?;
+        describe(&mut bundle, key, options.scheme, r.seen, r.y.len(), &time_varying)?;
         per_model.push((key, result.overall.clone()));
         bundles.push((key, bundle));
     }
@@ -236,7 +243,7 @@ fn training_data(r: &Rows) -> TrainingData {
     }
 }
 
-fn describe(bundle: &mut Bundle, key: u32, scheme: Scheme, seen: usize, kept: usize) -> Result<(), CubeError> {
+fn describe(bundle: &mut Bundle, key: u32, scheme: Scheme, seen: usize, kept: usize, time_varying: &[String]) -> Result<(), CubeError> {
     let mut m: Manifest =
         bundle.manifest.clone().ok_or_else(|| CubeError::Mismatch("internal: a trained bundle without its manifest".into()))?;
     m.description = format!(
@@ -248,5 +255,6 @@ fn describe(bundle: &mut Bundle, key: u32, scheme: Scheme, seen: usize, kept: us
     m.provenance.extra.insert("offset".into(), SOURCE.into());
     m.provenance.extra.insert("month".into(), key.to_string());
     m.provenance.training_data = format!("{kept} (pixel, date) samples of {seen} valid");
+    m.time_varying = time_varying.to_vec();
     bundle.set_manifest(m).map_err(|e| CubeError::Mismatch(e.to_string()))
 }

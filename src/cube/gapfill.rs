@@ -347,7 +347,13 @@ fn train_model(
     }
     let result = crate::train::cross_validate(&data, &options.config, &mut |_, _, _| true)
         .map_err(|e| CubeError::Mismatch(format!("training the gap filler: {e}")))?;
-    let bundle = crate::train::ensemble_bundle(&result, &data, &options.config, "gap-filler", "", None).map_err(CubeError::Mismatch)?;
+    let mut bundle = crate::train::ensemble_bundle(&result, &data, &options.config, "gap-filler", "", None).map_err(CubeError::Mismatch)?;
+    // Every feature but the static bands changes with the date.
+    let mut manifest =
+        bundle.manifest.clone().ok_or_else(|| CubeError::Mismatch("internal: a trained bundle without its manifest".into()))?;
+    let statics = s.covariates.len()..s.covariates.len() + s.statics.len();
+    manifest.time_varying = s.names.iter().enumerate().filter(|(i, _)| !statics.contains(i)).map(|(_, n)| n.clone()).collect();
+    bundle.set_manifest(manifest).map_err(|e| CubeError::Mismatch(e.to_string()))?;
     bundle.write(path).map_err(|e| CubeError::Output { path: path.into(), reason: e.to_string() })?;
     Model::open(path, &EngineOptions::default()).map_err(|e| CubeError::Mismatch(e.to_string()))
 }

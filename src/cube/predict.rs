@@ -133,6 +133,24 @@ pub fn predict_cube(
     let mut report = CubePredictReport::default();
     let mut feeds = Vec::new();
     let mut missing = Vec::new();
+    // What the bundle declares (when it does): a time-varying covariate needs a cube, a static
+    // one a band.
+    if !manifest.time_varying.is_empty() {
+        for name in manifest.covariates() {
+            let declared = manifest.time_varying.contains(&name);
+            let has_cube = bind.cubes.iter().any(|(n, _)| *n == name);
+            if declared && !has_cube && !CALENDAR.contains(&name.as_str()) {
+                return Err(CubeError::Mismatch(format!(
+                    "'{name}' changes with time in this model: bind it to a cube (NAME=CUBE), not to a static band"
+                )));
+            }
+            if !declared && has_cube {
+                return Err(CubeError::Mismatch(format!(
+                    "'{name}' is static in this model (one value per pixel): give it as a static raster band, not a cube"
+                )));
+            }
+        }
+    }
     for name in manifest.covariates() {
         let feed = if let Some(i) = bind.cubes.iter().position(|(n, _)| *n == name) {
             report.bindings.push((name.clone(), format!("cube {}", bind.cubes[i].1.path.display())));

@@ -230,6 +230,7 @@ fn point_bundle(result: &CvResult, data: &TrainingData, cfg: &TrainConfig, name:
         }),
         uncertainty: None,
         model_card: String::new(),
+        time_varying: Vec::new(),
     };
     if cfg.model.is_trees() {
         return tree_bundle(result, cfg, manifest);

@@ -89,6 +89,7 @@ pub fn manifest(inputs: Vec<InputSpec>, outputs: usize) -> Manifest {
         metrics: None,
         uncertainty: None,
         model_card: String::new(),
+        time_varying: Vec::new(),
     }
 }
 
