@@ -87,13 +87,12 @@ pub fn check(manifest: &Manifest, rasters: &[PathBuf], options: &BindOptions) ->
             s.descriptions.iter().enumerate().map(|(b, d)| AvailableBand { file: s.path.clone(), band: b + 1, description: d.clone() })
         })
         .collect();
-    let explicit = |n: &str| options.bindings.iter().any(|b| b.split_once('=').is_some_and(|(k, _)| k == n));
     let total = report.available.len();
     let resampling = options.resampling.clone().unwrap_or_else(|| "bilinear".into());
     let training = training_statistics(manifest);
     let mut used = vec![false; sources.len()];
     for (i, name) in names.iter().enumerate() {
-        if options.by_order && !explicit(name) && i >= total {
+        if options.by_order && !options.is_explicit(name) && i >= total {
             report.missing.push(name.clone());
             continue;
         }
@@ -107,7 +106,7 @@ pub fn check(manifest: &Manifest, rasters: &[PathBuf], options: &BindOptions) ->
         };
         used[s] = true;
         let src = &sources[s];
-        let how = if explicit(name) {
+        let how = if options.is_explicit(name) {
             "explicit"
         } else if options.by_order {
             "order"

@@ -88,6 +88,36 @@ pub fn pinball(y: f64, value: f64, tau: f64) -> f64 {
     }
 }
 
+/// The soil-moisture community's scores of `estimate` against `truth` over the values both
+/// have: RMSE, bias (estimate minus truth), unbiased RMSE and Pearson correlation, and the count.
+#[derive(Clone, Copy, Debug, Default, serde::Serialize)]
+pub struct Scores {
+    pub rmse: f64,
+    pub bias: f64,
+    pub ubrmse: f64,
+    pub r: f64,
+    pub n: usize,
+}
+
+pub fn scores(estimate: &[f32], truth: &[f32]) -> Scores {
+    let pairs: Vec<(f64, f64)> =
+        estimate.iter().zip(truth).filter(|(e, t)| e.is_finite() && t.is_finite()).map(|(e, t)| (*e as f64, *t as f64)).collect();
+    let n = pairs.len() as f64;
+    if pairs.is_empty() {
+        return Scores::default();
+    }
+    let (me, mt) = (pairs.iter().map(|p| p.0).sum::<f64>() / n, pairs.iter().map(|p| p.1).sum::<f64>() / n);
+    let rmse = (pairs.iter().map(|(e, t)| (e - t).powi(2)).sum::<f64>() / n).sqrt();
+    let bias = me - mt;
+    let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
+    for (e, t) in &pairs {
+        sxy += (e - me) * (t - mt);
+        sxx += (e - me).powi(2);
+        syy += (t - mt).powi(2);
+    }
+    Scores { rmse, bias, ubrmse: (rmse * rmse - bias * bias).max(0.0).sqrt(), r: sxy / (sxx * syy).sqrt(), n: pairs.len() }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

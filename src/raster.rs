@@ -175,6 +175,11 @@ pub const RESAMPLING: [&str; 13] =
     ["near", "bilinear", "cubic", "cubicspline", "lanczos", "average", "rms", "mode", "max", "min", "med", "q1", "q3"];
 
 impl BindOptions {
+    /// Whether covariate `name` has an explicit `NAME=...` binding.
+    pub fn is_explicit(&self, name: &str) -> bool {
+        self.bindings.iter().any(|b| b.split_once('=').is_some_and(|(k, _)| k == name))
+    }
+
     /// Checks what can be checked without opening a raster: the extent, the resampling, and
     /// that every binding names one of the model's `covariates`, in the `NAME=[FILE:]BAND` form.
     pub fn validate(&self, covariates: &[String]) -> Result<(), RasterError> {
@@ -323,8 +328,7 @@ impl Covariates {
         let sources = rasters.iter().map(|p| open_source(p)).collect::<Result<Vec<_>, _>>()?;
         if options.by_order {
             let total: usize = sources.iter().map(|s| s.descriptions.len()).sum();
-            let explicit = |n: &str| options.bindings.iter().any(|b| b.split_once('=').is_some_and(|(k, _)| k == n));
-            if let Some(last) = names.iter().rposition(|n| !explicit(n)).filter(|&i| i >= total) {
+            if let Some(last) = names.iter().rposition(|n| !options.is_explicit(n)).filter(|&i| i >= total) {
                 return Err(RasterError::MissingCovariate {
                     name: format!("'{}'", names[last]),
                     hint: format!(

@@ -11,9 +11,10 @@ use gdal::{Dataset, Metadata};
 use terrapix::cube::cdf::{CdfOptions, Method};
 use terrapix::cube::matching::{cdf_apply, cdf_match, CubeInput, MatchReport};
 use terrapix::cube::read::{read_dates_file, CubeSource};
-use terrapix::cube::synthetic::{generate, scores, Scores, SynthOptions, Written};
+use terrapix::cube::synthetic::{generate, SynthOptions, Written};
 use terrapix::cube::time::parse_date;
 use terrapix::cube::{netcdf_lock, CubeError};
+use terrapix::metrics::{scores, Scores};
 
 /// The default synthetic cube (24 x 20 pixels, 2015-2018 daily), written once per test.
 fn cube(dir: &Path) -> Written {

@@ -186,7 +186,7 @@ pub fn cube_scores(estimate: &Path, truth: &Path, json: bool) -> Result<()> {
     let (mut ev, mut tv) = (Vec::new(), Vec::new());
     e.read_strip(&al.indices[0], 0..e.grid.height, &mut ev)?;
     t.read_strip(&al.indices[1], 0..t.grid.height, &mut tv)?;
-    let s = synthetic::scores(&ev, &tv);
+    let s = terrapix::metrics::scores(&ev, &tv);
     if json {
         println!("{}", serde_json::to_string(&s)?);
     } else {

@@ -20,7 +20,7 @@ use super::read::CubeSource;
 use super::time::{align, month};
 use super::CubeError;
 use crate::bundle::{Bundle, Channel, InputSpec, Layout, Manifest};
-use crate::train::config::{BoostParams, ModelConfig, TrainConfig};
+use crate::train::config::TrainConfig;
 use crate::train::data::TrainingData;
 
 /// The covariate name of the CDF-matched source in a bias-correction bundle.
@@ -59,13 +59,7 @@ pub struct BiasOptions {
 
 impl Default for BiasOptions {
     fn default() -> Self {
-        let mut config = TrainConfig {
-            model: ModelConfig::GradientBoosting(BoostParams { trees: 400, learning_rate: 0.05, min_leaf: 40, ..Default::default() }),
-            ..Default::default()
-        };
-        // The DI of every pixel and date costs more than it tells for a residual model.
-        config.uncertainty.aoa = false;
-        BiasOptions { scheme: Scheme::Monthly, config, max_samples: 240_000 }
+        BiasOptions { scheme: Scheme::Monthly, config: super::boosted_trees(), max_samples: 240_000 }
     }
 }
 

@@ -20,15 +20,16 @@ use rand_chacha::ChaCha8Rng;
 
 use super::matching::CubeInput;
 use super::read::CubeSource;
-use super::synthetic::{scores, Scores};
 use super::time::{align, Date};
 use super::write::{CubeWriter, Variable};
 use super::{transpose, CubeError};
 use crate::bundle::{Channel, InputSpec, Layout};
 use crate::engine::{EngineOptions, Model};
+use crate::metrics::{scores, Scores};
 use crate::plan::Block;
 use crate::predict::Predictor;
-use crate::train::config::{BoostParams, ModelConfig, TrainConfig};
+use crate::raster::Grid;
+use crate::train::config::TrainConfig;
 use crate::train::data::TrainingData;
 
 /// Largest cube filled (values per product): 1.5 G values (6 GiB as float32).
@@ -63,11 +64,7 @@ pub struct GapOptions {
 
 impl Default for GapOptions {
     fn default() -> Self {
-        let mut config = TrainConfig {
-            model: ModelConfig::GradientBoosting(BoostParams { trees: 400, learning_rate: 0.05, min_leaf: 40, ..Default::default() }),
-            ..Default::default()
-        };
-        config.uncertainty.aoa = false;
+        let mut config = super::boosted_trees();
         config.cv.folds = 3;
         GapOptions { config, max_samples: 120_000, level: 0.9, clip: (0.0, 1.0), seed: 11 }
     }
@@ -117,7 +114,10 @@ struct Stack {
     covariates: Vec<Vec<f32>>,
     statics: Vec<Vec<f32>>,
     names: Vec<String>,
-    geotransform: [f64; 6],
+    /// The cube's grid, variable name and unit (what the output keeps).
+    grid: Grid,
+    name: String,
+    unit: String,
 }
 
 impl Stack {
@@ -250,7 +250,9 @@ fn load(data: &GapData) -> Result<Stack, CubeError> {
         covariates,
         statics: statics.into_iter().map(|(_, _, p)| p).collect(),
         names,
-        geotransform: grid.geotransform,
+        grid,
+        name: target.name.clone(),
+        unit: target.unit.clone(),
     })
 }
 
@@ -310,7 +312,7 @@ fn train_model(
     let keep = (options.max_samples as f64 / total.max(1) as f64).min(1.0);
     let mut rng = ChaCha8Rng::seed_from_u64(options.seed);
     let (mut x, mut y, mut xy) = (Vec::new(), Vec::new(), Vec::new());
-    let g = s.geotransform;
+    let g = s.grid.geotransform;
     let means = pixel_means(known, nt);
     for t in 0..nt {
         if t % 64 == 0 && !progress(&format!("gap-filling samples: {t} of {nt} dates")) {
@@ -383,7 +385,7 @@ fn predict_cells(s: &Stack, model: &Model, known: &[f32], wanted: &(dyn Fn(usize
             for pl in &planes {
                 data.extend(pl.iter().enumerate().map(|(p, v)| if wanted(p, t) { *v } else { f32::NAN }));
             }
-            let mut block = Block { data, width: s.w, height: s.h, halo: 0, geo: Some((s.geotransform, 0, 0)) };
+            let mut block = Block { data, width: s.w, height: s.h, halo: 0, geo: Some((s.grid.geotransform, 0, 0)) };
             let out = predictor.predict(&mut block, &|| false).map_err(|e| CubeError::Mismatch(format!("filling {}: {e}", s.dates[t])))?;
             Ok(cells
                 .into_iter()
@@ -552,21 +554,20 @@ pub fn fill(
         }
     }
     // 3. Written as a CF cube.
-    let src = data.target.open()?;
     let pct = (options.level * 100.0).round();
     let mut flagvar = Variable::float("filled", "whether the value was filled by the gap-filling model", "");
     flagvar.flags = true;
     flagvar.attributes.push(("flag_values".into(), "0 1".into()));
     flagvar.attributes.push(("flag_meanings".into(), "observed filled".into()));
     let variables = [
-        Variable::float(&src.name, &format!("{} without gaps", src.name), &src.unit),
-        Variable::float(&format!("lower_{pct}"), &format!("lower bound of the {pct} % interval of filled values"), &src.unit),
-        Variable::float(&format!("upper_{pct}"), &format!("upper bound of the {pct} % interval of filled values"), &src.unit),
+        Variable::float(&s.name, &format!("{} without gaps", s.name), &s.unit),
+        Variable::float(&format!("lower_{pct}"), &format!("lower bound of the {pct} % interval of filled values"), &s.unit),
+        Variable::float(&format!("upper_{pct}"), &format!("upper bound of the {pct} % interval of filled values"), &s.unit),
         flagvar,
     ];
     let v = &report.validation;
     let global = [
-        ("title".to_string(), format!("{} gap-filled by terrapix", src.name)),
+        ("title".to_string(), format!("{} gap-filled by terrapix", s.name)),
         ("source".to_string(), format!("{}", data.target.path.display())),
         ("history".to_string(), format!("terrapix {} fill-gaps (model {})", crate::VERSION, model_path.display())),
         (
@@ -577,11 +578,9 @@ pub fn fill(
             ),
         ),
     ];
-    let grid = src.grid.clone();
-    drop(src);
-    let mut writer = CubeWriter::create(output, &grid, &s.dates, &variables, &global)?;
+    let mut writer = CubeWriter::create(output, &s.grid, &s.dates, &variables, &global)?;
     for (k, plane) in [out, lo, hi, flag].iter().enumerate() {
-        writer.write_strip(k, 0..grid.height, &transpose(plane, n, nt))?;
+        writer.write_strip(k, 0..s.h, &transpose(plane, n, nt))?;
     }
     writer.finish()?;
     Ok(report)

@@ -13,7 +13,7 @@ use super::cdf::{fit, CdfOptions, Knots, Mapping, Method, Unfitted};
 use super::read::CubeSource;
 use super::time::{align, summarise, Date};
 use super::write::{CubeWriter, Variable};
-use super::{strip_rows, transpose, CubeError};
+use super::{chunks, strip_rows, transpose, CubeError};
 use crate::raster::{open_raster, BandInfo, Grid, MapWriter, OutputOptions};
 
 /// The metadata item of a stored mapping (JSON of [`StoredMapping`]).
@@ -126,7 +126,7 @@ pub fn cdf_match(
     let grid = src.grid.clone();
     let (w, h) = (grid.width, grid.height);
     let rows_per = strip_rows(w, h, src.len() * 2 + al.common.len() + 2 * options.method.knots(), STRIP_BUDGET);
-    let strips: Vec<Range<usize>> = (0..h).step_by(rows_per).map(|r| r..(r + rows_per).min(h)).collect();
+    let strips = chunks(h, rows_per);
     let k = options.method.knots();
     // Per zone: the pooled pairs of its pixels over every strip, fitted once.
     let zone_knots = match &zone_ids {
@@ -177,12 +177,7 @@ pub fn cdf_match(
                 }
             }
         }
-        let counts: Vec<(usize, usize)> =
-            series.par_chunks_mut(src.len().max(1)).zip(&knots).map(|(s, kn)| apply_series(s, kn.as_ref().ok(), options.range)).collect();
-        for (m, c) in counts {
-            report.mapped += m;
-            report.clipped += c;
-        }
+        apply_all(&mut series, src.len(), &knots, options.range, &mut report);
         let matched = transpose(&series, n, src.len());
         ph.compute += t0.elapsed().as_secs_f64();
         timed(&mut ph.write, || writer.write_strip(0, rows.clone(), &matched))?;
@@ -243,7 +238,7 @@ pub fn cdf_apply(
     let mut writer = CubeWriter::create(output, &src.grid, &src.dates, &[variable], &global)?;
     let all: Vec<usize> = (0..src.len()).collect();
     let mut sbuf = Vec::new();
-    let strips: Vec<Range<usize>> = (0..h).step_by(rows_per).map(|r| r..(r + rows_per).min(h)).collect();
+    let strips = chunks(h, rows_per);
     for (i, rows) in strips.iter().enumerate() {
         if !progress(i, strips.len()) {
             return Err(CubeError::Cancelled);
@@ -269,20 +264,23 @@ pub fn cdf_apply(
         report.fitted += knots.iter().filter(|k| k.is_ok()).count();
         src.read_strip(&all, rows.clone(), &mut sbuf)?;
         let mut series = transpose(&sbuf, src.len(), n);
-        let counts: Vec<(usize, usize)> = series
-            .par_chunks_mut(src.len().max(1))
-            .zip(&knots)
-            .map(|(s, kn)| apply_series(s, kn.as_ref().ok(), stored.options.range))
-            .collect();
-        for (m, c) in counts {
-            report.mapped += m;
-            report.clipped += c;
-        }
+        apply_all(&mut series, src.len(), &knots, stored.options.range, &mut report);
         writer.write_strip(0, rows.clone(), &transpose(&series, n, src.len()))?;
     }
     progress(strips.len(), strips.len());
     writer.finish()?;
     Ok(report)
+}
+
+/// Maps every pixel's series (`[pixel][step]`, `steps` long) in place, in parallel, counting
+/// the values mapped and clipped in `report`.
+fn apply_all(series: &mut [f32], steps: usize, knots: &[Result<Knots, Unfitted>], range: (f64, f64), report: &mut MatchReport) {
+    let counts: Vec<(usize, usize)> =
+        series.par_chunks_mut(steps.max(1)).zip(knots).map(|(s, kn)| apply_series(s, kn.as_ref().ok(), range)).collect();
+    for (m, c) in counts {
+        report.mapped += m;
+        report.clipped += c;
+    }
 }
 
 /// Maps one pixel's series in place (NaN where the pixel has no mapping); returns the values
@@ -368,9 +366,13 @@ fn zone_key(ids: &[i64], pixel: usize) -> i64 {
     }
 }
 
+/// The matched values' unit: the reference's, else the source's.
+fn matched_unit(src: &CubeSource, refc: &CubeSource) -> String {
+    if refc.unit.is_empty() { &src.unit } else { &refc.unit }.clone()
+}
+
 fn matched_variable(src: &CubeSource, refc: &CubeSource) -> Variable {
-    let unit = if refc.unit.is_empty() { &src.unit } else { &refc.unit };
-    Variable::float(&src.name, &format!("{} CDF-matched to {}", src.name, refc.name), unit)
+    Variable::float(&src.name, &format!("{} CDF-matched to {}", src.name, refc.name), &matched_unit(src, refc))
 }
 
 fn provenance(src: &CubeSource, refc: &CubeSource, options: &CdfOptions) -> Vec<(String, String)> {
@@ -414,7 +416,7 @@ fn mapping_writer(
             common.last().map(|d| d.to_string()).unwrap_or_default(),
             common.len(),
         ),
-        unit: if refc.unit.is_empty() { src.unit.clone() } else { refc.unit.clone() },
+        unit: matched_unit(src, refc),
         zones: zones.map(|z| z.display().to_string()),
         terrapix: crate::VERSION.into(),
     };

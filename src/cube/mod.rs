@@ -39,6 +39,20 @@ pub enum CubeError {
     Cancelled,
 }
 
+/// The trainer settings of seed 003's models (bias correction, gap filling): gradient-boosted
+/// trees, at most 400 rounds at 0.05 with early stopping, 40 samples per leaf; no DI/AOA bands
+/// (the DI of every pixel and date costs more than it tells for these models).
+#[cfg(feature = "train")]
+pub(crate) fn boosted_trees() -> crate::train::config::TrainConfig {
+    use crate::train::config::{BoostParams, ModelConfig, TrainConfig};
+    let mut config = TrainConfig {
+        model: ModelConfig::GradientBoosting(BoostParams { trees: 400, learning_rate: 0.05, min_leaf: 40, ..Default::default() }),
+        ..Default::default()
+    };
+    config.uncertainty.aoa = false;
+    config
+}
+
 /// The netCDF and HDF5 libraries GDAL reads cubes with are not thread-safe: every use of a cube
 /// file (open, read, write, close) holds this lock.
 static NETCDF: std::sync::Mutex<()> = std::sync::Mutex::new(());
@@ -54,6 +68,11 @@ pub fn netcdf_lock() -> std::sync::MutexGuard<'static, ()> {
 pub fn strip_rows(width: usize, height: usize, values_per_pixel: usize, budget: usize) -> usize {
     let per_row = width.max(1) * values_per_pixel.max(1) * std::mem::size_of::<f32>();
     (budget / per_row).clamp(1, height.max(1))
+}
+
+/// `0..len` in consecutive ranges of `size` (the last one shorter).
+pub fn chunks(len: usize, size: usize) -> Vec<std::ops::Range<usize>> {
+    (0..len).step_by(size.max(1)).map(|s| s..(s + size).min(len)).collect()
 }
 
 /// `[step][pixel]` to `[pixel][step]` (and back, with the sizes swapped), in parallel.

@@ -234,8 +234,7 @@ pub fn predict_cube(
     let nodata = manifest.nodata.output_nodata;
     let target_scale: Vec<bool> = manifest.outputs.iter().map(|o| o.kind.is_on_target_scale()).collect();
     let mut planes: Vec<Vec<f32>> = vec![Vec::new(); cubes.len()];
-    let batches: Vec<std::ops::Range<usize>> =
-        (0..al.common.len()).step_by(at_once).map(|s| s..(s + at_once).min(al.common.len())).collect();
+    let batches = super::chunks(al.common.len(), at_once);
     for (b, steps) in batches.iter().enumerate() {
         if !progress(b, batches.len()) {
             return Err(CubeError::Cancelled);

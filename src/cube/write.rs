@@ -165,7 +165,7 @@ impl CubeWriter {
             let cu = cstr(unit).map_err(e)?;
             GDALMDArraySetUnit(a, cu.as_ptr());
             for (k, v) in attrs {
-                string_attribute(a, k, v)?;
+                string_attribute(Owner::Array(a), k, v)?;
             }
             let start = [0u64];
             let count = [values.len()];
@@ -206,18 +206,18 @@ impl CubeWriter {
             if !srs.is_null() {
                 GDALMDArraySetSpatialRef(a, srs);
             }
-            string_attribute(a, "long_name", &v.long_name)?;
+            string_attribute(Owner::Array(a), "long_name", &v.long_name)?;
             for (k, val) in &v.attributes {
-                string_attribute(a, k, val)?;
+                string_attribute(Owner::Array(a), k, val)?;
             }
         }
         if !srs.is_null() {
             OSRDestroySpatialReference(srs);
         }
         result?;
-        group_attribute(root, "Conventions", "CF-1.8")?;
+        string_attribute(Owner::Group(root), "Conventions", "CF-1.8")?;
         for (k, v) in global {
-            group_attribute(root, k, v)?;
+            string_attribute(Owner::Group(root), k, v)?;
         }
         for d in dims {
             GDALDimensionRelease(d);
@@ -326,34 +326,32 @@ impl Drop for CubeWriter {
     }
 }
 
-unsafe fn attribute(h: GDALAttributeH, value: &str, what: &str) -> Result<(), String> {
+/// What a string attribute is attached to.
+#[derive(Clone, Copy)]
+enum Owner {
+    Array(GDALMDArrayH),
+    Group(GDALGroupH),
+}
+
+/// Writes the string attribute `key` = `value` on `owner`.
+unsafe fn string_attribute(owner: Owner, key: &str, value: &str) -> Result<(), String> {
+    let (k, v) = (cstr(key).map_err(|e| e.to_string())?, cstr(value).map_err(|e| e.to_string())?);
+    let t = GDALExtendedDataTypeCreateString(0);
+    let h = match owner {
+        Owner::Array(a) => GDALMDArrayCreateAttribute(a, k.as_ptr(), 0, null(), t, null_mut()),
+        Owner::Group(g) => GDALGroupCreateAttribute(g, k.as_ptr(), 0, null(), t, null_mut()),
+    };
+    GDALExtendedDataTypeRelease(t);
     if h.is_null() {
-        return Err(format!("could not create the attribute '{what}'"));
+        return Err(format!("could not create the attribute '{key}'"));
     }
-    let v = cstr(value).map_err(|e| e.to_string())?;
     let ok = GDALAttributeWriteString(h, v.as_ptr());
     GDALAttributeRelease(h);
     if ok == 0 {
-        Err(format!("could not write the attribute '{what}'"))
+        Err(format!("could not write the attribute '{key}'"))
     } else {
         Ok(())
     }
-}
-
-unsafe fn string_attribute(a: GDALMDArrayH, key: &str, value: &str) -> Result<(), String> {
-    let k = cstr(key).map_err(|e| e.to_string())?;
-    let t = GDALExtendedDataTypeCreateString(0);
-    let h = GDALMDArrayCreateAttribute(a, k.as_ptr(), 0, null(), t, null_mut());
-    GDALExtendedDataTypeRelease(t);
-    attribute(h, value, key)
-}
-
-unsafe fn group_attribute(g: GDALGroupH, key: &str, value: &str) -> Result<(), String> {
-    let k = cstr(key).map_err(|e| e.to_string())?;
-    let t = GDALExtendedDataTypeCreateString(0);
-    let h = GDALGroupCreateAttribute(g, k.as_ptr(), 0, null(), t, null_mut());
-    GDALExtendedDataTypeRelease(t);
-    attribute(h, value, key)
 }
 
 /// Whether a WKT CRS is geographic (longitude/latitude degrees).
