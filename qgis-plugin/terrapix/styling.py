@@ -107,9 +107,13 @@ def band_range(ds, band, window=None):
     else:
         size = (min(RANGE_SAMPLE, ds.RasterXSize), min(RANGE_SAMPLE, ds.RasterYSize))
         values = b.ReadAsArray(0, 0, ds.RasterXSize, ds.RasterYSize, buf_xsize=size[0], buf_ysize=size[1])
-    values = values.astype("float64")
+    return robust_range(values, b.GetNoDataValue())
+
+
+def robust_range(values, nodata=None):
+    """2nd and 98th percentiles of the valid (finite, not nodata) `values`; None without any."""
+    values = np.asarray(values, dtype="float64").ravel()
     ok = np.isfinite(values)
-    nodata = b.GetNoDataValue()
     if nodata is not None:
         ok &= values != nodata
     if not ok.any():
@@ -236,7 +240,10 @@ class GroupPostProcessor(QgsProcessingLayerPostProcessorInterface):
         for plan in self.plans:
             if plan.layer_id == layer.id():
                 target = layer
-                apply_plan(target, plan)  # Processing renamed it after the file
+                # Styled in the worker thread already; setting the renderer again here is what
+                # makes the layers panel show the new group open (without it, the desktop test
+                # sees it collapsed). No data is read.
+                apply_plan(target, plan)
             else:
                 target = context.takeResultLayer(plan.layer_id)
                 if target is None:
@@ -261,26 +268,6 @@ class GroupPostProcessor(QgsProcessingLayerPostProcessorInterface):
         return processor
 
 
-class RampPostProcessor(QgsProcessingLayerPostProcessorInterface):
-    """Styles one loaded layer with a ramp over a range computed beforehand."""
-
-    _alive = []
-
-    def __init__(self, plan):
-        super().__init__()
-        self.plan = plan
-
-    def postProcessLayer(self, layer, context, feedback):  # noqa: N802 (QGIS's name)
-        if layer is not None and layer.isValid():
-            apply_plan(layer, self.plan)
-
-    @classmethod
-    def create(cls, plan):
-        processor = cls(plan)
-        cls._alive.append(processor)
-        return processor
-
-
 def group_name(manifest, path, on_the_fly=False):
     return f"{manifest['name']} \u00b7 {os.path.basename(path)}" + (" (on the fly)" if on_the_fly else "")
 
@@ -300,10 +287,10 @@ def build_layers(context, path, plans):
     return layers
 
 
-def load_on_completion(context, path, layer, processor, output=""):
+def load_on_completion(context, path, layer, processor=None, output=""):
     """Has Processing load `layer` (built from `path` in the worker thread) when the algorithm is
     done, in place of the file `path` it would load for the output `output`, handed to
-    `processor`."""
+    `processor` (if any) once it is in the project."""
     queued = dict(context.layersToLoadOnCompletion())
     details = queued.pop(path, None)
     if details is None:
@@ -314,7 +301,8 @@ def load_on_completion(context, path, layer, processor, output=""):
     )
     details.name = layer.name()
     details.forceName = True
-    details.setPostProcessor(processor)
+    if processor is not None:
+        details.setPostProcessor(processor)
     queued[layer.id()] = details
     context.setLayersToLoadOnCompletion(queued)
 
@@ -335,4 +323,4 @@ def load_single(context, path, name, ramp_name, band=1, unit=""):
     rng = band_range(gdal.Open(path), band) or (0.0, 1.0)
     plan = LayerPlan(band, name, name, ramp_name, rng, True, unit, decimals_for(*rng))
     (layer,) = build_layers(context, path, [plan])
-    load_on_completion(context, path, layer, RampPostProcessor.create(plan))
+    load_on_completion(context, path, layer)

@@ -57,17 +57,8 @@ def value_range(path, variable):
     if ds is None:
         return None
     steps = np.unique(np.linspace(1, ds.RasterCount, min(60, ds.RasterCount)).astype(int))
-    values = []
-    for b in steps:
-        band = ds.GetRasterBand(int(b))
-        v = band.ReadAsArray().astype("float64").ravel()
-        nodata = band.GetNoDataValue()
-        values.append(v[np.isfinite(v) & (v != nodata if nodata is not None else True)])
-    values = np.concatenate(values)
-    if values.size == 0:
-        return None
-    low, high = np.percentile(values, [2, 98])
-    return float(low), float(high if high > low else low + 1e-6)
+    bands = [ds.GetRasterBand(int(b)) for b in steps]
+    return styling.robust_range(np.concatenate([b.ReadAsArray().ravel() for b in bands]), bands[0].GetNoDataValue())
 
 
 class ActiveGroup(QgsProcessingLayerPostProcessorInterface):
