@@ -98,46 +98,98 @@ pub struct Knots {
     pub reference: Vec<f64>,
 }
 
+impl Knots {
+    /// Each product's knots in ascending order, so the mapping never decreases.
+    fn sorted(mut source: Vec<f64>, mut reference: Vec<f64>) -> Knots {
+        source.sort_by(f64::total_cmp);
+        reference.sort_by(f64::total_cmp);
+        Knots { source, reference }
+    }
+}
+
 /// Fits the mapping from the valid pairs (`source[i]`, `reference[i]`); NaN marks a missing
 /// value.
 pub fn fit(source: &[f32], reference: &[f32], options: &CdfOptions) -> Result<Knots, Unfitted> {
-    let (mut s, mut r): (Vec<f64>, Vec<f64>) =
-        source.iter().zip(reference).filter(|(a, b)| a.is_finite() && b.is_finite()).map(|(a, b)| (*a as f64, *b as f64)).unzip();
-    if s.len() < options.min_count {
-        return Err(Unfitted::TooFew);
-    }
-    let (mut ks, mut kr) = match options.method {
-        Method::Beta => (beta_knots(&s, options.range)?, beta_knots(&r, options.range)?),
-        Method::Empirical { .. } => {
-            s.sort_by(f64::total_cmp);
-            r.sort_by(f64::total_cmp);
-            let p = options.method.probabilities();
-            (p.iter().map(|&q| quantile_sorted(&s, q)).collect(), p.iter().map(|&q| quantile_sorted(&r, q)).collect())
+    let pairs = source.iter().zip(reference).filter(|(a, b)| a.is_finite() && b.is_finite());
+    match options.method {
+        Method::Beta => {
+            let (mut ms, mut mr) = (Moments::default(), Moments::default());
+            for (a, b) in pairs {
+                ms.push(*a as f64, options.range);
+                mr.push(*b as f64, options.range);
+            }
+            fit_moments(&ms, &mr, options)
         }
-    };
-    ks.sort_by(f64::total_cmp);
-    kr.sort_by(f64::total_cmp);
-    Ok(Knots { source: ks, reference: kr })
+        Method::Empirical { .. } => {
+            let (mut s, mut r): (Vec<f64>, Vec<f64>) = pairs.map(|(a, b)| (*a as f64, *b as f64)).unzip();
+            if s.len() < options.min_count {
+                return Err(Unfitted::TooFew);
+            }
+            s.sort_unstable_by(f64::total_cmp);
+            r.sort_unstable_by(f64::total_cmp);
+            let p = options.method.probabilities();
+            Ok(Knots::sorted(p.iter().map(|&q| quantile_sorted(&s, q)).collect(), p.iter().map(|&q| quantile_sorted(&r, q)).collect()))
+        }
+    }
 }
 
-/// The Beta (method of moments on `range`) quantile knots of `values`, with the observed
-/// minimum and maximum at the ends, in the values' units.
-fn beta_knots(values: &[f64], (lo, hi): (f64, f64)) -> Result<Vec<f64>, Unfitted> {
-    let span = hi - lo;
-    let n = values.len() as f64;
-    let unit = || values.iter().map(|v| ((v - lo) / span).clamp(0.0, 1.0));
-    let m = unit().sum::<f64>() / n;
-    let var = unit().map(|v| (v - m) * (v - m)).sum::<f64>() / n;
-    if !(m > 0.0 && m < 1.0 && var > 0.0 && var < m * (1.0 - m)) {
-        return Err(Unfitted::NoBeta);
+/// What the parametric fit needs of one product's values: their count, the sums of the values
+/// and of their squares on the unit interval of the range (clamped to it), and the raw minimum
+/// and maximum. Accumulated value by value, so a cube can be fitted date by date without
+/// gathering each pixel's series. (Plain sums in f64 are exact enough: the variance loses a few
+/// of f64's sixteen digits to cancellation, far below the f32 values' own precision.)
+#[derive(Clone, Copy, Debug)]
+pub struct Moments {
+    pub count: usize,
+    sum: f64,
+    squares: f64,
+    min: f64,
+    max: f64,
+}
+
+impl Default for Moments {
+    fn default() -> Self {
+        Moments { count: 0, sum: 0.0, squares: 0.0, min: f64::INFINITY, max: f64::NEG_INFINITY }
     }
-    let common = m * (1.0 - m) / var - 1.0;
-    let beta = Beta::new(m * common, (1.0 - m) * common).map_err(|_| Unfitted::NoBeta)?;
-    let mut knots = Vec::with_capacity(BETA_PROBABILITIES.len() + 2);
-    knots.push(values.iter().copied().fold(f64::INFINITY, f64::min));
-    knots.extend(BETA_PROBABILITIES.iter().map(|&p| lo + span * beta.inverse_cdf(p)));
-    knots.push(values.iter().copied().fold(f64::NEG_INFINITY, f64::max));
-    Ok(knots)
+}
+
+impl Moments {
+    /// Adds one valid value (in the product's units).
+    #[inline]
+    pub fn push(&mut self, v: f64, (lo, hi): (f64, f64)) {
+        let u = ((v - lo) / (hi - lo)).clamp(0.0, 1.0);
+        self.count += 1;
+        self.sum += u;
+        self.squares += u * u;
+        self.min = self.min.min(v);
+        self.max = self.max.max(v);
+    }
+
+    /// The Beta (method of moments on the range) quantile knots, with the observed minimum and
+    /// maximum at the ends, in the values' units.
+    fn beta_knots(&self, (lo, hi): (f64, f64)) -> Result<Vec<f64>, Unfitted> {
+        let n = self.count as f64;
+        let m = self.sum / n;
+        let var = (self.squares / n - m * m).max(0.0);
+        if !(m > 0.0 && m < 1.0 && var > 0.0 && var < m * (1.0 - m)) {
+            return Err(Unfitted::NoBeta);
+        }
+        let common = m * (1.0 - m) / var - 1.0;
+        let beta = Beta::new(m * common, (1.0 - m) * common).map_err(|_| Unfitted::NoBeta)?;
+        let mut knots = Vec::with_capacity(BETA_PROBABILITIES.len() + 2);
+        knots.push(self.min);
+        knots.extend(BETA_PROBABILITIES.iter().map(|&p| lo + (hi - lo) * beta.inverse_cdf(p)));
+        knots.push(self.max);
+        Ok(knots)
+    }
+}
+
+/// The parametric mapping from the moments of the valid pairs' source and reference values.
+pub fn fit_moments(source: &Moments, reference: &Moments, options: &CdfOptions) -> Result<Knots, Unfitted> {
+    if source.count < options.min_count {
+        return Err(Unfitted::TooFew);
+    }
+    Ok(Knots::sorted(source.beta_knots(options.range)?, reference.beta_knots(options.range)?))
 }
 
 /// A mapping ready to apply: distinct ascending source knots (ties merged).
@@ -190,7 +242,9 @@ impl Mapping {
             ys[0]
         } else {
             // The segment [k, k + 1] holding x (the first or last one beyond the ends).
-            let k = xs.partition_point(|&v| v <= x).saturating_sub(1).min(n - 2);
+            // A vectorised count beats a binary search's mispredicted branches on a few dozen knots.
+            let below = if n <= 64 { xs.iter().filter(|&&v| v <= x).count() } else { xs.partition_point(|&v| v <= x) };
+            let k = below.saturating_sub(1).min(n - 2);
             let t = (x - xs[k]) / (xs[k + 1] - xs[k]);
             ys[k] + t * (ys[k + 1] - ys[k])
         }

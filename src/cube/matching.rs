@@ -9,11 +9,11 @@ use std::path::{Path, PathBuf};
 use gdal::Metadata;
 use rayon::prelude::*;
 
-use super::cdf::{fit, CdfOptions, Knots, Mapping, Method, Unfitted};
+use super::cdf::{fit, fit_moments, CdfOptions, Knots, Mapping, Method, Moments, Unfitted};
 use super::read::CubeSource;
 use super::time::{align, summarise, Date};
 use super::write::{CubeWriter, Variable};
-use super::{chunks, strip_rows, transpose, CubeError};
+use super::{chunks, gather_series, strip_rows, transpose, CubeError};
 use crate::raster::{open_raster, BandInfo, Grid, MapWriter, OutputOptions};
 
 /// The metadata item of a stored mapping (JSON of [`StoredMapping`]).
@@ -125,7 +125,7 @@ pub fn cdf_match(
     let zone_ids = zones.map(|z| read_zones(z, &src.grid)).transpose()?;
     let grid = src.grid.clone();
     let (w, h) = (grid.width, grid.height);
-    let rows_per = strip_rows(w, h, src.len() * 2 + al.common.len() + 2 * options.method.knots(), STRIP_BUDGET);
+    let rows_per = strip_rows(w, h, src.len() + 3 * al.common.len() + 2 * options.method.knots(), STRIP_BUDGET);
     let strips = chunks(h, rows_per);
     let k = options.method.knots();
     // Per zone: the pooled pairs of its pixels over every strip, fitted once.
@@ -151,22 +151,11 @@ pub fn cdf_match(
             timed(&mut ph.read, || refc.read_strip(&al.indices[1], rows.clone(), &mut rbuf))?;
         }
         let t0 = std::time::Instant::now();
-        let mut series = transpose(&sbuf, src.len(), n);
         let knots: Vec<Result<Knots, Unfitted>> = match (&zone_knots, &zone_ids) {
             (Some(zk), Some(ids)) => {
                 (0..n).map(|p| zk.get(&zone_key(ids, rows.start * w + p)).cloned().unwrap_or(Err(Unfitted::TooFew))).collect()
             }
-            _ => {
-                let rseries = transpose(&rbuf, al.common.len(), n);
-                let (c, nt, series) = (al.common.len(), src.len(), &series);
-                (0..n)
-                    .into_par_iter()
-                    .map(|p| {
-                        let s: Vec<f32> = al.indices[0].iter().map(|&t| series[p * nt + t]).collect();
-                        fit(&s, &rseries[p * c..(p + 1) * c], options)
-                    })
-                    .collect()
-            }
+            _ => fit_strip(&sbuf, &al.indices[0], &rbuf, n, options),
         };
         if zone_knots.is_none() {
             for r in &knots {
@@ -177,10 +166,9 @@ pub fn cdf_match(
                 }
             }
         }
-        apply_all(&mut series, src.len(), &knots, options.range, &mut report);
-        let matched = transpose(&series, n, src.len());
+        apply_strip(&mut sbuf, n, &knots, options.range, &mut report);
         ph.compute += t0.elapsed().as_secs_f64();
-        timed(&mut ph.write, || writer.write_strip(0, rows.clone(), &matched))?;
+        timed(&mut ph.write, || writer.write_strip(0, rows.clone(), &sbuf))?;
         if let Some(out) = knots_out.as_mut() {
             timed(&mut ph.write, || write_knots(out, rows, w, k, &knots))?;
         }
@@ -224,7 +212,7 @@ pub fn cdf_apply(
         )));
     }
     let (w, h) = (src.grid.width, src.grid.height);
-    let rows_per = strip_rows(w, h, src.len() * 3 + 2 * k, STRIP_BUDGET);
+    let rows_per = strip_rows(w, h, src.len() + 2 * k, STRIP_BUDGET);
     let mut report = MatchReport { pixels: w * h, steps: src.len(), ..Default::default() };
     let refname = stored.reference.clone();
     let mut variable = Variable::float(&src.name, &format!("{} CDF-matched to {}", src.name, refname), &stored.unit);
@@ -263,46 +251,85 @@ pub fn cdf_apply(
             .collect();
         report.fitted += knots.iter().filter(|k| k.is_ok()).count();
         src.read_strip(&all, rows.clone(), &mut sbuf)?;
-        let mut series = transpose(&sbuf, src.len(), n);
-        apply_all(&mut series, src.len(), &knots, stored.options.range, &mut report);
-        writer.write_strip(0, rows.clone(), &transpose(&series, n, src.len()))?;
+        apply_strip(&mut sbuf, n, &knots, stored.options.range, &mut report);
+        writer.write_strip(0, rows.clone(), &sbuf)?;
     }
     progress(strips.len(), strips.len());
     writer.finish()?;
     Ok(report)
 }
 
-/// Maps every pixel's series (`[pixel][step]`, `steps` long) in place, in parallel, counting
-/// the values mapped and clipped in `report`.
-fn apply_all(series: &mut [f32], steps: usize, knots: &[Result<Knots, Unfitted>], range: (f64, f64), report: &mut MatchReport) {
-    let counts: Vec<(usize, usize)> =
-        series.par_chunks_mut(steps.max(1)).zip(knots).map(|(s, kn)| apply_series(s, kn.as_ref().ok(), range)).collect();
-    for (m, c) in counts {
-        report.mapped += m;
-        report.clipped += c;
+/// Pixels per block of the date-by-date passes: a block's accumulators or mappings stay in
+/// cache while its values are read date after date.
+const BLOCK: usize = 256;
+
+/// Dates per task of the applying pass.
+const DATES_PER_TASK: usize = 32;
+
+/// Fits every pixel of a strip: `sbuf` holds the source's dates (`[date][pixel]`, `n` pixels),
+/// `rbuf` the reference's common dates, `source_dates` the source's date of each common one.
+fn fit_strip(sbuf: &[f32], source_dates: &[usize], rbuf: &[f32], n: usize, options: &CdfOptions) -> Vec<Result<Knots, Unfitted>> {
+    match options.method {
+        // The parametric fit needs only moments, accumulated date by date over blocks of pixels:
+        // no pixel's series is ever gathered.
+        Method::Beta => {
+            let blocks: Vec<Vec<Result<Knots, Unfitted>>> = chunks(n, BLOCK)
+                .into_par_iter()
+                .map(|block| {
+                    let (mut ms, mut mr) = (vec![Moments::default(); block.len()], vec![Moments::default(); block.len()]);
+                    for (t, &st) in source_dates.iter().enumerate() {
+                        let (s, r) = (&sbuf[st * n..][block.clone()], &rbuf[t * n..][block.clone()]);
+                        for j in 0..block.len() {
+                            if s[j].is_finite() && r[j].is_finite() {
+                                ms[j].push(s[j] as f64, options.range);
+                                mr[j].push(r[j] as f64, options.range);
+                            }
+                        }
+                    }
+                    ms.iter().zip(&mr).map(|(s, r)| fit_moments(s, r, options)).collect()
+                })
+                .collect();
+            blocks.concat()
+        }
+        Method::Empirical { .. } => {
+            let c = source_dates.len();
+            let (s, r) = (gather_series(sbuf, n, source_dates), transpose(rbuf, c, n));
+            (0..n).into_par_iter().map(|p| fit(&s[p * c..(p + 1) * c], &r[p * c..(p + 1) * c], options)).collect()
+        }
     }
 }
 
-/// Maps one pixel's series in place (NaN where the pixel has no mapping); returns the values
-/// mapped and those clipped to the range.
-fn apply_series(series: &mut [f32], knots: Option<&Knots>, range: (f64, f64)) -> (usize, usize) {
-    let Some(map) = knots.and_then(|k| Mapping::new(k, range)) else {
-        series.fill(f32::NAN);
-        return (0, 0);
-    };
-    let (mut mapped, mut clipped) = (0, 0);
-    let (lo, hi) = map.range();
-    for v in series.iter_mut() {
-        if v.is_finite() {
-            let y = map.unclipped(*v as f64);
-            mapped += 1;
-            if !(lo..=hi).contains(&y) {
-                clipped += 1;
+/// Maps every value of a strip (`[date][pixel]`, `n` pixels) in place, NaN where a pixel has
+/// no mapping, in parallel over runs of dates, block of pixels by block; counts the values
+/// mapped and those clipped to the range in `report`.
+fn apply_strip(values: &mut [f32], n: usize, knots: &[Result<Knots, Unfitted>], range: (f64, f64), report: &mut MatchReport) {
+    let maps: Vec<Option<Mapping>> = knots.par_iter().map(|k| k.as_ref().ok().and_then(|k| Mapping::new(k, range))).collect();
+    let (lo, hi) = range;
+    let (mapped, clipped) = values
+        .par_chunks_mut(n.max(1) * DATES_PER_TASK)
+        .map(|dates| {
+            let (mut mapped, mut clipped) = (0, 0);
+            for block in chunks(n, BLOCK) {
+                for row in dates.chunks_mut(n) {
+                    for (v, map) in row[block.clone()].iter_mut().zip(&maps[block.clone()]) {
+                        match map {
+                            None => *v = f32::NAN,
+                            Some(map) if v.is_finite() => {
+                                let y = map.unclipped(*v as f64);
+                                mapped += 1;
+                                clipped += usize::from(!(lo..=hi).contains(&y));
+                                *v = y.clamp(lo, hi) as f32;
+                            }
+                            Some(_) => {}
+                        }
+                    }
+                }
             }
-            *v = y.clamp(lo, hi) as f32;
-        }
-    }
-    (mapped, clipped)
+            (mapped, clipped)
+        })
+        .reduce(|| (0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
+    report.mapped += mapped;
+    report.clipped += clipped;
 }
 
 fn read_zones(path: &Path, grid: &Grid) -> Result<Vec<i64>, CubeError> {
@@ -436,4 +463,49 @@ fn write_knots(out: &mut MapWriter, rows: &Range<usize>, w: usize, k: usize, kno
         }
     }
     Ok(out.write(0, rows.start, w, rows.len(), &planes)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A strip of `n` pixels over `steps` dates with gaps, and a reference on every other date.
+    fn strip(n: usize, steps: usize) -> (Vec<f32>, Vec<usize>, Vec<f32>) {
+        let value =
+            |t: usize, p: usize| 0.1 + 0.3 * (0.5 + 0.5 * ((t * 7 + p * 13) as f32 * 0.37).sin()) * (1.0 + p as f32 / n as f32) / 2.0;
+        let s: Vec<f32> = (0..steps).flat_map(|t| (0..n).map(move |p| if (t + p) % 5 == 0 { f32::NAN } else { value(t, p) })).collect();
+        let dates: Vec<usize> = (0..steps).step_by(2).collect();
+        let r: Vec<f32> = dates
+            .iter()
+            .flat_map(|&t| (0..n).map(move |p| if (t * p) % 7 == 3 { f32::NAN } else { 0.8 * value(t + 1, p) + 0.05 }))
+            .collect();
+        (s, dates, r)
+    }
+
+    #[test]
+    fn date_by_date_fits_and_applies_as_pixel_by_pixel() {
+        let (n, steps) = (600, 90); // more pixels than a block
+        let (s, dates, r) = strip(n, steps);
+        for method in [Method::Beta, Method::Empirical { points: 21 }] {
+            let options = CdfOptions { method, ..Default::default() };
+            let knots = fit_strip(&s, &dates, &r, n, &options);
+            let (ss, rs) = (gather_series(&s, n, &dates), transpose(&r, dates.len(), n));
+            let c = dates.len();
+            for p in 0..n {
+                assert_eq!(knots[p], fit(&ss[p * c..(p + 1) * c], &rs[p * c..(p + 1) * c], &options), "{method:?} pixel {p}");
+            }
+            let mut matched = s.clone();
+            let mut report = MatchReport::default();
+            apply_strip(&mut matched, n, &knots, options.range, &mut report);
+            let mut mapped = 0;
+            for (i, (m, v)) in matched.iter().zip(&s).enumerate() {
+                let map = knots[i % n].as_ref().ok().and_then(|k| Mapping::new(k, options.range));
+                let want = map.map_or(f32::NAN, |m| m.apply(*v as f64) as f32);
+                assert!(m.to_bits() == want.to_bits() || (m.is_nan() && want.is_nan()), "{method:?} value {i}: {m} vs {want}");
+                mapped += usize::from(v.is_finite() && knots[i % n].is_ok());
+            }
+            assert_eq!(report.mapped, mapped);
+            assert!(knots.iter().all(|k| k.is_ok()));
+        }
+    }
 }

@@ -77,10 +77,16 @@ pub fn chunks(len: usize, size: usize) -> Vec<std::ops::Range<usize>> {
 
 /// `[step][pixel]` to `[pixel][step]` (and back, with the sizes swapped), in parallel.
 pub fn transpose(data: &[f32], steps: usize, pixels: usize) -> Vec<f32> {
+    gather_series(data, pixels, &(0..steps).collect::<Vec<_>>())
+}
+
+/// Each pixel's series over the chosen `steps` of `data` (`[step][pixel]`): `[pixel][k]` is
+/// `data[steps[k]][pixel]`; in parallel.
+pub fn gather_series(data: &[f32], pixels: usize, steps: &[usize]) -> Vec<f32> {
     use rayon::prelude::*;
-    let mut out = vec![0f32; data.len()];
-    out.par_chunks_mut(steps.max(1)).enumerate().for_each(|(p, series)| {
-        for (t, v) in series.iter_mut().enumerate() {
+    let mut out = vec![0f32; pixels * steps.len()];
+    out.par_chunks_mut(steps.len().max(1)).enumerate().for_each(|(p, series)| {
+        for (v, &t) in series.iter_mut().zip(steps) {
             *v = data[t * pixels + p];
         }
     });
