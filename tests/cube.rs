@@ -119,6 +119,27 @@ fn geotiff_stacks_take_band_dates_or_a_dates_file_and_never_guess() {
 }
 
 #[test]
+fn hdf5_cubes_read_through_gdal_with_their_dates_given() {
+    // A NetCDF-4 file is HDF5: GDAL's HDF5 driver reads it as a plain HDF5 cube, with neither CF
+    // dates nor georeferencing, like many HDF5 products.
+    let dir = tempfile::tempdir().unwrap();
+    let w = cube(dir.path());
+    let (nc, netcdf) = read_all(&w.source);
+    let hdf5 = PathBuf::from(format!("HDF5:\"{}\"://sm", w.source.display()));
+    let err = CubeSource::open(&hdf5, None).err().unwrap().to_string();
+    assert!(err.contains("carries no date") && err.contains("give the dates"), "{err}");
+    let dates = dir.path().join("dates.txt");
+    std::fs::write(&dates, netcdf.dates.iter().map(|d| format!("{d}\n")).collect::<String>()).unwrap();
+    let c = CubeSource::open(&hdf5, Some(&read_dates_file(&dates).unwrap())).unwrap();
+    assert_eq!((c.len(), c.grid.width, c.grid.height), (netcdf.len(), netcdf.grid.width, netcdf.grid.height));
+    let mut values = Vec::new();
+    c.read_strip(&(0..c.len()).collect::<Vec<_>>(), 0..c.grid.height, &mut values).unwrap();
+    assert_eq!(values.len(), nc.len());
+    let same = values.iter().zip(&nc).filter(|(a, b)| a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan())).count();
+    assert_eq!(same, nc.len(), "the HDF5 reading differs from the NetCDF one");
+}
+
+#[test]
 fn cdf_matching_brings_the_source_closer_to_the_truth() {
     let dir = tempfile::tempdir().unwrap();
     let w = cube(dir.path());
