@@ -81,6 +81,21 @@ enum TpxStatus tpx_model_close(struct TpxModel *model);
 // `model` a handle from tpx_model_open().
 char *tpx_model_manifest_json(const struct TpxModel *model);
 
+// The model's output bands as a JSON array of {"name", "description", "unit"}, in band order:
+// what a map written by terrapix calls its bands. Free with tpx_string_free(). NULL on failure.
+//
+// # Safety
+// `model` a handle from tpx_model_open().
+char *tpx_model_outputs_json(const struct TpxModel *model);
+
+// The model described as a STAC item of the Machine Learning Model extension (MLM 1.4), as
+// JSON: what `terrapix info --stac` prints (the model asset's href is the bundle's file name).
+// Free with tpx_string_free(). NULL on failure.
+//
+// # Safety
+// `model` a handle from tpx_model_open().
+char *tpx_model_stac_json(const struct TpxModel *model);
+
 // A readable description of the model (inputs, outputs, nodata policy, cross-validation,
 // provenance, model card): what `terrapix info` prints. Free with tpx_string_free().
 //

@@ -8,6 +8,6 @@ echo "== cargo fmt --check"
 cargo fmt --check
 echo "== cargo clippy (with the trainer)"
 cargo clippy --release --all-targets --features train --quiet -- -D warnings
-echo "== ruff (QGIS plugin and tests)"
-.venv/bin/ruff check qgis-plugin tests/qgis
-.venv/bin/ruff format --check qgis-plugin tests/qgis
+echo "== ruff (QGIS plugin, Python package, their tests)"
+.venv/bin/ruff check qgis-plugin python tests/qgis tests/python
+.venv/bin/ruff format --check qgis-plugin python tests/qgis tests/python

@@ -9,7 +9,8 @@ cargo build --release --lib --quiet
 version=$(sed -n 's/^version=//p' qgis-plugin/terrapix/metadata.txt)
 stage=dist/plugin
 rm -rf "$stage" && mkdir -p "$stage/terrapix/lib" dist
-(cd qgis-plugin && find terrapix -name __pycache__ -prune -o -type f -print | while read -r f; do
+# capi.py is a link to the Python package's binding: cp copies what it points to.
+(cd qgis-plugin && find terrapix -name __pycache__ -prune -o \( -type f -o -type l \) -print | while read -r f; do
   mkdir -p "../$stage/$(dirname "$f")" && cp "$f" "../$stage/$f"; done)
 strip --strip-debug -o "$stage/terrapix/lib/libterrapix.so" target/release/libterrapix.so
 ort=$(.venv/bin/python -c 'import onnxruntime, os; print(os.path.join(os.path.dirname(onnxruntime.__file__), "capi"))')

@@ -41,7 +41,11 @@ want=("onnxruntime==${ORT_VERSION}" "numpy<2" "onnx" "ruff")
 # The trainer: libtorch (PyTorch) and CMake >= 3.28 to build LightGBM (Debian 12 has 3.25); the
 # tree-ensemble tests also export models with scikit-learn, XGBoost and LightGBM's Python packages.
 # The cube benchmarks' baseline is xarray and SciPy over netCDF4.
-[ "$WITH_TORCH" = 1 ] && want+=("torch==2.11.0" "cmake>=3.28,<4" "scikit-learn" "skl2onnx" "xgboost" "lightgbm" "onnxmltools" "xarray" "scipy" "netCDF4")
+# The Python package's tests and notebooks: xarray, rioxarray (affine 3.0 breaks it), Dask and
+# its distributed scheduler, Zarr, tqdm, pytest, Jupyter's kernel and nbclient, matplotlib, and
+# stac-model (the MLM extension's own model of its items, to check ours).
+[ "$WITH_TORCH" = 1 ] && want+=("torch==2.11.0" "cmake>=3.28,<4" "scikit-learn" "skl2onnx" "xgboost" "lightgbm" "onnxmltools" "xarray" "scipy" "netCDF4"
+  "rioxarray" "affine<3" "dask[array]" "distributed" "zarr" "tqdm" "pytest" "nbclient" "nbformat" "ipykernel" "matplotlib" "stac-model")
 if ! .venv/bin/python - "${want[@]}" <<'PY' 2>/dev/null
 import sys
 from importlib.metadata import version

@@ -12,6 +12,8 @@ echo "== cargo build (the binary and libterrapix.so without libtorch, as shipped
 cargo build --release
 echo "== cargo test (with the trainer)"
 cargo test --release --all-targets --features train
+echo "== Python package: the wheel, then its tests (xarray, Dask cluster, trainer)"
+bash scripts/test_python.sh
 echo "== QGIS plugin: zip, then its tests in a real headless QGIS"
 bash scripts/package_plugin.sh
 bash scripts/test_qgis.sh

@@ -188,8 +188,10 @@ pub struct Model {
 }
 
 impl Model {
+    /// Opens the bundle at `path` (or the one a STAC MLM item at `path` points to).
     pub fn open(path: &Path, options: &EngineOptions) -> Result<Model, EngineError> {
-        Self::from_bundle(path, &Bundle::read(path)?, options)
+        let path = crate::bundle::stac::resolve(path)?;
+        Self::from_bundle(&path, &Bundle::read(&path)?, options)
     }
 
     /// Opens the ONNX graph at `path`, which holds `bundle` (already read by the caller).

@@ -182,6 +182,44 @@ pub unsafe extern "C" fn tpx_model_manifest_json(model: *const TpxModel) -> *mut
     out
 }
 
+/// The model's output bands as a JSON array of {"name", "description", "unit"}, in band order:
+/// what a map written by terrapix calls its bands. Free with tpx_string_free(). NULL on failure.
+///
+/// # Safety
+/// `model` a handle from tpx_model_open().
+#[no_mangle]
+pub unsafe extern "C" fn tpx_model_outputs_json(model: *const TpxModel) -> *mut c_char {
+    let mut out = std::ptr::null_mut();
+    guard(|| {
+        let manifest = &handle(model)?.model.manifest;
+        let bands: Vec<serde_json::Value> = manifest
+            .outputs
+            .iter()
+            .map(|o| serde_json::json!({"name": o.name, "description": manifest.band_description(o), "unit": manifest.band_unit(o)}))
+            .collect();
+        out = owned_string(serde_json::Value::from(bands).to_string());
+        Ok(())
+    });
+    out
+}
+
+/// The model described as a STAC item of the Machine Learning Model extension (MLM 1.4), as
+/// JSON: what `terrapix info --stac` prints (the model asset's href is the bundle's file name).
+/// Free with tpx_string_free(). NULL on failure.
+///
+/// # Safety
+/// `model` a handle from tpx_model_open().
+#[no_mangle]
+pub unsafe extern "C" fn tpx_model_stac_json(model: *const TpxModel) -> *mut c_char {
+    let mut out = std::ptr::null_mut();
+    guard(|| {
+        let open = handle(model)?;
+        out = owned_string(crate::bundle::stac::item(&open.model.manifest, &open.model.path).to_string());
+        Ok(())
+    });
+    out
+}
+
 /// A readable description of the model (inputs, outputs, nodata policy, cross-validation,
 /// provenance, model card): what `terrapix info` prints. Free with tpx_string_free().
 ///

@@ -7,6 +7,7 @@ pub mod ensemble;
 pub mod graph;
 pub mod manifest;
 pub mod spec;
+pub mod stac;
 pub mod trees;
 pub mod tta;
 pub mod uncertainty;
@@ -59,6 +60,8 @@ impl Bundle {
     /// Reads and decodes an ONNX file. A missing manifest is not an error here (plain ONNX
     /// models are what `terrapix bundle` wraps); an unreadable one is.
     pub fn read(path: &Path) -> Result<Bundle, BundleError> {
+        let resolved = stac::resolve(path)?;
+        let path = resolved.as_path();
         let bytes = std::fs::read(path).map_err(|source| BundleError::Read { path: path.into(), source })?;
         let model = decode(&bytes, path)?;
         let manifest = match manifest_text(&model) {

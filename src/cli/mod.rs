@@ -27,10 +27,15 @@ struct Cli {
 enum Command {
     /// Print a bundle's manifest, model card and input/output signature.
     Info {
+        /// A bundle, or a STAC MLM item whose model asset is one.
         model: PathBuf,
         /// Print the manifest as JSON only.
         #[arg(long)]
         json: bool,
+        /// Describe the bundle as a STAC item of the Machine Learning Model extension (MLM
+        /// 1.4), printed or written to this file (its model asset then points at the bundle).
+        #[arg(long, value_name = "ITEM.json", num_args = 0..=1, default_missing_value = "-")]
+        stac: Option<PathBuf>,
     },
     /// Wrap any ONNX model (e.g. from torch.onnx.export) into a bundle by adding a manifest.
     Bundle(BundleArgs),
@@ -452,7 +457,7 @@ pub fn run() -> Result<()> {
     let cli = Cli::parse();
     signals::install();
     match cli.command {
-        Command::Info { model, json } => info(&model, json),
+        Command::Info { model, json, stac } => info(&model, json, stac.as_deref()),
         Command::Bundle(args) => bundle(args),
         Command::Ensemble { members, output, manifest, runtime } => ensemble_cmd(&members, &output, manifest.as_deref(), &runtime),
         Command::Predict(args) => predict_cmd(args),
@@ -494,9 +499,33 @@ pub fn run() -> Result<()> {
     }
 }
 
-fn info(path: &Path, json: bool) -> Result<()> {
+/// Writes (or prints, for "-") the STAC MLM item of the bundle at `path`; the model asset's href
+/// is the bundle's file name when the item sits beside it, else its absolute path.
+fn write_stac_item(manifest: &terrapix::bundle::Manifest, path: &Path, item_path: &Path) -> Result<()> {
+    let mut item = terrapix::bundle::stac::item(manifest, path);
+    if item_path == Path::new("-") {
+        println!("{}", serde_json::to_string_pretty(&item)?);
+        return Ok(());
+    }
+    let beside = |p: &Path| p.canonicalize().ok().and_then(|c| c.parent().map(Path::to_path_buf));
+    let item_dir = item_path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    if item_dir.canonicalize().ok() != beside(path) {
+        item["assets"]["model"]["href"] = serde_json::json!(path.canonicalize()?.display().to_string());
+    }
+    terrapix::output::refuse_inputs(item_path, false, &[("bundle", path)])?;
+    terrapix::output::Staged::write_all(item_path, terrapix::output::Kind::Json, serde_json::to_string_pretty(&item)?.as_bytes())?;
+    println!("wrote {}", item_path.display());
+    Ok(())
+}
+
+fn info(path: &Path, json: bool, stac: Option<&Path>) -> Result<()> {
+    let resolved = terrapix::bundle::stac::resolve(path)?;
+    let path = resolved.as_path();
     let bundle = Bundle::read(path)?;
     let manifest = bundle.require_manifest(path)?;
+    if let Some(item_path) = stac {
+        return write_stac_item(manifest, path, item_path);
+    }
     if json {
         println!("{}", manifest.to_json());
         return Ok(());

@@ -1,0 +1,352 @@
+"""ctypes binding of libterrapix's C ABI (include/terrapix.h): the one Python binding, shared by
+the ``terrapix`` package and the QGIS plugin (which ships a copy as ``terrapix/capi.py``).
+
+ctypes releases the GIL around every call into the library, so predictions run in parallel
+with other Python threads (and Dask's). Errors arrive as exceptions carrying the library's
+message, their class chosen by the status code.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import glob
+import json
+import os
+
+TPX_OK, TPX_ERROR, TPX_CANCELLED, TPX_INVALID_ARGUMENT = 0, 1, 2, 3
+TPX_NOT_FOUND, TPX_BAD_MODEL, TPX_UNTRUSTED, TPX_WRITE_FAILED, TPX_INVALID_HANDLE = 4, 5, 6, 7, 8
+
+
+class TerrapixError(Exception):
+    """A failure reported by libterrapix, with its message."""
+
+
+class CancelledError(TerrapixError):
+    """The run was cancelled; nothing was written."""
+
+
+class InvalidArgumentError(TerrapixError, ValueError):
+    """Malformed options or an input that does not fit the model (a missing covariate, a bad
+    binding or extent, an array of the wrong shape)."""
+
+
+class NotFoundError(TerrapixError, FileNotFoundError):
+    """An input file (model, raster, points) does not exist."""
+
+
+class BadModelError(TerrapixError):
+    """The bundle is corrupt, has no or an invalid manifest, or its graph disagrees with it."""
+
+
+class WriteError(TerrapixError, OSError):
+    """An output could not be written, or would have replaced an input; nothing was written."""
+
+
+_ERRORS = {
+    TPX_CANCELLED: CancelledError,
+    TPX_INVALID_ARGUMENT: InvalidArgumentError,
+    TPX_NOT_FOUND: NotFoundError,
+    TPX_BAD_MODEL: BadModelError,
+    TPX_WRITE_FAILED: WriteError,
+}
+
+
+class _ModelInfo(ctypes.Structure):
+    _fields_ = [
+        ("covariates", ctypes.c_size_t),
+        ("halo", ctypes.c_size_t),
+        ("cell", ctypes.c_size_t),
+        ("outputs", ctypes.c_size_t),
+        ("output_nodata", ctypes.c_float),
+    ]
+
+
+PROGRESS_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_double, ctypes.c_char_p, ctypes.c_void_p)
+
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+# A copy of libterrapix (and possibly ONNX Runtime) shipped beside this module: the wheel's and
+# the plugin zip's lib/ folder.
+LIB_DIR = os.path.join(HERE, "lib")
+
+INSTALL_HINT = (
+    "terrapix needs its library libterrapix.so: install the terrapix wheel that bundles it, or "
+    "build it (cargo build --release in the terrapix repository) and name it in the environment "
+    "variable TERRAPIX_LIBRARY."
+)
+
+
+def candidate_paths(first=()):
+    """Where the library may be, in the order tried: ``first``, ``TERRAPIX_LIBRARY``, the copy
+    in lib/, then the system's library path."""
+    bundled = os.path.join(LIB_DIR, "libterrapix.so")
+    paths = [*first, os.environ.get("TERRAPIX_LIBRARY", ""), bundled, ctypes.util.find_library("terrapix") or ""]
+    return [p for p in paths if p]
+
+
+def onnxruntime_path(first=()):
+    """libonnxruntime: ``first``, ``TERRAPIX_ORT_LIB``, a copy in lib/, then the one of the
+    ``onnxruntime`` Python package (found without importing it); "" to let libterrapix look."""
+    for p in (*first, os.environ.get("TERRAPIX_ORT_LIB", "")):
+        if p:
+            return p
+    places = [LIB_DIR]
+    try:
+        import importlib.util
+
+        spec = importlib.util.find_spec("onnxruntime")
+        if spec and spec.origin:
+            places.append(os.path.join(os.path.dirname(spec.origin), "capi"))
+    except (ImportError, ValueError):
+        pass
+    for place in places:
+        found = sorted(glob.glob(os.path.join(place, "libonnxruntime.so.*")))
+        if found:
+            return found[-1]
+    return ""
+
+
+def _strings(items):
+    encoded = [os.fspath(s).encode() for s in items]
+    return (ctypes.c_char_p * len(encoded))(*encoded), len(encoded)
+
+
+def _options(options):
+    return json.dumps(options).encode() if options else None
+
+
+class Library:
+    """The loaded libterrapix with typed functions."""
+
+    def __init__(self, path):
+        self.path = path
+        self._lib = ctypes.CDLL(path)
+        lib = self._lib
+        lib.tpx_version.restype = ctypes.c_char_p
+        lib.tpx_last_error.restype = ctypes.c_char_p
+        lib.tpx_model_open.argtypes = [ctypes.c_char_p, ctypes.c_int, ctypes.c_int]
+        lib.tpx_model_open.restype = ctypes.c_void_p
+        lib.tpx_model_close.argtypes = [ctypes.c_void_p]
+        lib.tpx_model_close.restype = ctypes.c_int
+        lib.tpx_model_manifest_json.argtypes = [ctypes.c_void_p]
+        lib.tpx_model_manifest_json.restype = ctypes.c_void_p
+        lib.tpx_model_stac_json.argtypes = [ctypes.c_void_p]
+        lib.tpx_model_stac_json.restype = ctypes.c_void_p
+        lib.tpx_model_outputs_json.argtypes = [ctypes.c_void_p]
+        lib.tpx_model_outputs_json.restype = ctypes.c_void_p
+        lib.tpx_model_describe.argtypes = [ctypes.c_void_p]
+        lib.tpx_model_describe.restype = ctypes.c_void_p
+        lib.tpx_string_free.argtypes = [ctypes.c_void_p]
+        lib.tpx_model_info.argtypes = [ctypes.c_void_p, ctypes.POINTER(_ModelInfo)]
+        lib.tpx_model_covariate.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
+        lib.tpx_model_covariate.restype = ctypes.c_char_p
+        lib.tpx_predict_raster.argtypes = [
+            ctypes.c_void_p,
+            ctypes.POINTER(ctypes.c_char_p),
+            ctypes.c_size_t,
+            ctypes.c_char_p,
+            ctypes.c_char_p,
+            PROGRESS_FN,
+            ctypes.c_void_p,
+        ]
+        lib.tpx_write_prediction_vrt.argtypes = [
+            ctypes.c_char_p,
+            ctypes.POINTER(ctypes.c_char_p),
+            ctypes.c_size_t,
+            ctypes.c_char_p,
+            ctypes.c_char_p,
+        ]
+        lib.tpx_sample.argtypes = [
+            ctypes.c_char_p,
+            ctypes.POINTER(ctypes.c_char_p),
+            ctypes.c_size_t,
+            ctypes.c_char_p,
+            ctypes.c_char_p,
+            PROGRESS_FN,
+            ctypes.c_void_p,
+            ctypes.POINTER(ctypes.c_void_p),
+        ]
+        lib.tpx_check_binding.argtypes = [
+            ctypes.c_void_p,
+            ctypes.POINTER(ctypes.c_char_p),
+            ctypes.c_size_t,
+            ctypes.c_char_p,
+            ctypes.POINTER(ctypes.c_void_p),
+        ]
+        lib.tpx_predict_buffer.argtypes = [
+            ctypes.c_void_p,
+            ctypes.POINTER(ctypes.c_float),
+            ctypes.c_size_t,
+            ctypes.c_size_t,
+            ctypes.c_size_t,
+            ctypes.c_size_t,
+            ctypes.c_float,
+            ctypes.POINTER(ctypes.c_double),
+            ctypes.POINTER(ctypes.c_float),
+            ctypes.c_size_t,
+        ]
+        lib.tpx_gdal_register.restype = None
+
+    @property
+    def version(self):
+        return self._lib.tpx_version().decode()
+
+    def _check(self, status):
+        if status == TPX_OK:
+            return
+        message = self._lib.tpx_last_error().decode(errors="replace")
+        raise _ERRORS.get(status, TerrapixError)(message)
+
+    def _owned_string(self, pointer):
+        try:
+            return ctypes.string_at(pointer).decode()
+        finally:
+            self._lib.tpx_string_free(pointer)
+
+    def register_gdal(self):
+        """Registers the pixel functions and the TERRAPIX driver in this process's GDAL."""
+        self._lib.tpx_gdal_register()
+
+    def open_model(self, path, threads=0, intra_threads=1, model_type=None):
+        """Opens a bundle: ``threads`` inferences at once (0: one per core), each on
+        ``intra_threads`` ONNX Runtime threads; ``model_type`` a subclass of Model to return."""
+        handle = self._lib.tpx_model_open(os.fspath(path).encode(), threads, intra_threads)
+        if not handle:
+            message = self._lib.tpx_last_error().decode(errors="replace")
+            raise (NotFoundError if not os.path.exists(path) else BadModelError)(message)
+        return (model_type or Model)(self, handle, path)
+
+    def write_prediction_vrt(self, model_path, covariates, output, options=None):
+        array, n = _strings(covariates)
+        self._check(
+            self._lib.tpx_write_prediction_vrt(
+                os.fspath(model_path).encode(), array, n, os.fspath(output).encode(), _options(options)
+            )
+        )
+
+    def sample(self, points, covariates, output_dir, options=None, progress=None):
+        """Extracts the covariates at the points into a samples folder; returns its summary.
+        ``progress(fraction)`` returning False cancels (raises CancelledError, nothing written)."""
+        array, n = _strings(covariates)
+        summary = ctypes.c_void_p()
+        callback = _progress_callback(progress)
+        self._check(
+            self._lib.tpx_sample(
+                os.fspath(points).encode(),
+                array,
+                n,
+                os.fspath(output_dir).encode(),
+                _options(options),
+                callback,
+                None,
+                ctypes.byref(summary),
+            )
+        )
+        return json.loads(self._owned_string(summary.value))
+
+
+class Model:
+    """An open model bundle; close it (or use ``with``) to free its sessions."""
+
+    def __init__(self, library, handle, path):
+        self._library, self._handle, self.path = library, handle, path
+        self.manifest = json.loads(library._owned_string(library._lib.tpx_model_manifest_json(handle)))
+        # The output bands as maps name them: [{"name", "description", "unit"}].
+        self.bands = json.loads(library._owned_string(library._lib.tpx_model_outputs_json(handle)))
+        info = _ModelInfo()
+        library._check(library._lib.tpx_model_info(handle, ctypes.byref(info)))
+        self.halo, self.cell, self.output_nodata = info.halo, info.cell, info.output_nodata
+        # The covariates in the order the library binds them (generated channels excluded).
+        self.covariates = [library._lib.tpx_model_covariate(handle, i).decode() for i in range(info.covariates)]
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def close(self):
+        if self._handle:
+            self._library._lib.tpx_model_close(self._handle)
+            self._handle = None
+
+    def stac_item(self):
+        """The model as a STAC item of the Machine Learning Model extension (a dict): inputs,
+        bands, normalisation as value_scaling, outputs, task regression; the model asset's
+        href is the bundle's file name."""
+        return json.loads(self._library._owned_string(self._library._lib.tpx_model_stac_json(self._handle)))
+
+    def describe(self):
+        """The library's readable description of the model (what `terrapix info` prints)."""
+        return self._library._owned_string(self._library._lib.tpx_model_describe(self._handle))
+
+    @property
+    def outputs(self):
+        return [o["name"] for o in self.manifest["outputs"]]
+
+    def check_binding(self, covariates, options=None):
+        """How the covariates bind to the bands of `covariates` (rasters), as prediction would
+        bind them: {"rows", "missing", "available", "warnings", "reference", "reference_crs"}."""
+        array, n = _strings(covariates)
+        report = ctypes.c_void_p()
+        self._library._check(
+            self._library._lib.tpx_check_binding(self._handle, array, n, _options(options), ctypes.byref(report))
+        )
+        return json.loads(self._library._owned_string(report.value))
+
+    def predict_raster(self, covariates, output, options=None, progress=None):
+        """Writes the map; ``progress(fraction)`` returning False cancels (raises CancelledError)."""
+        array, n = _strings(covariates)
+        callback = _progress_callback(progress)
+        self._library._check(
+            self._library._lib.tpx_predict_raster(
+                self._handle, array, n, os.fspath(output).encode(), _options(options), callback, None
+            )
+        )
+
+    def predict_buffer(self, values, bands, width, height, halo, nodata, geotransform, output, output_len):
+        """tpx_predict_buffer() on ctypes pointers: ``values`` the bands' planes with their halo,
+        ``output`` room for ``output_len`` floats; see include/terrapix.h."""
+        self._library._check(
+            self._library._lib.tpx_predict_buffer(
+                self._handle, values, bands, width, height, halo, nodata, geotransform, output, output_len
+            )
+        )
+
+
+def _progress_callback(progress):
+    """A C progress callback over ``progress(fraction)``; returning False cancels."""
+
+    def report(fraction, _message, _user):
+        try:
+            return 1 if progress is None or progress(fraction) is not False else 0
+        except Exception:  # an exception must not unwind through the C library
+            return 0
+
+    return PROGRESS_FN(report)
+
+
+_loaded = None
+
+
+def load(first=(), first_ort=(), hint=INSTALL_HINT):
+    """The library, loaded once (see :func:`candidate_paths` and :func:`onnxruntime_path`);
+    raises TerrapixError saying what to install when it is missing."""
+    global _loaded
+    if _loaded is not None:
+        return _loaded
+    ort = onnxruntime_path(first_ort)
+    if ort and not os.environ.get("TERRAPIX_ORT_LIB"):
+        os.environ["TERRAPIX_ORT_LIB"] = ort
+    tried = []
+    for path in candidate_paths(first):
+        if not os.path.exists(path) and os.sep in path:
+            tried.append(f"{path} (no such file)")
+            continue
+        try:
+            _loaded = Library(path)
+            return _loaded
+        except (OSError, AttributeError) as e:
+            tried.append(f"{path} ({e})")
+    raise TerrapixError(hint + (" Tried: " + "; ".join(tried) if tried else ""))

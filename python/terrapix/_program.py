@@ -1,0 +1,131 @@
+"""Training and validating through the ``terrapix`` program: training needs libtorch, which the
+wheel does not carry, so it runs where the program is built with the trainer (cargo feature
+``train``). Found, in order: ``TERRAPIX_BIN``, then ``terrapix`` on PATH.
+Training reports its folds as JSON lines (``--progress-json``), shown as a tqdm bar."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+from typing import Any, Iterable
+
+from ._capi import TerrapixError
+from .model import PathLike, Progress
+
+
+def find_program(command: str = "train") -> str:
+    """The terrapix program that knows ``command``; raises TerrapixError saying what to build."""
+    tried = []
+    for candidate in (os.environ.get("TERRAPIX_BIN", ""), shutil.which("terrapix") or ""):
+        if not candidate:
+            continue
+        if not os.access(candidate, os.X_OK):
+            tried.append(f"{candidate} (not an executable)")
+            continue
+        if subprocess.run([candidate, command, "--help"], capture_output=True).returncode == 0:
+            return candidate
+        tried.append(f"{candidate} (built without '{command}')")
+    raise TerrapixError(
+        f"'{command}' needs the terrapix program built with the trainer (cargo build --release --features "
+        "train in the terrapix repository, see its README), named in TERRAPIX_BIN or on PATH."
+        + (" Tried: " + "; ".join(tried) if tried else "")
+    )
+
+
+def flags(options: dict[str, Any]) -> list[str]:
+    """Keyword options as command-line flags: ``by_order=True`` -> ``--by-order``, a list ->
+    the flag followed by its values, None or False -> nothing."""
+    out: list[str] = []
+    for key, value in options.items():
+        flag = "--" + key.replace("_", "-")
+        if value is None or value is False:
+            continue
+        if value is True:
+            out.append(flag)
+        elif isinstance(value, (list, tuple)):
+            out += [flag, *map(os.fspath, value)]
+        else:
+            out += [flag, os.fspath(value) if isinstance(value, os.PathLike) else str(value)]
+    return out
+
+
+def run(command: str, arguments: Iterable[str], progress: Progress = True) -> list[str]:
+    """Runs ``terrapix COMMAND ARGUMENTS``; returns its output lines, raises TerrapixError with
+    its last lines when it fails."""
+    program = find_program(command)
+    fold_events = command == "train"
+    args = [program, command, *(["--progress-json"] if fold_events else []), *arguments]
+    process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1)
+    bar, lines = None, []
+    try:
+        assert process.stdout is not None
+        for line in process.stdout:
+            line = line.rstrip("\n")
+            event = _fold_event(line) if fold_events else None
+            if event is None:
+                lines.append(line)
+                continue
+            if progress is True:
+                if bar is None:
+                    from tqdm.auto import tqdm
+
+                    bar = tqdm(total=event["total"] + 1, desc=f"{command} (folds, then the final model)", unit="fold")
+                bar.update(event["done"] - bar.n)
+                m = event.get("metrics", {})
+                bar.set_postfix(rmse=f"{m.get('rmse', float('nan')):.4g}", r2=f"{m.get('r2', float('nan')):.3f}")
+            elif callable(progress) and progress(event["done"] / (event["total"] + 1)) is False:
+                process.terminate()
+                raise TerrapixError(f"{command} cancelled: nothing was written")
+    finally:
+        status = process.wait()
+        if bar is not None:
+            bar.close()
+    if status != 0:
+        tail = "\n".join(line for line in lines[-8:] if line.strip())
+        raise TerrapixError(f"terrapix {command} failed (exit {status}): {tail}")
+    return lines
+
+
+def _fold_event(line: str):
+    if not line.startswith("{"):
+        return None
+    try:
+        event = json.loads(line)
+    except ValueError:
+        return None
+    return event if isinstance(event, dict) and event.get("event") == "fold" else None
+
+
+def train(
+    samples: PathLike,
+    output: PathLike | None = None,
+    *,
+    config: PathLike | None = None,
+    progress: Progress = True,
+    **options: Any,
+) -> dict:
+    """Trains with cross-validation (``terrapix train``) on a samples folder, writes the ensemble
+    bundle ``output`` (without it, only cross-validates) and returns the cross-validation report.
+    Options as for the command line: ``name``, ``unit``, ``card``, ``report``, ``figures``..."""
+    with tempfile.TemporaryDirectory() as tmp:
+        report = options.pop("report", None) or os.path.join(tmp, "report.json")
+        arguments = ["--samples", os.fspath(samples), *flags({"config": config, "output": output, "report": report, **options})]
+        run("train", arguments, progress)
+        with open(report) as f:
+            return json.load(f)
+
+
+def validate(model: PathLike, points: PathLike, *, covariates: Iterable[PathLike] = (), **options: Any) -> dict:
+    """Checks a bundle on independent points (``terrapix validate``): accuracy, coverage of its
+    intervals, its quantiles and area of applicability; returns the report. Options as for the
+    command line: ``target``, ``x``, ``y``, ``crs``, ``figures``, ``bind``, ``by_order``..."""
+    with tempfile.TemporaryDirectory() as tmp:
+        report = options.pop("output", None) or os.path.join(tmp, "validation.json")
+        covs = list(covariates)
+        arguments = [os.fspath(points), *flags({"model": model, "covariates": covs or None, "output": report, **options})]
+        run("validate", arguments, progress=False)
+        with open(report) as f:
+            return json.load(f)

@@ -1,0 +1,221 @@
+"""Predicting xarray data chunk by chunk with Dask, each chunk with the model's halo."""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Mapping, Union
+
+import numpy as np
+
+from ._capi import InvalidArgumentError
+from .model import Model, PathLike, cached_model, open_model
+
+Data = Union["xarray.Dataset", "xarray.DataArray"]  # noqa: F821
+
+
+def predict_xarray(
+    model: Union[Model, PathLike],
+    data: Data,
+    *,
+    bind: Mapping[str, Any] | None = None,
+    nodata: float | None = None,
+    outputs: list[str] | None = None,
+    chunks: Any = None,
+) -> "xarray.Dataset":  # noqa: F821
+    """Predicts ``data`` with ``model``: a lazily computed Dataset with one variable per model
+    output (NaN where no prediction is made), on the input's coordinates, CRS and attributes.
+
+    ``data``: a Dataset whose variables are named like the model's covariates (or renamed by
+    ``bind``: ``{"ndvi_2020": "NDVI"}``), each 2-D ``(y, x)``; or a DataArray ``(band, y, x)``
+    whose bands are named by its ``band`` coordinate, by their descriptions (rioxarray's
+    ``long_name``) or by ``bind`` (``{"ndvi_2020": 3}``, 1-based band numbers). Dask-backed data
+    is mapped chunk by chunk (``chunks`` rechunks it first), each chunk with the model's halo
+    of neighbouring pixels, so the result equals ``terrapix predict``'s whatever the chunking;
+    with a ``dask.distributed`` client active, the chunks run on its workers.
+    """
+    import dask.array as da
+    import xarray as xr
+
+    if not isinstance(model, Model):
+        model = open_model(model)
+    stack, y, x = _covariate_stack(model, data, bind or {})
+    if nodata is None:
+        nodata = _nodata(data)
+    array = stack.data if isinstance(stack.data, da.Array) else da.from_array(stack.values, chunks=(-1, 1024, 1024))
+    if chunks is not None:
+        array = array.rechunk(chunks)
+    cell, halo = model.cell, model.halo
+    # Every band in one chunk; rows and columns in whole output cells.
+    array = array.rechunk({0: -1} if cell == 1 else {0: -1, 1: _cells(array.chunks[1], cell), 2: _cells(array.chunks[2], cell)})
+    if array.shape[1] % cell or array.shape[2] % cell:
+        raise InvalidArgumentError(
+            f"the data's {array.shape[1]} x {array.shape[2]} pixels are not a multiple of the model's output cell ({cell})"
+        )
+    transform = _transform(stack, y, x)
+    names = [b["name"] for b in model.bands]
+    wanted = outputs or names
+    unknown = [o for o in wanted if o not in names]
+    if unknown:
+        raise InvalidArgumentError(f"the model has no output {', '.join(unknown)} (it has {', '.join(names)})")
+    out_chunks = ((len(names),), tuple(c // cell for c in array.chunks[1]), tuple(c // cell for c in array.chunks[2]))
+    if halo:
+        boundary = "nearest" if model.edge == "replicate" else np.nan
+        array = da.overlap.overlap(array, depth={0: 0, 1: halo, 2: halo}, boundary={0: "none", 1: boundary, 2: boundary})
+    starts = [np.cumsum((0,) + c[:-1]) for c in out_chunks[1:]]
+    predicted = array.map_blocks(
+        _predict_block,
+        os.fspath(model.path),
+        model._settings,
+        nodata,
+        transform,
+        starts,
+        halo,
+        cell,
+        chunks=out_chunks,
+        dtype=np.float32,
+        meta=np.array((), dtype=np.float32),
+        name=f"terrapix-predict-{os.path.basename(os.fspath(model.path))}",
+    )
+    coords = {y: _coarsen(stack[y].values, cell), x: _coarsen(stack[x].values, cell)}
+    for name, c in stack.coords.items():
+        if name not in (y, x, "band") and c.ndim == 0:
+            coords[name] = c  # rioxarray's spatial_ref and other scalars
+    result = xr.Dataset(attrs=_attributes(data, model))
+    for k, band in enumerate(model.bands):
+        if band["name"] in wanted:
+            attrs = {"long_name": band["description"], **({"units": band["unit"]} if band["unit"] else {})}
+            if "spatial_ref" in coords:
+                attrs["grid_mapping"] = "spatial_ref"
+            result[band["name"]] = xr.DataArray(predicted[k], dims=(y, x), coords=coords, attrs=attrs)
+    return result
+
+
+def _predict_block(block, path, settings, nodata, transform, starts, halo, cell, block_info=None):
+    """One chunk (with its halo) predicted by the process's copy of the model."""
+    model = cached_model(path, *settings)
+    _, i, j = block_info[None]["chunk-location"]
+    gt = None
+    if transform is not None:
+        # The grid whose pixel (0, 0) is this chunk's first predicted pixel.
+        row, col = starts[0][i] * cell, starts[1][j] * cell
+        a, b, c, d, e, f = transform
+        gt = (a + col * b + row * c, b, c, d + col * e + row * f, e, f)
+    return model.predict_array(block, nodata=nodata, transform=gt, halo_included=True)
+
+
+def _covariate_stack(model: Model, data, bind):
+    """The covariates as one (band, y, x) DataArray in the model's order; the y and x dims."""
+    import xarray as xr
+
+    covariates = model.covariates
+    if isinstance(data, xr.Dataset):
+        missing = [c for c in covariates if bind.get(c, c) not in data.data_vars]
+        if missing:
+            raise InvalidArgumentError(
+                f"no variable for the covariates {', '.join(missing)}: the dataset has "
+                f"{', '.join(map(str, data.data_vars)) or 'no variables'} (name them, or pass bind={{covariate: variable}})"
+            )
+        layers = []
+        for c in covariates:
+            v = data[bind.get(c, c)]
+            v = v.squeeze(drop=True) if v.ndim > 2 else v
+            if v.ndim != 2:
+                raise InvalidArgumentError(f"the variable '{bind.get(c, c)}' for '{c}' is not 2-D (y, x): its dims are {v.dims}")
+            layers.append(v.drop_vars([n for n in v.coords if n not in v.dims and v.coords[n].ndim > 0]))
+        stack = xr.concat(layers, dim="band", coords="minimal", compat="override").assign_coords(band=covariates)
+    elif isinstance(data, xr.DataArray):
+        if data.ndim == 2:
+            data = data.expand_dims(band=[covariates[0]] if len(covariates) == 1 else [1])
+        band_dim = data.dims[0]
+        names = _band_names(data, band_dim)
+        index = []
+        for c in covariates:
+            if c in bind:
+                b = bind[c]
+                index.append(b - 1 if isinstance(b, int) else names.index(b) if b in names else -1)
+            else:
+                index.append(names.index(c) if c in names else -1)
+        missing = [c for c, i in zip(covariates, index) if i < 0 or i >= data.shape[0]]
+        if missing:
+            raise InvalidArgumentError(
+                f"no band for the covariates {', '.join(missing)}: the bands are named {', '.join(map(str, names))} "
+                f"(name them in the band coordinate or long_name, or pass bind={{covariate: band number}})"
+            )
+        stack = data.isel({band_dim: index})
+        stack = stack.rename({band_dim: "band"}) if band_dim != "band" else stack
+        stack = stack.assign_coords(band=covariates)
+    else:
+        raise InvalidArgumentError(f"predict_xarray takes an xarray Dataset or DataArray, not {type(data).__name__}")
+    y, x = _spatial_dims(stack)
+    return stack.transpose("band", y, x), y, x
+
+
+def _band_names(data, band_dim):
+    long_name = data.attrs.get("long_name")
+    if isinstance(long_name, (tuple, list)) and len(long_name) == data.shape[0]:
+        return [str(n) for n in long_name]
+    if band_dim in data.coords:
+        return [v.item() if hasattr(v, "item") else v for v in data[band_dim].values]
+    return list(range(1, data.shape[0] + 1))
+
+
+def _spatial_dims(stack):
+    try:
+        return stack.rio.y_dim, stack.rio.x_dim
+    except Exception:
+        pass
+    for y, x in (("y", "x"), ("lat", "lon"), ("latitude", "longitude")):
+        if y in stack.dims and x in stack.dims:
+            return y, x
+    raise InvalidArgumentError(f"cannot tell the spatial dims among {stack.dims} (expected y/x or lat/lon)")
+
+
+def _transform(stack, y, x):
+    """The GDAL geotransform of the data (rioxarray's, else from regular coordinates)."""
+    try:
+        return tuple(stack.rio.transform().to_gdal())
+    except Exception:
+        pass
+    if y in stack.coords and x in stack.coords and stack.sizes[x] > 1 and stack.sizes[y] > 1:
+        xs, ys = stack[x].values, stack[y].values
+        dx, dy = float(xs[1] - xs[0]), float(ys[1] - ys[0])
+        return (float(xs[0]) - dx / 2, dx, 0.0, float(ys[0]) - dy / 2, 0.0, dy)
+    return None
+
+
+def _nodata(data):
+    """The missing-value marker of rasters opened without masking (NaN is always missing)."""
+    for source in (data,) + (tuple(data.data_vars.values()) if hasattr(data, "data_vars") else ()):
+        try:
+            value = source.rio.nodata
+        except Exception:
+            value = source.attrs.get("_FillValue")
+        if value is not None and not (isinstance(value, float) and np.isnan(value)):
+            return float(value)
+    return None
+
+
+def _cells(chunks, cell):
+    """A chunk size of whole output cells near the largest chunk."""
+    return max(cell, (max(chunks) // cell) * cell)
+
+
+def _coarsen(values, cell):
+    return values if cell == 1 else values[: len(values) // cell * cell].reshape(-1, cell).mean(axis=1)
+
+
+def _attributes(data, model):
+    from . import __version__
+
+    # The input's descriptive attributes, not those of its encoding or its bands.
+    dropped = {"long_name", "units", "scale_factor", "add_offset", "_FillValue", "missing_value", "valid_range", "description"}
+    attrs = {k: v for k, v in data.attrs.items() if isinstance(v, (str, int, float)) and k not in dropped}
+    m = model.manifest
+    attrs.update(
+        {
+            "title": f"{(m.get('target') or {}).get('name', 'prediction')} predicted by {m.get('name', os.path.basename(os.fspath(model.path)))}",
+            "source": os.fspath(model.path),
+            "history": f"terrapix {__version__} predict_xarray",
+        }
+    )
+    return attrs

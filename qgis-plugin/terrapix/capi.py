@@ -1,0 +1,1 @@
+../../python/terrapix/_capi.py

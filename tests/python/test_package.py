@@ -1,0 +1,241 @@
+"""The terrapix Python package, as installed from its wheel (scripts/test_python.sh), against the
+real libterrapix, ONNX Runtime, GDAL, xarray, rioxarray and Dask: every prediction is compared
+with what `terrapix predict` writes for the same rasters."""
+
+import os
+import subprocess
+import threading
+import time
+
+import numpy as np
+import pytest
+import rioxarray
+import xarray as xr
+
+import terrapix
+
+ROOT = os.environ.get("TERRAPIX_REPO", os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+CLI = os.path.join(ROOT, "target", "release", "terrapix")
+MODEL = os.path.join(ROOT, "models", "soc-demo.onnx")
+
+
+@pytest.fixture(scope="session")
+def land(tmp_path_factory):
+    """The seeded sample landscape (300 x 300, 11 covariates, lakes as nodata) and the map
+    `terrapix predict` makes of it."""
+    d = tmp_path_factory.mktemp("land")
+    subprocess.run([CLI, "sample-data", str(d), "--size", "300"], check=True, capture_output=True)
+    cli = d / "cli.tif"
+    subprocess.run(
+        [CLI, "predict", "--model", MODEL, "--covariates", str(d / "covariates.tif"), "-o", str(cli), "-q"], check=True
+    )
+    return d, rioxarray.open_rasterio(cli, masked=True).values
+
+
+@pytest.fixture(scope="session")
+def model():
+    with terrapix.open(MODEL) as m:
+        yield m
+
+
+def same(a, b):
+    """Equal values and equal gaps."""
+    return np.array_equal(np.isnan(a), np.isnan(b)) and np.array_equal(a[~np.isnan(a)], b[~np.isnan(b)])
+
+
+def test_a_bundle_opens_with_its_manifest_and_bands(model):
+    assert terrapix.library_version() == terrapix.__version__
+    assert model.covariates[:3] == ["elevation", "slope", "tpi"] and len(model.covariates) == 11
+    assert (model.halo, model.cell) == (2, 1)
+    assert model.bands == [
+        {"name": "mean", "description": "soc mean", "unit": "%"},
+        {"name": "std", "description": "soc std", "unit": "%"},
+    ]
+    assert model.manifest["target"]["name"] == "soc"
+    assert "CNN-LSTM" in model.describe()
+
+
+def test_errors_are_exceptions_with_the_library_message(tmp_path, model):
+    with pytest.raises(terrapix.NotFoundError) as e:
+        terrapix.open(tmp_path / "nowhere.onnx")
+    assert "nowhere.onnx" in str(e.value)
+    junk = tmp_path / "junk.onnx"
+    junk.write_bytes(b"not a model")
+    with pytest.raises(terrapix.BadModelError):
+        terrapix.open(junk)
+    with pytest.raises(terrapix.InvalidArgumentError, match="reads 11 covariates"):
+        model.predict_array(np.zeros((3, 10, 10), np.float32))
+    with pytest.raises(terrapix.InvalidArgumentError, match="no variable for the covariates"):
+        terrapix.predict_xarray(model, xr.Dataset({"elevation": (("y", "x"), np.zeros((4, 4)))}))
+    with pytest.raises(terrapix.TerrapixError, match="cannot read|not exist|No such"):
+        model.predict_raster([tmp_path / "missing.tif"], tmp_path / "out.tif", progress=False)
+    assert not (tmp_path / "out.tif").exists()
+
+
+def test_arrays_predict_as_the_command_line_maps(land, model):
+    d, cli = land
+    stack = rioxarray.open_rasterio(d / "covariates.tif")
+    values, nodata = stack.values, stack.rio.nodata
+    assert same(model.predict_array(values, nodata=nodata), cli)
+    # A block cut from the raster with its halo predicts its inner part as the whole map does.
+    h = model.halo
+    block = values[:, 100 - h : 180 + h, 40 - h : 140 + h]
+    assert same(model.predict_array(block, nodata=nodata, halo_included=True), cli[:, 100:180, 40:140])
+
+
+def test_rasters_predict_with_progress_and_cancel(land, model, tmp_path):
+    d, cli = land
+    seen = []
+    out = tmp_path / "soc.tif"
+    model.predict_raster([d / "covariates.tif"], out, progress=seen.append, outputs=["mean"])
+    assert seen and seen[-1] == pytest.approx(1.0)
+    written = rioxarray.open_rasterio(out, masked=True)
+    assert written.sizes["band"] == 1 and same(written.values[0], cli[0])
+    stopped = tmp_path / "stopped.tif"
+    with pytest.raises(terrapix.CancelledError):
+        model.predict_raster([d / "covariates.tif"], stopped, progress=lambda f: False)
+    assert not stopped.exists()
+
+
+@pytest.mark.parametrize("chunks", [None, {"y": 300, "x": 300}, {"y": 64, "x": 64}, {"y": 37, "x": 101}, {"y": 3, "x": 200}])
+def test_xarray_equals_the_command_line_whatever_the_chunking(land, model, chunks):
+    d, cli = land
+    stack = rioxarray.open_rasterio(d / "covariates.tif", chunks=chunks)
+    result = terrapix.predict_xarray(model, stack)
+    assert list(result.data_vars) == ["mean", "std"]
+    if chunks is not None:
+        assert result["mean"].chunks is not None  # lazy until computed
+    assert same(result["mean"].values, cli[0]) and same(result["std"].values, cli[1])
+    assert result["mean"].attrs["units"] == "%" and result["mean"].attrs["long_name"] == "soc mean"
+    assert result.rio.crs == stack.rio.crs and result.rio.transform() == stack.rio.transform()
+    np.testing.assert_array_equal(result["x"].values, stack["x"].values)
+
+
+def test_datasets_bind_variables_by_name(land, model):
+    d, cli = land
+    stack = rioxarray.open_rasterio(d / "covariates.tif", chunks={"y": 128, "x": 128}, masked=True)
+    names = list(stack.attrs["long_name"])
+    ds = stack.to_dataset("band").rename({i + 1: n for i, n in enumerate(names)}).rename({"elevation": "dem"})
+    result = terrapix.predict_xarray(model, ds, bind={"elevation": "dem"}, outputs=["mean"])
+    assert list(result.data_vars) == ["mean"]
+    assert same(result["mean"].values, cli[0])
+
+
+def test_the_gil_is_released_while_predicting(land, model):
+    d, _ = land
+    values = rioxarray.open_rasterio(d / "covariates.tif").values
+    values = np.concatenate([values] * 3, axis=1)  # about a second of work
+    call = {}
+
+    def predict():
+        t = time.perf_counter()
+        model.predict_array(values)
+        call["seconds"] = time.perf_counter() - t
+
+    worker = threading.Thread(target=predict)
+    worker.start()
+    ticks = [time.perf_counter()]
+    while worker.is_alive():
+        ticks.append(time.perf_counter())
+    worker.join()
+    # Holding the GIL, the call would stop this loop for its whole length.
+    longest_pause = max(np.diff(ticks))
+    assert longest_pause < 0.25 * call["seconds"], (longest_pause, call["seconds"])
+
+
+def test_a_dask_cluster_maps_and_writes_in_parallel(land, model, tmp_path):
+    """Worker processes of a LocalCluster each open the bundle once and predict their chunks;
+    the map is written through rioxarray (GeoTIFF, with a cluster-wide lock) and Zarr."""
+    from dask.distributed import Client, LocalCluster, Lock
+
+    d, cli = land
+    with (
+        LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster,
+        Client(cluster) as client,
+    ):
+        stack = rioxarray.open_rasterio(d / "covariates.tif", chunks={"y": 96, "x": 128}, lock=False)
+        result = terrapix.predict_xarray(model, stack)
+        assert same(result["mean"].values, cli[0])
+        tif = tmp_path / "soc.tif"
+        result["mean"].rio.to_raster(tif, tiled=True, lock=Lock("terrapix-test"), compute=True)
+        store = tmp_path / "soc.zarr"
+        result.to_zarr(store, consolidated=False)
+        # Each worker process predicted some of the chunks.
+        opened = client.run(lambda: __import__("terrapix").model.cached_model.cache_info().currsize)
+        assert len(opened) == 2 and all(n == 1 for n in opened.values()), opened
+    assert same(rioxarray.open_rasterio(tif, masked=True).values[0], cli[0])
+    back = xr.open_zarr(store, consolidated=False)
+    assert same(back["mean"].values, cli[0]) and same(back["std"].values, cli[1])
+
+
+def test_sample_train_and_validate_from_python(land, tmp_path):
+    """Samples through the library, then the trainer program (built with the trainer in CI):
+    a small boosted-trees ensemble with spatial cross-validation, checked on its points."""
+    d, _ = land
+    seen = []
+    crs = rioxarray.open_rasterio(d / "covariates.tif").rio.crs.to_string()
+    summary = terrapix.sample(
+        d / "samples.csv", [d / "covariates.tif"], tmp_path / "samples", target="soc", crs=crs, progress=seen.append
+    )
+    assert summary["count"] > 300 and seen
+    config = tmp_path / "gbm.toml"
+    config.write_text(
+        '[model]\nkind = "gradient_boosting"\ntrees = 200\nlearning_rate = 0.05\n\n[fit]\nseed = 1\n\n[cv]\nscheme = "spatial"\nfolds = 3\n'
+    )
+    bundle = tmp_path / "gbm.onnx"
+    report = terrapix.train(tmp_path / "samples", bundle, config=config, unit="%", progress=False)
+    assert bundle.exists() and len(report["per_fold"]) == 3 and report["permutation_importance"]
+    assert report["overall"]["r2"] > 0.3, report["overall"]
+    with terrapix.open(bundle) as m:
+        assert len(m.covariates) == 11 and "lower_90" in [b["name"] for b in m.bands]
+    checked = terrapix.validate(bundle, d / "samples.csv", covariates=[d / "covariates.tif"], target="soc", crs=crs)
+    assert checked["metrics"]["n"] == summary["count"] and checked["intervals"][0]["level"] == 0.9
+    with pytest.raises(terrapix.TerrapixError, match="failed"):
+        terrapix.train(tmp_path / "no-samples", tmp_path / "x.onnx", progress=False)
+
+
+def test_bundles_are_described_as_stac_mlm_items_and_read_from_them(land, model, tmp_path):
+    """`terrapix info --stac` and Model.stac_item() write the MLM item (checked with the MLM
+    extension's own pydantic model, stac-model); an item stands for its bundle everywhere."""
+    import json
+    import shutil
+
+    from stac_model.schema import MLModelProperties
+
+    d, cli = land
+    bundle = tmp_path / "soc-demo.onnx"
+    shutil.copy(MODEL, bundle)
+    item_path = tmp_path / "soc-demo.json"
+    subprocess.run([CLI, "info", str(bundle), "--stac", str(item_path)], check=True, capture_output=True)
+    item = json.loads(item_path.read_text())
+    assert item["assets"]["model"]["href"] == "soc-demo.onnx" and "mlm:model" in item["assets"]["model"]["roles"]
+    props = item["properties"]
+    mlm = MLModelProperties.model_validate({k[4:]: v for k, v in props.items() if k.startswith("mlm:")})
+    assert mlm.tasks == {"regression"} or list(mlm.tasks) == ["regression"]
+    bands = [b for i in props["mlm:input"] for b in i["bands"]]
+    assert bands == model.covariates
+    scaling = props["mlm:input"][0]["value_scaling"][0]
+    channel = model.manifest["inputs"][0]["channels"][0]
+    assert scaling["type"] == "z-score" and scaling["mean"] == pytest.approx(channel["mean"])
+    assert [o["name"] for o in props["mlm:output"]] == ["mean", "std"]
+    assert props["mlm:input"][0]["input"]["shape"] == [-1, 3, 5, 5]
+    # The Python API gives the same item.
+    assert model.stac_item()["properties"]["mlm:input"] == props["mlm:input"]
+    # The item opens as its bundle: in Python and in `terrapix predict`.
+    with terrapix.open(item_path) as via_item:
+        assert via_item.covariates == model.covariates
+    out = tmp_path / "via-item.tif"
+    subprocess.run(
+        [CLI, "predict", "--model", str(item_path), "--covariates", str(d / "covariates.tif"), "-o", str(out), "-q"], check=True
+    )
+    assert same(rioxarray.open_rasterio(out, masked=True).values, cli)
+    # An item elsewhere points at the bundle's absolute path.
+    elsewhere = tmp_path / "catalog"
+    elsewhere.mkdir()
+    subprocess.run([CLI, "info", str(bundle), "--stac", str(elsewhere / "item.json")], check=True, capture_output=True)
+    assert json.loads((elsewhere / "item.json").read_text())["assets"]["model"]["href"] == str(bundle.resolve())
+    # JSON that is no MLM item: a clear refusal.
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"type": "Feature", "assets": {"thumbnail": {"href": "x.png", "roles": ["thumbnail"]}}}')
+    with pytest.raises(terrapix.TerrapixError, match="no asset has the role mlm:model"):
+        terrapix.open(bad)
