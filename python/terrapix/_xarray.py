@@ -26,7 +26,9 @@ def predict_xarray(
     output (NaN where no prediction is made), on the input's coordinates, CRS and attributes.
 
     ``data``: a Dataset whose variables are named like the model's covariates (or renamed by
-    ``bind``: ``{"ndvi_2020": "NDVI"}``), each 2-D ``(y, x)``; or a DataArray ``(band, y, x)``
+    ``bind``: ``{"ndvi_2020": "NDVI"}``), each ``(y, x)``, or ``(time, y, x)`` for a cube (static
+    variables are repeated over the dates; ``month`` and ``doy`` come from each date unless a
+    variable gives them; the result then has the time axis too); or a DataArray ``(band, y, x)``
     whose bands are named by its ``band`` coordinate, by their descriptions (rioxarray's
     ``long_name``) or by ``bind`` (``{"ndvi_2020": 3}``, 1-based band numbers). Dask-backed data
     is mapped chunk by chunk (``chunks`` rechunks it first), each chunk with the model's halo
@@ -39,29 +41,39 @@ def predict_xarray(
     if not isinstance(model, Model):
         model = open_model(model)
     stack, y, x = _covariate_stack(model, data, bind or {})
+    lead = stack.dims[:-3]  # a time axis of cubes, or nothing
     if nodata is None:
         nodata = _nodata(data)
-    array = stack.data if isinstance(stack.data, da.Array) else da.from_array(stack.values, chunks=(-1, 1024, 1024))
+    if isinstance(stack.data, da.Array):
+        array = stack.data
+    else:
+        array = da.from_array(stack.values, chunks=(1,) * len(lead) + (-1, 1024, 1024))
     if chunks is not None:
         array = array.rechunk(chunks)
     cell, halo = model.cell, model.halo
+    b, r, c = len(lead), len(lead) + 1, len(lead) + 2  # the band, row and column axes
     # Every band in one chunk; rows and columns in whole output cells.
-    array = array.rechunk({0: -1} if cell == 1 else {0: -1, 1: _cells(array.chunks[1], cell), 2: _cells(array.chunks[2], cell)})
-    if array.shape[1] % cell or array.shape[2] % cell:
+    array = array.rechunk({b: -1} if cell == 1 else {b: -1, r: _cells(array.chunks[r], cell), c: _cells(array.chunks[c], cell)})
+    if array.shape[r] % cell or array.shape[c] % cell:
         raise InvalidArgumentError(
-            f"the data's {array.shape[1]} x {array.shape[2]} pixels are not a multiple of the model's output cell ({cell})"
+            f"the data's {array.shape[r]} x {array.shape[c]} pixels are not a multiple of the model's output cell ({cell})"
         )
     transform = _transform(stack, y, x)
-    names = [b["name"] for b in model.bands]
+    names = [band["name"] for band in model.bands]
     wanted = outputs or names
     unknown = [o for o in wanted if o not in names]
     if unknown:
         raise InvalidArgumentError(f"the model has no output {', '.join(unknown)} (it has {', '.join(names)})")
-    out_chunks = ((len(names),), tuple(c // cell for c in array.chunks[1]), tuple(c // cell for c in array.chunks[2]))
+    out_chunks = array.chunks[:b] + (
+        (len(names),),
+        tuple(n // cell for n in array.chunks[r]),
+        tuple(n // cell for n in array.chunks[c]),
+    )
     if halo:
-        boundary = "nearest" if model.edge == "replicate" else np.nan
-        array = da.overlap.overlap(array, depth={0: 0, 1: halo, 2: halo}, boundary={0: "none", 1: boundary, 2: boundary})
-    starts = [np.cumsum((0,) + c[:-1]) for c in out_chunks[1:]]
+        edge = "nearest" if model.edge == "replicate" else np.nan
+        depth = {**{a: 0 for a in range(r)}, r: halo, c: halo}
+        array = da.overlap.overlap(array, depth=depth, boundary={**{a: "none" for a in range(r)}, r: edge, c: edge})
+    starts = [np.cumsum((0,) + n[:-1]) for n in out_chunks[r:]]
     predicted = array.map_blocks(
         _predict_block,
         os.fspath(model.path),
@@ -69,7 +81,6 @@ def predict_xarray(
         nodata,
         transform,
         starts,
-        halo,
         cell,
         chunks=out_chunks,
         dtype=np.float32,
@@ -77,30 +88,34 @@ def predict_xarray(
         name=f"terrapix-predict-{os.path.basename(os.fspath(model.path))}",
     )
     coords = {y: _coarsen(stack[y].values, cell), x: _coarsen(stack[x].values, cell)}
-    for name, c in stack.coords.items():
-        if name not in (y, x, "band") and c.ndim == 0:
-            coords[name] = c  # rioxarray's spatial_ref and other scalars
+    for name, coord in stack.coords.items():
+        if name in lead or (name not in (y, x, "band") and coord.ndim == 0):
+            coords[name] = coord  # the time axis, rioxarray's spatial_ref and other scalars
     result = xr.Dataset(attrs=_attributes(data, model))
     for k, band in enumerate(model.bands):
         if band["name"] in wanted:
             attrs = {"long_name": band["description"], **({"units": band["unit"]} if band["unit"] else {})}
             if "spatial_ref" in coords:
                 attrs["grid_mapping"] = "spatial_ref"
-            result[band["name"]] = xr.DataArray(predicted[k], dims=(y, x), coords=coords, attrs=attrs)
+            values = predicted[(slice(None),) * b + (k,)]
+            result[band["name"]] = xr.DataArray(values, dims=(*lead, y, x), coords=coords, attrs=attrs)
     return result
 
 
-def _predict_block(block, path, settings, nodata, transform, starts, halo, cell, block_info=None):
-    """One chunk (with its halo) predicted by the process's copy of the model."""
+def _predict_block(block, path, settings, nodata, transform, starts, cell, block_info=None):
+    """One chunk (with its halo; any leading axes, e.g. dates, predicted one by one) by the
+    process's copy of the model."""
     model = cached_model(path, *settings)
-    _, i, j = block_info[None]["chunk-location"]
+    i, j = block_info[None]["chunk-location"][-2:]
     gt = None
     if transform is not None:
         # The grid whose pixel (0, 0) is this chunk's first predicted pixel.
         row, col = starts[0][i] * cell, starts[1][j] * cell
         a, b, c, d, e, f = transform
         gt = (a + col * b + row * c, b, c, d + col * e + row * f, e, f)
-    return model.predict_array(block, nodata=nodata, transform=gt, halo_included=True)
+    planes = block.reshape((-1,) + block.shape[-3:])
+    out = [model.predict_array(p, nodata=nodata, transform=gt, halo_included=True) for p in planes]
+    return np.stack(out).reshape(block.shape[:-3] + out[0].shape)
 
 
 def _covariate_stack(model: Model, data, bind):
@@ -109,7 +124,9 @@ def _covariate_stack(model: Model, data, bind):
 
     covariates = model.covariates
     if isinstance(data, xr.Dataset):
-        missing = [c for c in covariates if bind.get(c, c) not in data.data_vars]
+        time = _time_axis(data)
+        calendar = {c for c in CALENDAR if c in covariates and bind.get(c, c) not in data.data_vars and time is not None}
+        missing = [c for c in covariates if bind.get(c, c) not in data.data_vars and c not in calendar]
         if missing:
             raise InvalidArgumentError(
                 f"no variable for the covariates {', '.join(missing)}: the dataset has "
@@ -117,12 +134,22 @@ def _covariate_stack(model: Model, data, bind):
             )
         layers = []
         for c in covariates:
+            if c in calendar:
+                dates = data[time].dt
+                layers.append((dates.month if c == "month" else dates.dayofyear).astype(np.float32))
+                continue
             v = data[bind.get(c, c)]
-            v = v.squeeze(drop=True) if v.ndim > 2 else v
-            if v.ndim != 2:
-                raise InvalidArgumentError(f"the variable '{bind.get(c, c)}' for '{c}' is not 2-D (y, x): its dims are {v.dims}")
+            v = v.squeeze(drop=True) if v.ndim > 2 + (time in v.dims) else v
+            if v.ndim - (time in v.dims) != 2:
+                raise InvalidArgumentError(
+                    f"the variable '{bind.get(c, c)}' for '{c}' is not (y, x) or (time, y, x): its dims are {v.dims}"
+                )
             layers.append(v.drop_vars([n for n in v.coords if n not in v.dims and v.coords[n].ndim > 0]))
-        stack = xr.concat(layers, dim="band", coords="minimal", compat="override").assign_coords(band=covariates)
+        # Static layers are repeated along the time axis of the others (lazily: views).
+        layers = xr.broadcast(*layers)
+        stack = xr.concat(layers, dim="band", coords="minimal", compat="override", join="override").assign_coords(band=covariates)
+        if time is not None:
+            stack = stack.transpose(time, "band", ...)
     elif isinstance(data, xr.DataArray):
         if data.ndim == 2:
             data = data.expand_dims(band=[covariates[0]] if len(covariates) == 1 else [1])
@@ -147,7 +174,19 @@ def _covariate_stack(model: Model, data, bind):
     else:
         raise InvalidArgumentError(f"predict_xarray takes an xarray Dataset or DataArray, not {type(data).__name__}")
     y, x = _spatial_dims(stack)
-    return stack.transpose("band", y, x), y, x
+    return stack.transpose(*[d for d in stack.dims if d not in ("band", y, x)], "band", y, x), y, x
+
+
+# Covariates taken from each date of a cube when no variable provides them (as predict-cube does).
+CALENDAR = ("month", "doy")
+
+
+def _time_axis(data):
+    """The dataset's time dimension (datetime coordinates), if any."""
+    for d in data.dims:
+        if d in data.coords and np.issubdtype(data[d].dtype, np.datetime64):
+            return d
+    return None
 
 
 def _band_names(data, band_dim):

@@ -239,3 +239,51 @@ def test_bundles_are_described_as_stac_mlm_items_and_read_from_them(land, model,
     bad.write_text('{"type": "Feature", "assets": {"thumbnail": {"href": "x.png", "roles": ["thumbnail"]}}}')
     with pytest.raises(terrapix.TerrapixError, match="no asset has the role mlm:model"):
         terrapix.open(bad)
+
+
+def test_cubes_predict_date_by_date_as_predict_cube(tmp_path):
+    """A Dataset of (time, lat, lon) cubes and static bands predicts every date, lazily, as
+    `terrapix predict-cube` does: the same values, the month taken from each date, the map
+    coordinates from the grid."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    cube = tmp_path / "cube"
+    subprocess.run([CLI, "synth-cube", str(cube)], check=True, capture_output=True)
+    # A per-pixel linear model of time-varying, static, calendar and coordinate covariates.
+    w = numpy_helper.from_array(np.array([[0.8], [0.05], [0.0005], [0.01], [0.002]], np.float32), "w")
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 5])
+    value = helper.make_tensor_value_info("value", TensorProto.FLOAT, ["N", 1])
+    graph = helper.make_graph([helper.make_node("MatMul", ["x", "w"], ["value"])], "linear", [x], [value], [w])
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8), tmp_path / "linear.onnx")
+    bundle = tmp_path / "linear.bundle.onnx"
+    inputs = "x:pixel:source,ndvi,dem,month,@x"
+    subprocess.run(
+        [CLI, "bundle", str(tmp_path / "linear.onnx"), "-o", str(bundle), "--target", "sm", "--input", inputs], check=True
+    )
+    reference = tmp_path / "predicted.nc"
+    subprocess.run(
+        [
+            CLI,
+            "predict-cube",
+            "--model",
+            str(bundle),
+            "--cube",
+            f"source={cube / 'source.nc'}",
+            "--cube",
+            f"ndvi={cube / 'ndvi.nc'}",
+        ]
+        + ["--static", str(cube / "static.tif"), "-o", str(reference), "-q"],
+        check=True,
+    )
+    source = xr.open_dataset(cube / "source.nc", chunks={"time": 200})["sm"]
+    ndvi = xr.open_dataset(cube / "ndvi.nc", chunks={"time": 200})["ndvi"]
+    dem = rioxarray.open_rasterio(cube / "static.tif").sel(band=1, drop=True).rename(x="lon", y="lat")
+    dem = dem.drop_vars("spatial_ref").assign_coords(lat=source.lat, lon=source.lon)
+    ds = xr.Dataset({"source": source, "ndvi": ndvi, "dem": dem})
+    result = terrapix.predict_xarray(bundle, ds)
+    assert result["value"].dims == ("time", "lat", "lon") and result["value"].chunks is not None
+    expected = xr.open_dataset(reference)["value"]
+    assert (result["time"].values == expected["time"].values).all()
+    got = result["value"].values
+    assert same(got, expected.values.astype(np.float32)), np.nanmax(np.abs(got - expected.values))
