@@ -11,3 +11,5 @@ cargo clippy --release --all-targets --features train --quiet -- -D warnings
 echo "== ruff (QGIS plugin, Python package, their tests)"
 .venv/bin/ruff check qgis-plugin python tests/qgis tests/python
 .venv/bin/ruff format --check qgis-plugin python tests/qgis tests/python
+echo "== mypy (the Python package's types)"
+(cd python && ../.venv/bin/mypy terrapix --ignore-missing-imports)

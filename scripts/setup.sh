@@ -43,9 +43,9 @@ want=("onnxruntime==${ORT_VERSION}" "numpy<2" "onnx" "ruff")
 # The cube benchmarks' baseline is xarray and SciPy over netCDF4.
 # The Python package's tests and notebooks: xarray, rioxarray (affine 3.0 breaks it), Dask and
 # its distributed scheduler, Zarr, tqdm, pytest, Jupyter's kernel and nbclient, matplotlib, and
-# stac-model (the MLM extension's own model of its items, to check ours).
+# stac-model (the MLM extension's own model of its items, to check ours), mypy (the package's types).
 [ "$WITH_TORCH" = 1 ] && want+=("torch==2.11.0" "cmake>=3.28,<4" "scikit-learn" "skl2onnx" "xgboost" "lightgbm" "onnxmltools" "xarray" "scipy" "netCDF4"
-  "rioxarray" "affine<3" "dask[array]" "distributed" "zarr" "tqdm" "pytest" "nbclient" "nbformat" "ipykernel" "matplotlib" "stac-model")
+  "rioxarray" "affine<3" "dask[array]" "distributed" "zarr" "tqdm" "pytest" "nbclient" "nbformat>=5.10" "ipykernel" "ipywidgets" "matplotlib>=3.8" "stac-model" "mypy")
 if ! .venv/bin/python - "${want[@]}" <<'PY' 2>/dev/null
 import sys
 from importlib.metadata import version

@@ -13,6 +13,8 @@ library's message.
 
 from __future__ import annotations
 
+import builtins
+import json
 import os
 from typing import Any, Sequence
 
@@ -25,6 +27,7 @@ from ._capi import (
     WriteError,
     load,
 )
+from . import _program
 from ._program import train, validate
 from ._xarray import predict_xarray
 from .model import Model, PathLike, Progress, _Progress, open_model
@@ -40,6 +43,7 @@ __all__ = [
     "library_version",
     "open",
     "predict_xarray",
+    "run",
     "sample",
     "train",
     "validate",
@@ -64,6 +68,7 @@ def sample(
     covariates: Sequence[PathLike],
     output_dir: PathLike,
     *,
+    columns: Sequence[str] | None = None,
     progress: Progress = True,
     **options: Any,
 ) -> dict:
@@ -71,9 +76,31 @@ def sample(
     the rasters ``covariates`` into the folder ``output_dir`` (what ``terrapix sample`` writes and
     ``terrapix train`` reads); returns its summary {"count", "points", "skipped", "inputs"}.
     Options: ``target``, ``model``, ``x``, ``y``, ``crs``, ``group``, ``stratum``, ``layer``, ``id``,
-    ``target_nodata`` and the binding options of :meth:`Model.predict_raster`."""
+    ``target_nodata`` and the binding options of :meth:`Model.predict_raster`.
+
+    ``columns``: covariates that are columns of the points table itself (a survey with its
+    covariates sampled in the field), one per-pixel input; ``covariates`` is then empty and the
+    ``terrapix`` program does the work."""
+    if columns:
+        if covariates:
+            raise InvalidArgumentError("give covariate rasters or table columns, not both")
+        _program.run(
+            "sample",
+            [os.fspath(points), *_program.flags({"output": output_dir, "input": f"x:pixel:{','.join(columns)}", **options})],
+            False,
+        )
+        with builtins.open(os.path.join(output_dir, "samples.json")) as f:  # `open` here is terrapix.open
+            written = json.load(f)
+        return {"count": written["count"], "inputs": written["inputs"]}
     with _Progress(progress, f"sample {os.path.basename(os.fspath(points))}") as report:
         return load().sample(points, covariates, output_dir, options or None, report)
+
+
+def run(command: str, *arguments: PathLike, **options: Any) -> list[str]:
+    """Runs ``terrapix COMMAND`` (``cdf-match``, ``bias-correct``, ``predict-cube``, ...) with
+    positional ``arguments`` and keyword options as flags (``by_order=True`` -> ``--by-order``,
+    lists -> repeated values); returns its output lines, raises TerrapixError if it fails."""
+    return _program.run(command, [*(os.fspath(a) for a in arguments), *_program.flags(options)], progress=False)
 
 
 def write_vrt(model: PathLike, covariates: Sequence[PathLike], output: PathLike, **options: Any) -> None:

@@ -37,7 +37,7 @@ def find_program(command: str = "train") -> str:
 
 def flags(options: dict[str, Any]) -> list[str]:
     """Keyword options as command-line flags: ``by_order=True`` -> ``--by-order``, a list ->
-    the flag followed by its values, None or False -> nothing."""
+    the flag once per value, None or False -> nothing."""
     out: list[str] = []
     for key, value in options.items():
         flag = "--" + key.replace("_", "-")
@@ -46,7 +46,8 @@ def flags(options: dict[str, Any]) -> list[str]:
         if value is True:
             out.append(flag)
         elif isinstance(value, (list, tuple)):
-            out += [flag, *map(os.fspath, value)]
+            for v in value:
+                out += [flag, os.fspath(v) if isinstance(v, os.PathLike) else str(v)]
         else:
             out += [flag, os.fspath(value) if isinstance(value, os.PathLike) else str(value)]
     return out

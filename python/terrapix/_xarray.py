@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import os
-from typing import Any, Mapping, Union
+from typing import TYPE_CHECKING, Any, Mapping, Union
 
 import numpy as np
 
 from ._capi import InvalidArgumentError
 from .model import Model, PathLike, cached_model, open_model
 
-Data = Union["xarray.Dataset", "xarray.DataArray"]  # noqa: F821
+if TYPE_CHECKING:
+    import xarray
+
+Data = Union["xarray.Dataset", "xarray.DataArray"]
 
 
 def predict_xarray(
@@ -21,7 +24,7 @@ def predict_xarray(
     nodata: float | None = None,
     outputs: list[str] | None = None,
     chunks: Any = None,
-) -> "xarray.Dataset":  # noqa: F821
+) -> "xarray.Dataset":
     """Predicts ``data`` with ``model``: a lazily computed Dataset with one variable per model
     output (NaN where no prediction is made), on the input's coordinates, CRS and attributes.
 
@@ -119,8 +122,10 @@ def _predict_block(block, path, settings, nodata, transform, starts, cell, block
 
 
 def _covariate_stack(model: Model, data, bind):
-    """The covariates as one (band, y, x) DataArray in the model's order; the y and x dims."""
+    """The covariates as one (band, y, x) DataArray in the model's order (a time axis first for
+    cubes); the y and x dims."""
     import xarray as xr
+    from dask import is_dask_collection
 
     covariates = model.covariates
     if isinstance(data, xr.Dataset):
@@ -145,8 +150,11 @@ def _covariate_stack(model: Model, data, bind):
                     f"the variable '{bind.get(c, c)}' for '{c}' is not (y, x) or (time, y, x): its dims are {v.dims}"
                 )
             layers.append(v.drop_vars([n for n in v.coords if n not in v.dims and v.coords[n].ndim > 0]))
-        # Static layers are repeated along the time axis of the others (lazily: views).
-        layers = xr.broadcast(*layers)
+        # Static layers are repeated along the time axis of the others: lazily, as Dask arrays
+        # when any layer is one (else the repeats would travel in the task graph).
+        if any(is_dask_collection(v) for v in layers):
+            layers = [v if is_dask_collection(v) else v.chunk() for v in layers]
+        layers = list(xr.broadcast(*layers))
         stack = xr.concat(layers, dim="band", coords="minimal", compat="override", join="override").assign_coords(band=covariates)
         if time is not None:
             stack = stack.transpose(time, "band", ...)

@@ -129,7 +129,8 @@ class _Progress:
     """A progress callback for the library: a tqdm bar, the user's callable, or nothing."""
 
     def __init__(self, progress: Progress, label: str):
-        self.progress, self.label, self.bar = progress, label, None
+        self.progress, self.label = progress, label
+        self.bar: Any = None
 
     def __enter__(self):
         if self.progress is True:

@@ -837,6 +837,9 @@ fn train_cmd(a: TrainArgs) -> Result<()> {
             // Which samples each fold tested (row numbers of the samples folder), so that other
             // tools can be scored on the very same folds.
             "fold_tests": result.folds.iter().map(|f| &f.test).collect::<Vec<_>>(),
+            // Each sample's observed target and out-of-fold mean prediction (target scale), for
+            // plots and tests of one's own.
+            "out_of_fold": {"observed": &data.y, "mean": &result.oof},
             "uncertainty": result.calibration.report,
             "area_of_applicability": aoa.as_ref().map(|(_, r)| r),
             "config": cfg,
