@@ -315,6 +315,18 @@ class Model:
         )
 
 
+def fold_event(line):
+    """The trainer's machine-readable progress event on this line of its output (``terrapix train
+    --progress-json``: {"event": "fold", "done", "total", "metrics"}), or None."""
+    if not line.startswith("{"):
+        return None
+    try:
+        event = json.loads(line)
+    except ValueError:
+        return None
+    return event if isinstance(event, dict) and event.get("event") == "fold" else None
+
+
 def _progress_callback(progress):
     """A C progress callback over ``progress(fraction)``; returning False cancels."""
 

@@ -12,7 +12,7 @@ import subprocess
 import tempfile
 from typing import Any, Iterable
 
-from ._capi import TerrapixError
+from ._capi import TerrapixError, fold_event
 from .model import PathLike, Progress
 
 
@@ -65,7 +65,7 @@ def run(command: str, arguments: Iterable[str], progress: Progress = True) -> li
         assert process.stdout is not None
         for line in process.stdout:
             line = line.rstrip("\n")
-            event = _fold_event(line) if fold_events else None
+            event = fold_event(line) if fold_events else None
             if event is None:
                 lines.append(line)
                 continue
@@ -88,16 +88,6 @@ def run(command: str, arguments: Iterable[str], progress: Progress = True) -> li
         tail = "\n".join(line for line in lines[-8:] if line.strip())
         raise TerrapixError(f"terrapix {command} failed (exit {status}): {tail}")
     return lines
-
-
-def _fold_event(line: str):
-    if not line.startswith("{"):
-        return None
-    try:
-        event = json.loads(line)
-    except ValueError:
-        return None
-    return event if isinstance(event, dict) and event.get("event") == "fold" else None
 
 
 def train(

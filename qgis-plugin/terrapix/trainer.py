@@ -6,13 +6,13 @@ It runs with ``--progress-json``: each fold's JSON line moves the progress bar a
 sentence in the log; other lines stream to the log as they are.
 """
 
-import json
 import os
 import queue
 import shutil
 import subprocess
 import threading
 
+from .capi import fold_event
 from .library import PLUGIN_DIR, setting
 
 INSTALL_HINT = (
@@ -78,7 +78,7 @@ def run(arguments, feedback, command="train"):
             continue
         if line is None:
             break
-        event = progress_event(line)
+        event = fold_event(line)
         if event is not None:
             done, total, metrics = event["done"], event["total"], event.get("metrics", {})
             line = f"fold {done}/{total}: RMSE {metrics.get('rmse', float('nan')):.4f}, R² {metrics.get('r2', float('nan')):.3f}"
@@ -93,14 +93,3 @@ def run(arguments, feedback, command="train"):
 def last_line(lines):
     """The last non-empty line of a run's output: what a failure says."""
     return next((line for line in reversed(lines) if line.strip()), "")
-
-
-def progress_event(line):
-    """The trainer's machine-readable progress event on this line, or None."""
-    if not line.startswith("{"):
-        return None
-    try:
-        event = json.loads(line)
-    except ValueError:
-        return None
-    return event if isinstance(event, dict) and event.get("event") == "fold" else None
