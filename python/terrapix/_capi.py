@@ -116,77 +116,54 @@ def _options(options):
     return json.dumps(options).encode() if options else None
 
 
+# The C ABI (include/terrapix.h): each function's result and argument types. Owned strings come
+# back as c_void_p, to be freed with tpx_string_free.
+_c = ctypes
+_STRINGS = _c.POINTER(_c.c_char_p)
+_SIGNATURES = {
+    "tpx_version": (_c.c_char_p, []),
+    "tpx_last_error": (_c.c_char_p, []),
+    "tpx_model_open": (_c.c_void_p, [_c.c_char_p, _c.c_int, _c.c_int]),
+    "tpx_model_close": (_c.c_int, [_c.c_void_p]),
+    "tpx_model_manifest_json": (_c.c_void_p, [_c.c_void_p]),
+    "tpx_model_stac_json": (_c.c_void_p, [_c.c_void_p]),
+    "tpx_model_outputs_json": (_c.c_void_p, [_c.c_void_p]),
+    "tpx_model_describe": (_c.c_void_p, [_c.c_void_p]),
+    "tpx_string_free": (None, [_c.c_void_p]),
+    "tpx_model_info": (_c.c_int, [_c.c_void_p, _c.POINTER(_ModelInfo)]),
+    "tpx_model_covariate": (_c.c_char_p, [_c.c_void_p, _c.c_size_t]),
+    "tpx_predict_raster": (_c.c_int, [_c.c_void_p, _STRINGS, _c.c_size_t, _c.c_char_p, _c.c_char_p, PROGRESS_FN, _c.c_void_p]),
+    "tpx_predict_buffer": (
+        _c.c_int,
+        [
+            _c.c_void_p,
+            _c.POINTER(_c.c_float),
+            *[_c.c_size_t] * 4,
+            _c.c_float,
+            _c.POINTER(_c.c_double),
+            _c.POINTER(_c.c_float),
+            _c.c_size_t,
+        ],
+    ),
+    "tpx_write_prediction_vrt": (_c.c_int, [_c.c_char_p, _STRINGS, _c.c_size_t, _c.c_char_p, _c.c_char_p]),
+    "tpx_check_binding": (_c.c_int, [_c.c_void_p, _STRINGS, _c.c_size_t, _c.c_char_p, _c.POINTER(_c.c_void_p)]),
+    "tpx_sample": (
+        _c.c_int,
+        [_c.c_char_p, _STRINGS, _c.c_size_t, _c.c_char_p, _c.c_char_p, PROGRESS_FN, _c.c_void_p, _c.POINTER(_c.c_void_p)],
+    ),
+    "tpx_gdal_register": (None, []),
+}
+
+
 class Library:
     """The loaded libterrapix with typed functions."""
 
     def __init__(self, path):
         self.path = path
         self._lib = ctypes.CDLL(path)
-        lib = self._lib
-        lib.tpx_version.restype = ctypes.c_char_p
-        lib.tpx_last_error.restype = ctypes.c_char_p
-        lib.tpx_model_open.argtypes = [ctypes.c_char_p, ctypes.c_int, ctypes.c_int]
-        lib.tpx_model_open.restype = ctypes.c_void_p
-        lib.tpx_model_close.argtypes = [ctypes.c_void_p]
-        lib.tpx_model_close.restype = ctypes.c_int
-        lib.tpx_model_manifest_json.argtypes = [ctypes.c_void_p]
-        lib.tpx_model_manifest_json.restype = ctypes.c_void_p
-        lib.tpx_model_stac_json.argtypes = [ctypes.c_void_p]
-        lib.tpx_model_stac_json.restype = ctypes.c_void_p
-        lib.tpx_model_outputs_json.argtypes = [ctypes.c_void_p]
-        lib.tpx_model_outputs_json.restype = ctypes.c_void_p
-        lib.tpx_model_describe.argtypes = [ctypes.c_void_p]
-        lib.tpx_model_describe.restype = ctypes.c_void_p
-        lib.tpx_string_free.argtypes = [ctypes.c_void_p]
-        lib.tpx_model_info.argtypes = [ctypes.c_void_p, ctypes.POINTER(_ModelInfo)]
-        lib.tpx_model_covariate.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
-        lib.tpx_model_covariate.restype = ctypes.c_char_p
-        lib.tpx_predict_raster.argtypes = [
-            ctypes.c_void_p,
-            ctypes.POINTER(ctypes.c_char_p),
-            ctypes.c_size_t,
-            ctypes.c_char_p,
-            ctypes.c_char_p,
-            PROGRESS_FN,
-            ctypes.c_void_p,
-        ]
-        lib.tpx_write_prediction_vrt.argtypes = [
-            ctypes.c_char_p,
-            ctypes.POINTER(ctypes.c_char_p),
-            ctypes.c_size_t,
-            ctypes.c_char_p,
-            ctypes.c_char_p,
-        ]
-        lib.tpx_sample.argtypes = [
-            ctypes.c_char_p,
-            ctypes.POINTER(ctypes.c_char_p),
-            ctypes.c_size_t,
-            ctypes.c_char_p,
-            ctypes.c_char_p,
-            PROGRESS_FN,
-            ctypes.c_void_p,
-            ctypes.POINTER(ctypes.c_void_p),
-        ]
-        lib.tpx_check_binding.argtypes = [
-            ctypes.c_void_p,
-            ctypes.POINTER(ctypes.c_char_p),
-            ctypes.c_size_t,
-            ctypes.c_char_p,
-            ctypes.POINTER(ctypes.c_void_p),
-        ]
-        lib.tpx_predict_buffer.argtypes = [
-            ctypes.c_void_p,
-            ctypes.POINTER(ctypes.c_float),
-            ctypes.c_size_t,
-            ctypes.c_size_t,
-            ctypes.c_size_t,
-            ctypes.c_size_t,
-            ctypes.c_float,
-            ctypes.POINTER(ctypes.c_double),
-            ctypes.POINTER(ctypes.c_float),
-            ctypes.c_size_t,
-        ]
-        lib.tpx_gdal_register.restype = None
+        for name, (restype, argtypes) in _SIGNATURES.items():
+            function = getattr(self._lib, name)
+            function.restype, function.argtypes = restype, argtypes
 
     @property
     def version(self):
