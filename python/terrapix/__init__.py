@@ -14,6 +14,8 @@ library's message.
 from __future__ import annotations
 
 import builtins
+import collections
+import csv
 import json
 import os
 from typing import Any, Sequence
@@ -21,9 +23,11 @@ from typing import Any, Sequence
 from ._capi import (
     BadModelError,
     CancelledError,
+    ClosedModelError,
     InvalidArgumentError,
     NotFoundError,
     TerrapixError,
+    UntrustedModelError,
     WriteError,
     load,
 )
@@ -32,16 +36,18 @@ from ._program import train, validate
 from ._xarray import predict_xarray
 from .model import Model, PathLike, Progress, _Progress, open_model
 
+# `open` is left out so that `from terrapix import *` keeps the built-in open.
 __all__ = [
     "BadModelError",
     "CancelledError",
+    "ClosedModelError",
     "InvalidArgumentError",
     "Model",
     "NotFoundError",
     "TerrapixError",
+    "UntrustedModelError",
     "WriteError",
     "library_version",
-    "open",
     "predict_xarray",
     "run",
     "sample",
@@ -65,8 +71,8 @@ def library_version() -> str:
 
 def sample(
     points: PathLike,
-    covariates: Sequence[PathLike],
-    output_dir: PathLike,
+    covariates: Sequence[PathLike] = (),
+    output_dir: PathLike | None = None,
     *,
     columns: Sequence[str] | None = None,
     progress: Progress = True,
@@ -74,26 +80,34 @@ def sample(
 ) -> dict:
     """Extracts, at the points of ``points`` (CSV, GeoPackage...), the tensors a model needs from
     the rasters ``covariates`` into the folder ``output_dir`` (what ``terrapix sample`` writes and
-    ``terrapix train`` reads); returns its summary {"count", "points", "skipped", "inputs"}.
-    Options: ``target``, ``model``, ``x``, ``y``, ``crs``, ``group``, ``stratum``, ``layer``, ``id``,
-    ``target_nodata`` and the binding options of :meth:`Model.predict_raster`.
+    ``terrapix train`` reads); returns its summary {"count", "points", "skipped": {reason:
+    count}, "inputs"}. Options: ``target``, ``model``, ``x``, ``y``, ``crs``, ``group``,
+    ``stratum``, ``layer``, ``id``, ``target_nodata`` and the binding options of
+    :meth:`Model.predict_raster`.
 
-    ``columns``: covariates that are columns of the points table itself (a survey with its
-    covariates sampled in the field), one per-pixel input; ``covariates`` is then empty and the
-    ``terrapix`` program does the work."""
-    if columns:
-        if covariates:
-            raise InvalidArgumentError("give covariate rasters or table columns, not both")
-        _program.run(
-            "sample",
-            [os.fspath(points), *_program.flags({"output": output_dir, "input": f"x:pixel:{','.join(columns)}", **options})],
-            False,
-        )
-        with builtins.open(os.path.join(output_dir, "samples.json")) as f:  # `open` here is terrapix.open
-            written = json.load(f)
-        return {"count": written["count"], "inputs": written["inputs"]}
-    with _Progress(progress, f"sample {os.path.basename(os.fspath(points))}") as report:
-        return load().sample(points, covariates, output_dir, options or None, report)
+    ``columns`` instead of ``covariates``: covariates that are columns of the points table itself
+    (a survey with its covariates sampled in the field), as one per-pixel input; the
+    ``terrapix`` program does that work (without a progress bar)."""
+    if output_dir is None:
+        raise InvalidArgumentError("sample needs output_dir, the samples folder to write")
+    if not columns:
+        with _Progress(progress, f"sample {os.path.basename(os.fspath(points))}") as report:
+            return load().sample(points, covariates, output_dir, options or None, report)
+    if covariates:
+        raise InvalidArgumentError("give covariate rasters or table columns, not both")
+    flags = _program.flags({"output": output_dir, "input": f"x:pixel:{','.join(columns)}", **options})
+    _program.run("sample", [os.fspath(points), *flags], False)
+    # `open` in this module is terrapix.open.
+    with builtins.open(os.path.join(output_dir, "samples.json")) as f:
+        written = json.load(f)
+    with builtins.open(os.path.join(output_dir, "skipped.csv"), newline="") as f:
+        reasons = collections.Counter(row["reason"] for row in csv.DictReader(f))
+    return {
+        "count": written["count"],
+        "points": written["count"] + sum(reasons.values()),
+        "skipped": dict(reasons),
+        "inputs": written["inputs"],
+    }
 
 
 def run(command: str, *arguments: PathLike, **options: Any) -> list[str]:

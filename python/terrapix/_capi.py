@@ -43,12 +43,22 @@ class WriteError(TerrapixError, OSError):
     """An output could not be written, or would have replaced an input; nothing was written."""
 
 
+class UntrustedModelError(TerrapixError, PermissionError):
+    """The model is outside the trusted model folders (GDAL datasets)."""
+
+
+class ClosedModelError(TerrapixError):
+    """The model was closed (or its handle never came from terrapix)."""
+
+
 _ERRORS = {
     TPX_CANCELLED: CancelledError,
     TPX_INVALID_ARGUMENT: InvalidArgumentError,
     TPX_NOT_FOUND: NotFoundError,
     TPX_BAD_MODEL: BadModelError,
     TPX_WRITE_FAILED: WriteError,
+    TPX_UNTRUSTED: UntrustedModelError,
+    TPX_INVALID_HANDLE: ClosedModelError,
 }
 
 
@@ -176,6 +186,8 @@ class Library:
         raise _ERRORS.get(status, TerrapixError)(message)
 
     def _owned_string(self, pointer):
+        if not pointer:  # the call failed: say why rather than read NULL
+            raise TerrapixError(self._lib.tpx_last_error().decode(errors="replace"))
         try:
             return ctypes.string_at(pointer).decode()
         finally:
@@ -191,7 +203,7 @@ class Library:
         handle = self._lib.tpx_model_open(os.fspath(path).encode(), threads, intra_threads)
         if not handle:
             message = self._lib.tpx_last_error().decode(errors="replace")
-            raise (NotFoundError if not os.path.exists(path) else BadModelError)(message)
+            raise (NotFoundError if "No such file" in message else BadModelError)(message)
         return (model_type or Model)(self, handle, path)
 
     def write_prediction_vrt(self, model_path, covariates, output, options=None):
@@ -207,19 +219,19 @@ class Library:
         ``progress(fraction)`` returning False cancels (raises CancelledError, nothing written)."""
         array, n = _strings(covariates)
         summary = ctypes.c_void_p()
-        callback = _progress_callback(progress)
-        self._check(
-            self._lib.tpx_sample(
-                os.fspath(points).encode(),
-                array,
-                n,
-                os.fspath(output_dir).encode(),
-                _options(options),
-                callback,
-                None,
-                ctypes.byref(summary),
-            )
+        callback = _Callback(progress)
+        status = self._lib.tpx_sample(
+            os.fspath(points).encode(),
+            array,
+            n,
+            os.fspath(output_dir).encode(),
+            _options(options),
+            callback.c,
+            None,
+            ctypes.byref(summary),
         )
+        callback.reraise()
+        self._check(status)
         return json.loads(self._owned_string(summary.value))
 
 
@@ -243,20 +255,37 @@ class Model:
     def __exit__(self, *exc):
         self.close()
 
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:  # at interpreter exit the library may be gone already
+            pass
+
     def close(self):
-        if self._handle:
-            self._library._lib.tpx_model_close(self._handle)
-            self._handle = None
+        handle, self._handle = getattr(self, "_handle", None), None
+        if handle:
+            self._library._lib.tpx_model_close(handle)
+
+    @property
+    def closed(self):
+        return not self._handle
+
+    @property
+    def handle(self):
+        """The open handle; raises ClosedModelError once the model is closed."""
+        if not self._handle:
+            raise ClosedModelError(f"the model '{os.fspath(self.path)}' is closed")
+        return self._handle
 
     def stac_item(self):
         """The model as a STAC item of the Machine Learning Model extension (a dict): inputs,
         bands, normalisation as value_scaling, outputs, task regression; the model asset's
         href is the bundle's file name."""
-        return json.loads(self._library._owned_string(self._library._lib.tpx_model_stac_json(self._handle)))
+        return json.loads(self._library._owned_string(self._library._lib.tpx_model_stac_json(self.handle)))
 
     def describe(self):
         """The library's readable description of the model (what `terrapix info` prints)."""
-        return self._library._owned_string(self._library._lib.tpx_model_describe(self._handle))
+        return self._library._owned_string(self._library._lib.tpx_model_describe(self.handle))
 
     @property
     def outputs(self):
@@ -267,27 +296,25 @@ class Model:
         bind them: {"rows", "missing", "available", "warnings", "reference", "reference_crs"}."""
         array, n = _strings(covariates)
         report = ctypes.c_void_p()
-        self._library._check(
-            self._library._lib.tpx_check_binding(self._handle, array, n, _options(options), ctypes.byref(report))
-        )
+        self._library._check(self._library._lib.tpx_check_binding(self.handle, array, n, _options(options), ctypes.byref(report)))
         return json.loads(self._library._owned_string(report.value))
 
     def predict_raster(self, covariates, output, options=None, progress=None):
         """Writes the map; ``progress(fraction)`` returning False cancels (raises CancelledError)."""
         array, n = _strings(covariates)
-        callback = _progress_callback(progress)
-        self._library._check(
-            self._library._lib.tpx_predict_raster(
-                self._handle, array, n, os.fspath(output).encode(), _options(options), callback, None
-            )
+        callback = _Callback(progress)
+        status = self._library._lib.tpx_predict_raster(
+            self.handle, array, n, os.fspath(output).encode(), _options(options), callback.c, None
         )
+        callback.reraise()
+        self._library._check(status)
 
     def predict_buffer(self, values, bands, width, height, halo, nodata, geotransform, output, output_len):
         """tpx_predict_buffer() on ctypes pointers: ``values`` the bands' planes with their halo,
         ``output`` room for ``output_len`` floats; see include/terrapix.h."""
         self._library._check(
             self._library._lib.tpx_predict_buffer(
-                self._handle, values, bands, width, height, halo, nodata, geotransform, output, output_len
+                self.handle, values, bands, width, height, halo, nodata, geotransform, output, output_len
             )
         )
 
@@ -304,16 +331,27 @@ def fold_event(line):
     return event if isinstance(event, dict) and event.get("event") == "fold" else None
 
 
-def _progress_callback(progress):
-    """A C progress callback over ``progress(fraction)``; returning False cancels."""
+class _Callback:
+    """A C progress callback (``c``) over ``progress(fraction)``; returning False cancels. An
+    exception in ``progress`` cancels the run (it must not unwind through the library) and is
+    raised again by :meth:`reraise` once the call has returned."""
 
-    def report(fraction, _message, _user):
+    def __init__(self, progress):
+        self.progress, self.error = progress, None
+        self.c = PROGRESS_FN(self._report)
+
+    def _report(self, fraction, _message, _user):
+        if self.progress is None:
+            return 1
         try:
-            return 1 if progress is None or progress(fraction) is not False else 0
-        except Exception:  # an exception must not unwind through the C library
+            return 0 if self.progress(fraction) is False else 1
+        except BaseException as e:
+            self.error = e
             return 0
 
-    return PROGRESS_FN(report)
+    def reraise(self):
+        if self.error is not None:
+            raise self.error
 
 
 _loaded = None

@@ -5,6 +5,7 @@ Training reports its folds as JSON lines (``--progress-json``), shown as a tqdm 
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -12,14 +13,19 @@ import subprocess
 import tempfile
 from typing import Any, Iterable
 
-from ._capi import TerrapixError, fold_event
+from ._capi import CancelledError, TerrapixError, fold_event
 from .model import PathLike, Progress
 
 
 def find_program(command: str = "train") -> str:
     """The terrapix program that knows ``command``; raises TerrapixError saying what to build."""
+    return _find(command, os.environ.get("TERRAPIX_BIN", ""), os.environ.get("PATH", ""))
+
+
+@functools.lru_cache(maxsize=32)
+def _find(command: str, named: str, _path: str) -> str:
     tried = []
-    for candidate in (os.environ.get("TERRAPIX_BIN", ""), shutil.which("terrapix") or ""):
+    for candidate in (named, shutil.which("terrapix") or ""):
         if not candidate:
             continue
         if not os.access(candidate, os.X_OK):
@@ -27,11 +33,11 @@ def find_program(command: str = "train") -> str:
             continue
         if subprocess.run([candidate, command, "--help"], capture_output=True).returncode == 0:
             return candidate
-        tried.append(f"{candidate} (built without '{command}')")
+        tried.append(f"{candidate} (it has no '{command}')")
+    needs = "built with the trainer (cargo build --release --features train" if command == "train" else "(cargo build --release"
     raise TerrapixError(
-        f"'{command}' needs the terrapix program built with the trainer (cargo build --release --features "
-        "train in the terrapix repository, see its README), named in TERRAPIX_BIN or on PATH."
-        + (" Tried: " + "; ".join(tried) if tried else "")
+        f"'{command}' needs the terrapix program {needs} in the terrapix repository, see its README), named in "
+        "TERRAPIX_BIN or on PATH." + (" Tried: " + "; ".join(tried) if tried else "")
     )
 
 
@@ -78,9 +84,10 @@ def run(command: str, arguments: Iterable[str], progress: Progress = True) -> li
                 m = event.get("metrics", {})
                 bar.set_postfix(rmse=f"{m.get('rmse', float('nan')):.4g}", r2=f"{m.get('r2', float('nan')):.3f}")
             elif callable(progress) and progress(event["done"] / (event["total"] + 1)) is False:
-                process.terminate()
-                raise TerrapixError(f"{command} cancelled: nothing was written")
+                raise CancelledError(f"{command} cancelled: the program was stopped (it writes its outputs only when complete)")
     finally:
+        if process.poll() is None:  # cancelled, or an exception here: stop the program too
+            process.terminate()
         status = process.wait()
         if bar is not None:
             bar.close()

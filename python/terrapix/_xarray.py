@@ -33,26 +33,38 @@ def predict_xarray(
     variables are repeated over the dates; ``month`` and ``doy`` come from each date unless a
     variable gives them; the result then has the time axis too); or a DataArray ``(band, y, x)``
     whose bands are named by its ``band`` coordinate, by their descriptions (rioxarray's
-    ``long_name``) or by ``bind`` (``{"ndvi_2020": 3}``, 1-based band numbers). Dask-backed data
-    is mapped chunk by chunk (``chunks`` rechunks it first), each chunk with the model's halo
-    of neighbouring pixels, so the result equals ``terrapix predict``'s whatever the chunking;
-    with a ``dask.distributed`` client active, the chunks run on its workers.
+    ``long_name``) or by ``bind`` (``{"ndvi_2020": 3}``, 1-based band numbers). Variables must
+    share one grid (the same coordinates; reproject with rioxarray's ``reproject_match``).
+
+    Missing values: NaN, and each variable's nodata (rioxarray's ``nodata``, or ``_FillValue``
+    of data opened without masking); ``nodata`` overrides them all. Dask-backed data is mapped
+    chunk by chunk (``chunks``, e.g. ``{"y": 512, "x": 512}``, rechunks it first), each chunk with
+    the model's halo of neighbouring pixels, so the result equals ``terrapix predict``'s
+    whatever the chunking; with a ``dask.distributed`` client active, the chunks run on its
+    workers.
     """
     import dask.array as da
     import xarray as xr
+    from dask.base import tokenize
 
     if not isinstance(model, Model):
         model = open_model(model)
-    stack, y, x = _covariate_stack(model, data, bind or {})
+    stack, y, x = _covariate_stack(model, data, bind or {}, nodata)
     lead = stack.dims[:-3]  # a time axis of cubes, or nothing
-    if nodata is None:
-        nodata = _nodata(data)
     if isinstance(stack.data, da.Array):
         array = stack.data
     else:
         array = da.from_array(stack.values, chunks=(1,) * len(lead) + (-1, 1024, 1024))
+    # Float before the halo is filled: a NaN edge must not become 0 in an integer raster.
+    array = array.astype(np.float32)
     if chunks is not None:
-        array = array.rechunk(chunks)
+        named = chunks if isinstance(chunks, Mapping) else {}
+        unknown = [d for d in named if d not in stack.dims]
+        if unknown:
+            raise InvalidArgumentError(
+                f"chunks names {', '.join(map(str, unknown))}, not dims of the data ({', '.join(map(str, stack.dims))})"
+            )
+        array = array.rechunk({stack.dims.index(d): n for d, n in named.items()} if named else chunks)
     cell, halo = model.cell, model.halo
     b, r, c = len(lead), len(lead) + 1, len(lead) + 2  # the band, row and column axes
     # Every band in one chunk; rows and columns in whole output cells.
@@ -77,18 +89,20 @@ def predict_xarray(
         depth = {**{a: 0 for a in range(r)}, r: halo, c: halo}
         array = da.overlap.overlap(array, depth=depth, boundary={**{a: "none" for a in range(r)}, r: edge, c: edge})
     starts = [np.cumsum((0,) + n[:-1]) for n in out_chunks[r:]]
+    # The task names: the bundle file (path and stamp) and everything the chunks depend on.
+    token = tokenize(array, os.fspath(model.path), model.stamp, model._settings, transform, cell)
     predicted = array.map_blocks(
         _predict_block,
         os.fspath(model.path),
+        model.stamp,
         model._settings,
-        nodata,
         transform,
         starts,
         cell,
         chunks=out_chunks,
         dtype=np.float32,
         meta=np.array((), dtype=np.float32),
-        name=f"terrapix-predict-{os.path.basename(os.fspath(model.path))}",
+        name=f"terrapix-predict-{os.path.basename(os.fspath(model.path))}-{token}",
     )
     coords = {y: _coarsen(stack[y].values, cell), x: _coarsen(stack[x].values, cell)}
     for name, coord in stack.coords.items():
@@ -105,10 +119,10 @@ def predict_xarray(
     return result
 
 
-def _predict_block(block, path, settings, nodata, transform, starts, cell, block_info=None):
-    """One chunk (with its halo; any leading axes, e.g. dates, predicted one by one) by the
-    process's copy of the model."""
-    model = cached_model(path, *settings)
+def _predict_block(block, path, stamp, settings, transform, starts, cell, block_info=None):
+    """One chunk (with its halo; any leading axes, e.g. dates, predicted one by one; missing
+    values already NaN) by the process's copy of the model."""
+    model = cached_model(path, stamp, *settings)
     i, j = block_info[None]["chunk-location"][-2:]
     gt = None
     if transform is not None:
@@ -117,11 +131,11 @@ def _predict_block(block, path, settings, nodata, transform, starts, cell, block
         a, b, c, d, e, f = transform
         gt = (a + col * b + row * c, b, c, d + col * e + row * f, e, f)
     planes = block.reshape((-1,) + block.shape[-3:])
-    out = [model.predict_array(p, nodata=nodata, transform=gt, halo_included=True) for p in planes]
+    out = [model.predict_array(p, transform=gt, halo_included=True) for p in planes]
     return np.stack(out).reshape(block.shape[:-3] + out[0].shape)
 
 
-def _covariate_stack(model: Model, data, bind):
+def _covariate_stack(model: Model, data, bind, nodata):
     """The covariates as one (band, y, x) DataArray in the model's order (a time axis first for
     cubes); the y and x dims."""
     import xarray as xr
@@ -149,7 +163,8 @@ def _covariate_stack(model: Model, data, bind):
                 raise InvalidArgumentError(
                     f"the variable '{bind.get(c, c)}' for '{c}' is not (y, x) or (time, y, x): its dims are {v.dims}"
                 )
-            layers.append(v.drop_vars([n for n in v.coords if n not in v.dims and v.coords[n].ndim > 0]))
+            v = v.drop_vars([n for n in v.coords if n not in v.dims and v.coords[n].ndim > 0])
+            layers.append(_masked(v, nodata))
         # Static layers are repeated along the time axis of the others: lazily, as Dask arrays
         # when any layer is one (else the repeats would travel in the task graph).
         if any(is_dask_collection(v) for v in layers):
@@ -176,12 +191,13 @@ def _covariate_stack(model: Model, data, bind):
                 f"no band for the covariates {', '.join(missing)}: the bands are named {', '.join(map(str, names))} "
                 f"(name them in the band coordinate or long_name, or pass bind={{covariate: band number}})"
             )
-        stack = data.isel({band_dim: index})
+        stack = _masked(data.isel({band_dim: index}), nodata if nodata is not None else _nodata(data))
         stack = stack.rename({band_dim: "band"}) if band_dim != "band" else stack
         stack = stack.assign_coords(band=covariates)
     else:
         raise InvalidArgumentError(f"predict_xarray takes an xarray Dataset or DataArray, not {type(data).__name__}")
     y, x = _spatial_dims(stack)
+    _check_regular(stack, y, x)
     return stack.transpose(*[d for d in stack.dims if d not in ("band", y, x)], "band", y, x), y, x
 
 
@@ -217,13 +233,29 @@ def _spatial_dims(stack):
     raise InvalidArgumentError(f"cannot tell the spatial dims among {stack.dims} (expected y/x or lat/lon)")
 
 
+def _check_regular(stack, y, x):
+    """Refuses coordinates that are no raster grid: what xarray makes of variables on different
+    grids, joined into one Dataset (their coordinates interleaved, each NaN at the others')."""
+    for dim in (y, x):
+        if dim in stack.coords and stack.sizes[dim] > 2:
+            steps = np.diff(stack[dim].values.astype(float))
+            if not np.allclose(steps, steps[0], rtol=1e-6, atol=1e-9 * abs(steps[0])):
+                raise InvalidArgumentError(
+                    f"the '{dim}' coordinates are not evenly spaced, so the variables are not on one grid "
+                    "(xarray joins different grids into one): reproject them onto one (rioxarray's reproject_match)"
+                )
+
+
 def _transform(stack, y, x):
-    """The GDAL geotransform of the data (rioxarray's, else from regular coordinates)."""
+    """The GDAL geotransform of the data (rioxarray's, else from regular coordinates); None
+    without coordinates (rather than pixel indices posing as map coordinates)."""
+    if y not in stack.coords or x not in stack.coords:
+        return None
     try:
         return tuple(stack.rio.transform().to_gdal())
     except Exception:
         pass
-    if y in stack.coords and x in stack.coords and stack.sizes[x] > 1 and stack.sizes[y] > 1:
+    if stack.sizes[x] > 1 and stack.sizes[y] > 1:
         xs, ys = stack[x].values, stack[y].values
         dx, dy = float(xs[1] - xs[0]), float(ys[1] - ys[0])
         return (float(xs[0]) - dx / 2, dx, 0.0, float(ys[0]) - dy / 2, 0.0, dy)
@@ -231,15 +263,21 @@ def _transform(stack, y, x):
 
 
 def _nodata(data):
-    """The missing-value marker of rasters opened without masking (NaN is always missing)."""
-    for source in (data,) + (tuple(data.data_vars.values()) if hasattr(data, "data_vars") else ()):
-        try:
-            value = source.rio.nodata
-        except Exception:
-            value = source.attrs.get("_FillValue")
-        if value is not None and not (isinstance(value, float) and np.isnan(value)):
-            return float(value)
-    return None
+    """The missing-value marker of a raster opened without masking (NaN is always missing)."""
+    try:
+        value = data.rio.nodata
+    except Exception:
+        value = data.attrs.get("_FillValue")
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    return float(value)
+
+
+def _masked(v, nodata):
+    """``v`` as float with its missing values (``nodata``, else its own marker) NaN."""
+    marker = nodata if nodata is not None else _nodata(v)
+    v = v.astype(np.float32) if v.dtype != np.float32 else v
+    return v if marker is None else v.where(v != np.float32(marker))
 
 
 def _cells(chunks, cell):

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import ctypes
-import functools
+import collections
 import os
+import threading
 from typing import Any, Callable, Mapping, Sequence, Union
 
 import numpy as np
@@ -18,13 +19,15 @@ Progress = Union[bool, Callable[[float], Any], None]
 
 class Model(_capi.Model):
     """A model bundle opened by :func:`terrapix.open`. Close it (or use ``with``) to free its
-    ONNX Runtime sessions. Pickles as its path and settings, so Dask can ship it to workers,
-    which reopen it once per process."""
+    ONNX Runtime sessions (they are also freed when it is garbage-collected). Pickles as its
+    absolute path, file stamp and settings, so Dask can ship it to workers, which open it once
+    per process (and refuse it if the file has changed since)."""
 
     _settings: tuple = (0, 1)
+    stamp: tuple = ()
 
     def __reduce__(self):
-        return (_reopen, (os.fspath(self.path), *self._settings))
+        return (cached_model, (os.fspath(self.path), self.stamp, *self._settings))
 
     @property
     def edge(self) -> str:
@@ -107,22 +110,52 @@ class Model(_capi.Model):
             super().predict_raster(covariates, output, {**(options or {}), **more} or None, report)
 
 
-def _reopen(path: str, threads: int, intra_threads: int) -> Model:
-    return open_model(path, threads=threads, intra_threads=intra_threads)
-
-
 def open_model(path: PathLike, *, threads: int = 0, intra_threads: int = 1) -> Model:
     """Opens a model bundle: ``threads`` inferences at once (0: one per core), each on
     ``intra_threads`` ONNX Runtime threads."""
-    model = _capi.load().open_model(os.fspath(path), threads, intra_threads, Model)
+    path = os.fspath(path)
+    if not path.startswith("/vsi"):
+        path = os.path.abspath(path)  # workers elsewhere resolve no relative path
+    model = _capi.load().open_model(path, threads, intra_threads, Model)
     model._settings = (threads, intra_threads)
+    model.stamp = file_stamp(path)
     return model
 
 
-@functools.lru_cache(maxsize=8)
-def cached_model(path: str, threads: int = 0, intra_threads: int = 1) -> Model:
-    """One open model per bundle and process: what Dask tasks predict with."""
-    return open_model(path, threads=threads, intra_threads=intra_threads)
+def file_stamp(path: str) -> tuple:
+    """What says a bundle file is still the one opened: its modification time and size (none
+    for GDAL's virtual paths)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return ()
+    return (st.st_mtime_ns, st.st_size)
+
+
+_CACHE_LOCK = threading.Lock()
+_CACHE: "collections.OrderedDict[tuple, Model]" = collections.OrderedDict()
+_CACHE_SIZE = 8
+
+
+def cached_model(path: str, stamp: tuple = (), threads: int = 0, intra_threads: int = 1) -> Model:
+    """One open model per bundle file (path and stamp) and process: what Dask tasks predict
+    with. Bundles evicted from the cache, the least recently used beyond 8, are closed when
+    their last user lets go; a cached model closed by its user is opened again."""
+    key = (path, tuple(stamp), threads, intra_threads)
+    with _CACHE_LOCK:
+        model = _CACHE.get(key)
+        if model is None or model.closed:
+            model = open_model(path, threads=threads, intra_threads=intra_threads)
+            if stamp and model.stamp != tuple(stamp):
+                model.close()
+                raise InvalidArgumentError(
+                    f"the bundle '{path}' changed after the prediction was set up: set it up again (open the new bundle)"
+                )
+            _CACHE[key] = model
+        _CACHE.move_to_end(key)
+        while len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
+        return model
 
 
 class _Progress:

@@ -161,7 +161,7 @@ def test_a_dask_cluster_maps_and_writes_in_parallel(land, model, tmp_path):
         store = tmp_path / "soc.zarr"
         result.to_zarr(store, consolidated=False)
         # Each worker process predicted some of the chunks.
-        opened = client.run(lambda: __import__("terrapix").model.cached_model.cache_info().currsize)
+        opened = client.run(lambda: len(__import__("terrapix").model._CACHE))
         assert len(opened) == 2 and all(n == 1 for n in opened.values()), opened
     assert same(rioxarray.open_rasterio(tif, masked=True).values[0], cli[0])
     back = xr.open_zarr(store, consolidated=False)
@@ -287,3 +287,64 @@ def test_cubes_predict_date_by_date_as_predict_cube(tmp_path):
     assert (result["time"].values == expected["time"].values).all()
     got = result["value"].values
     assert same(got, expected.values.astype(np.float32)), np.nanmax(np.abs(got - expected.values))
+
+
+def test_two_predictions_computed_together_stay_apart(land, model):
+    import dask
+
+    d, cli = land
+    stack = rioxarray.open_rasterio(d / "covariates.tif", chunks={"y": 64, "x": 64})
+    a = terrapix.predict_xarray(model, stack.isel(y=slice(0, 100), x=slice(0, 100)))["mean"]
+    b = terrapix.predict_xarray(model, stack.isel(y=slice(100, 200), x=slice(100, 200)))["mean"]
+    ra, rb = dask.compute(a, b)
+    h = model.halo  # inside a window, beyond its own edges, the whole raster's map
+    assert same(ra.values[h:-h, h:-h], cli[0, h : 100 - h, h : 100 - h])
+    assert same(rb.values[h:-h, h:-h], cli[0, 100 + h : 200 - h, 100 + h : 200 - h])
+    # Chunks by dimension name.
+    named = terrapix.predict_xarray(model, stack, chunks={"y": 50, "x": 75})
+    assert named["mean"].chunks == ((50,) * 6, (75,) * 4) and same(named["mean"].values, cli[0])
+
+
+def test_closed_models_and_replaced_bundles_are_refused(land, tmp_path):
+    import shutil
+
+    d, _ = land
+    m = terrapix.open(MODEL)
+    m.close()
+    with pytest.raises(terrapix.ClosedModelError):
+        m.describe()
+    with pytest.raises(terrapix.ClosedModelError):
+        m.predict_array(np.zeros((11, 8, 8), np.float32))
+    bundle = tmp_path / "model.onnx"
+    shutil.copy(MODEL, bundle)
+    result = terrapix.predict_xarray(bundle, rioxarray.open_rasterio(d / "covariates.tif", chunks={"y": 150, "x": 150}))
+    time.sleep(0.01)
+    shutil.copy(os.path.join(ROOT, "models", "soc-pixel.onnx"), bundle)
+    with pytest.raises(terrapix.InvalidArgumentError, match="changed after the prediction was set up"):
+        result["mean"].compute()
+
+
+def test_each_variable_keeps_its_own_nodata_and_grids_must_match(land, model):
+    d, cli = land
+    stack = rioxarray.open_rasterio(d / "covariates.tif", chunks={"y": 100, "x": 100})
+    ds = xr.Dataset({n: stack.sel(band=i + 1, drop=True) for i, n in enumerate(stack.attrs["long_name"])})
+    assert ds["tpi"].rio.nodata == stack.rio.nodata
+    # A quality band whose nodata is 0 must not make the covariates' zeros missing.
+    ds["qa"] = xr.zeros_like(ds["tpi"], dtype=np.uint8).rio.write_nodata(0)
+    assert same(terrapix.predict_xarray(model, ds)["mean"].values, cli[0])
+    # A slope on a grid shifted by 1e-7: xarray's join interleaves the two grids.
+    shifted = xr.merge([ds.drop_vars("slope"), ds["slope"].assign_coords(x=ds.x + 1e-7)], join="outer")
+    with pytest.raises(terrapix.InvalidArgumentError, match="not on one grid"):
+        terrapix.predict_xarray(model, shifted)
+
+
+def test_an_error_in_a_progress_callback_reaches_the_caller(land, model, tmp_path):
+    d, _ = land
+
+    def broken(fraction):
+        raise RuntimeError("the callback broke")
+
+    out = tmp_path / "x.tif"
+    with pytest.raises(RuntimeError, match="the callback broke"):
+        model.predict_raster([d / "covariates.tif"], out, progress=broken)
+    assert not out.exists()
