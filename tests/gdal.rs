@@ -227,6 +227,19 @@ fn pixel_function_predict_matches_predict_and_checks_its_arguments() {
 
     // Not trusted without the setting (a pixel function has no job folder).
     gdal_fails_with("gdal_translate", &["-q", s(&vrt), s(&d.join("x.tif"))], None, "TERRAPIX_TRUSTED_MODELS");
+    // A STAC item in the trusted folder is trusted for the bundle it names, not for itself: one
+    // naming a bundle inside predicts, one naming a bundle elsewhere is refused.
+    let item =
+        |href: &Path| format!(r#"{{"type": "Feature", "assets": {{"model": {{"href": "{}", "roles": ["mlm:model"]}}}}}}"#, href.display());
+    std::fs::write(models.join("item.json"), item(Path::new("pixel.onnx"))).unwrap();
+    std::fs::write(&vrt, vrt_text(s(&models.join("item.json")), ["band=\"b0\"", "band=\"2\""], &bands)).unwrap();
+    let via_item = d.join("item.tif");
+    gdal_ok("gdal_translate", &["-q", s(&vrt), s(&via_item)], Some(&models));
+    assert_same_map(&via_item, &via_predict, 2);
+    let outside = d.join("outside.onnx");
+    std::fs::copy(&model, &outside).unwrap();
+    std::fs::write(models.join("item.json"), item(&outside)).unwrap();
+    gdal_fails_with("gdal_translate", &["-q", s(&vrt), s(&d.join("x.tif"))], Some(&models), "is not in a trusted folder");
     // Wrong number of sources.
     std::fs::write(&vrt, vrt_text(s(&model), ["band=\"1\"", "band=\"2\""], &bands[..2])).unwrap();
     gdal_fails_with(

@@ -70,8 +70,9 @@ fn report(class: gdal_sys::CPLErr::Type, number: i32, msg: &str) {
     unsafe { gdal_sys::CPLError(class, number, c"%s".as_ptr(), msg.as_ptr() as *const c_char) };
 }
 
-/// Whether a dataset may load `model`. Models named by a `.tpx` job may live in the job's own
-/// folder tree; anything else must be inside a folder listed in the configuration option
+/// Whether a dataset may load `model` (for a STAC item, the bundle it names). Models named by a
+/// `.tpx` job may live in the job's own folder tree; anything else must be inside a folder
+/// listed in the configuration option
 /// TERRAPIX_TRUSTED_MODELS (':'-separated, or ALL). Unset, nothing else is trusted: a VRT from
 /// elsewhere cannot make GDAL load an arbitrary file as a model.
 pub(crate) fn check_trusted(model: &Path, job_dir: Option<&Path>) -> Result<(), Failure> {
@@ -79,8 +80,12 @@ pub(crate) fn check_trusted(model: &Path, job_dir: Option<&Path>) -> Result<(), 
     if setting.trim().eq_ignore_ascii_case("ALL") {
         return Ok(());
     }
-    let model =
-        model.canonicalize().map_err(|e| Failure::new(TpxStatus::TpxNotFound, format!("cannot open model '{}': {e}", model.display())))?;
+    // A STAC item stands for the bundle its model asset names: that file is what gets loaded,
+    // so that file is what must be trusted.
+    let resolved = crate::bundle::stac::resolve(model).map_err(|e| Failure::new(TpxStatus::TpxBadModel, e.to_string()))?;
+    let model = resolved
+        .canonicalize()
+        .map_err(|e| Failure::new(TpxStatus::TpxNotFound, format!("cannot open model '{}': {e}", resolved.display())))?;
     let mut folders: Vec<PathBuf> = std::env::split_paths(&setting).filter(|p| !p.as_os_str().is_empty()).collect();
     folders.extend(job_dir.map(|d| d.canonicalize().unwrap_or_else(|_| d.to_path_buf())));
     if folders.iter().filter_map(|f| f.canonicalize().ok()).any(|f| model.starts_with(&f)) {
