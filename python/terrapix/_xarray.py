@@ -74,7 +74,7 @@ def predict_xarray(
             f"the data's {array.shape[r]} x {array.shape[c]} pixels are not a multiple of the model's output cell ({cell})"
         )
     transform = _transform(stack, y, x)
-    names = [band["name"] for band in model.bands]
+    names = model.outputs
     wanted = outputs or names
     unknown = [o for o in wanted if o not in names]
     if unknown:
@@ -191,7 +191,7 @@ def _covariate_stack(model: Model, data, bind, nodata):
                 f"no band for the covariates {', '.join(missing)}: the bands are named {', '.join(map(str, names))} "
                 f"(name them in the band coordinate or long_name, or pass bind={{covariate: band number}})"
             )
-        stack = _masked(data.isel({band_dim: index}), nodata if nodata is not None else _nodata(data))
+        stack = _masked(data.isel({band_dim: index}), nodata)
         stack = stack.rename({band_dim: "band"}) if band_dim != "band" else stack
         stack = stack.assign_coords(band=covariates)
     else:

@@ -8,7 +8,7 @@ folder, then the system's library path.
 import os
 
 from . import capi
-from .capi import CancelledError, Library, Model, TerrapixError  # noqa: F401 (the plugin's names)
+from .capi import CancelledError, TerrapixError  # noqa: F401 (the plugin's names)
 
 PLUGIN_DIR = os.path.dirname(os.path.abspath(__file__))
 
@@ -27,11 +27,6 @@ def setting(key):
     except ImportError:
         return ""
     return str(QgsSettings().value(key, "") or "")
-
-
-def candidate_paths():
-    """Where the library may be, in the order tried."""
-    return capi.candidate_paths([setting("terrapix/library")])
 
 
 def load():

@@ -22,11 +22,12 @@ const FILE_SCHEMA: &str = "https://stac-extensions.github.io/file/v2.1.0/schema.
 /// href is the bundle's file name, relative to the item written beside it.
 pub fn item(manifest: &Manifest, path: &Path) -> Value {
     let file = path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
-    let size = std::fs::metadata(path).map(|m| m.len()).ok();
-    let datetime = std::fs::metadata(path)
-        .and_then(|m| m.modified())
+    let meta = std::fs::metadata(path).ok();
+    let size = meta.as_ref().map(|m| m.len());
+    let datetime = meta
+        .and_then(|m| m.modified().ok())
         .map(|t| chrono::DateTime::<chrono::Utc>::from(t).to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
-        .unwrap_or_else(|_| "1970-01-01T00:00:00Z".into());
+        .unwrap_or_else(|| "1970-01-01T00:00:00Z".into());
     let inputs: Vec<Value> = manifest
         .inputs
         .iter()

@@ -226,11 +226,6 @@ impl Mapping {
         self.unclipped(x).clamp(self.range.0, self.range.1)
     }
 
-    /// The physical range values are clipped to.
-    pub fn range(&self) -> (f64, f64) {
-        self.range
-    }
-
     /// The mapped value before clipping.
     pub fn unclipped(&self, x: f64) -> f64 {
         if !x.is_finite() {
