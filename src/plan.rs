@@ -130,14 +130,11 @@ impl TensorPlan {
                     *m &= v.is_finite();
                 }
             }
-            let (k, step, off) = match input.layout {
-                Layout::Window { size } => (size, 1, halo - size / 2),
-                Layout::Patch { size } => (size, size, halo),
-                Layout::Pixel | Layout::Series { .. } => (1, 1, halo),
-            };
+            let (k, off) = footprint(input.layout, self.cell, halo);
+            let step = self.cell;
             if k == 1 {
                 for (i, o) in ok.iter_mut().enumerate() {
-                    *o &= mask[(off + i / ow) * stride + off + i % ow];
+                    *o &= mask[(off + (i / ow) * step) * stride + off + (i % ow) * step];
                 }
                 continue;
             }
@@ -174,11 +171,9 @@ impl TensorPlan {
         let (stride, plane, halo) = (block.stride(), block.plane(), block.halo);
         let data = &block.data;
         // The window (k x k) each sample reads and its top-left pixel in the block buffer.
-        let (k, origin): (usize, &(dyn Fn(usize, usize) -> (usize, usize) + Sync)) = match input.layout {
-            Layout::Pixel | Layout::Series { .. } => (1, &|cx, cy| (halo + cx, halo + cy)),
-            Layout::Window { size } => (size, &move |cx, cy| (halo + cx - size / 2, halo + cy - size / 2)),
-            Layout::Patch { size } => (size, &move |cx, cy| (halo + cx * size, halo + cy * size)),
-        };
+        let (k, off) = footprint(input.layout, self.cell, halo);
+        let step = self.cell;
+        let origin = |cx: usize, cy: usize| (off + cx * step, off + cy * step);
         let map = |x: usize, y: usize| -> (f32, f32) {
             match block.geo {
                 Some((g, c0, r0)) => {
@@ -243,6 +238,17 @@ impl TensorPlan {
         for (input, out) in self.inputs.iter().zip(tensors.iter_mut()) {
             self.assemble(input, block, chunk, n, out);
         }
+    }
+}
+
+/// The side of the square each sample of an input reads, and the buffer offset of the first
+/// cell's top-left pixel in a block with `halo`; cell `(cx, cy)` reads from `off + c * cell`.
+/// Windows are centred on their cell, pixel and series inputs read the cell's centre pixel.
+fn footprint(layout: Layout, cell: usize, halo: usize) -> (usize, usize) {
+    match layout {
+        Layout::Window { size, .. } => (size, halo - (size - cell) / 2),
+        Layout::Patch { size } => (size, halo),
+        Layout::Pixel | Layout::Series { .. } => (1, halo + cell / 2),
     }
 }
 

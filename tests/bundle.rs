@@ -10,7 +10,7 @@ use terrapix::bundle::{Bundle, Layout};
 fn ensemble_computes_member_mean_and_std_in_one_graph() {
     let dir = tempdir();
     let (covs, land) = landscape(dir.path(), 100);
-    let m = manifest(vec![input("x", Layout::Window { size: 3 }, &["elevation", "tpi", "ndvi_2022"])], 1);
+    let m = manifest(vec![input("x", Layout::window(3), &["elevation", "tpi", "ndvi_2022"])], 1);
     let members: Vec<_> = [0.0f32, 1.0, 5.0]
         .iter()
         .enumerate()
@@ -59,7 +59,7 @@ fn bundle_wraps_a_plain_onnx_model_from_flags() {
     let dir = tempdir();
     let m = manifest(
         vec![
-            input("x_cnn", Layout::Window { size: 5 }, &["a", "b"]),
+            input("x_cnn", Layout::window(5), &["a", "b"]),
             input("x_lstm", Layout::Series { steps: 3, features: 2 }, &["c", "d", "e", "f", "g", "h"]),
         ],
         1,

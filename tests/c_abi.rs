@@ -137,7 +137,7 @@ int main(int argc, char **argv) {
 fn a_c_program_uses_the_library() {
     let dir = tempdir();
     let (covs, land) = landscape(dir.path(), 64);
-    let m = manifest(vec![input("x", Layout::Window { size: 3 }, &["elevation", "slope"])], 1);
+    let m = manifest(vec![input("x", Layout::window(3), &["elevation", "slope"])], 1);
     let model = dir.path().join("m.onnx");
     let w = write_linear_bundle(&model, &m, 0.25);
     let src = dir.path().join("main.c");

@@ -17,7 +17,7 @@ struct Job {
 fn job() -> Job {
     let dir = tempdir();
     let (covs, _) = landscape(dir.path(), 64);
-    let m = manifest(vec![input("x", Layout::Window { size: 3 }, &["elevation", "ndvi_2021"])], 1);
+    let m = manifest(vec![input("x", Layout::window(3), &["elevation", "ndvi_2021"])], 1);
     let model = dir.path().join("m.onnx");
     write_linear_bundle(&model, &m, 0.0);
     Job { dir, covs, model }

@@ -80,13 +80,14 @@ fn every_layout_through_gdal_translate_matches_predict() {
     let years: Vec<&str> = years.iter().map(String::as_str).collect();
     let layouts = vec![
         ("pixel", vec![input("x", Layout::Pixel, &["elevation", "slope", "ndvi_2020"])], 2),
-        ("window", vec![input("x", Layout::Window { size: 5 }, &["elevation", "tpi", "ndvi_2018"])], 1),
+        ("window", vec![input("x", Layout::window(5), &["elevation", "tpi", "ndvi_2018"])], 1),
         ("patch", vec![input("x", Layout::Patch { size: 8 }, &["elevation", "ndvi_2017", "@patch_x", "@patch_y"])], 1),
+        ("coarse", vec![input("x", Layout::Window { size: 12, cell: 4 }, &["elevation", "tpi"])], 1),
         ("series", vec![input("x", Layout::Series { steps: 8, features: 1 }, &years)], 1),
         (
             "cnnlstm",
             vec![
-                input("x_cnn", Layout::Window { size: 3 }, &["elevation", "slope", "tpi"]),
+                input("x_cnn", Layout::window(3), &["elevation", "slope", "tpi"]),
                 input("x_lstm", Layout::Series { steps: 8, features: 2 }, &series),
             ],
             2,
@@ -143,7 +144,7 @@ fn python_bindings_windows_reduced_resolution_and_threads() {
     let dir = tempdir();
     let d = dir.path();
     let (covs, _) = landscape(d, 300);
-    let m = manifest(vec![input("x", Layout::Window { size: 3 }, &["elevation", "ndvi_2019"])], 2);
+    let m = manifest(vec![input("x", Layout::window(3), &["elevation", "ndvi_2019"])], 2);
     let model = d.join("m.onnx");
     write_linear_bundle(&model, &m, 0.0);
     let (vrt, tif) = (d.join("m.vrt"), d.join("m.tif"));
@@ -158,7 +159,7 @@ fn multithreaded_gdal_tools() {
     let dir = tempdir();
     let d = dir.path();
     let (covs, _) = landscape(d, 520);
-    let m = manifest(vec![input("x", Layout::Window { size: 5 }, &["elevation", "tpi", "ndvi_2021"])], 1);
+    let m = manifest(vec![input("x", Layout::window(5), &["elevation", "tpi", "ndvi_2021"])], 1);
     let model = d.join("m.onnx");
     write_linear_bundle(&model, &m, 0.0);
     let vrt = d.join("m.vrt");
@@ -256,7 +257,7 @@ fn pixel_function_predict_matches_predict_and_checks_its_arguments() {
     gdal_fails_with("gdal_translate", &["-q", s(&vrt), s(&d.join("x.tif"))], Some(&models), "nope.onnx");
     // A model that needs spatial context is refused with the way out.
     let window = models.join("window.onnx");
-    write_linear_bundle(&window, &manifest(vec![input("x", Layout::Window { size: 3 }, &names)], 2), 0.0);
+    write_linear_bundle(&window, &manifest(vec![input("x", Layout::window(3), &names)], 2), 0.0);
     std::fs::write(&vrt, vrt_text(s(&window), ["band=\"1\"", "band=\"2\""], &bands)).unwrap();
     gdal_fails_with("gdal_translate", &["-q", s(&vrt), s(&d.join("x.tif"))], Some(&models), "terrapix vrt");
 }
@@ -309,7 +310,7 @@ fn malformed_jobs_and_vrts_fail_cleanly() {
     let dir = tempdir();
     let d = dir.path();
     let (covs, _) = landscape(d, 64);
-    let m = manifest(vec![input("x", Layout::Window { size: 3 }, &["elevation", "slope"])], 1);
+    let m = manifest(vec![input("x", Layout::window(3), &["elevation", "slope"])], 1);
     let model = d.join("m.onnx");
     write_linear_bundle(&model, &m, 0.0);
     let out = d.join("out.tif");
@@ -385,7 +386,7 @@ fn a_host_that_loads_libterrapix_registers_the_driver_itself() {
     let dir = tempdir();
     let d = dir.path();
     let (covs, _) = landscape(d, 100);
-    let m = manifest(vec![input("x", Layout::Window { size: 3 }, &["elevation", "tpi"])], 1);
+    let m = manifest(vec![input("x", Layout::window(3), &["elevation", "tpi"])], 1);
     let model = d.join("m.onnx");
     write_linear_bundle(&model, &m, 0.0);
     let vrt = d.join("m.vrt");

@@ -52,10 +52,10 @@ impl Fixture {
         let dir = tempdir();
         let d = dir.path();
         landscape(d, 48);
-        let m = manifest(vec![input("x", Layout::Window { size: 3 }, &["elevation", "slope"])], 2);
+        let m = manifest(vec![input("x", Layout::window(3), &["elevation", "slope"])], 2);
         write_linear_bundle(&d.join("m.onnx"), &m, 0.5);
         std::fs::copy(d.join("m.onnx"), d.join("m2.onnx")).unwrap();
-        let one = manifest(vec![input("x", Layout::Window { size: 3 }, &["elevation", "slope"])], 1);
+        let one = manifest(vec![input("x", Layout::window(3), &["elevation", "slope"])], 1);
         write_linear_bundle(&d.join("one.onnx"), &one, 0.5);
         let names: Vec<String> = (1..=10).map(|i| format!("extra{i}")).collect();
         let mut covs: Vec<&str> = vec!["elevation", "slope"];

@@ -33,7 +33,30 @@ fn per_pixel_model_matches_independent_computation() {
 #[test]
 fn window_model_reads_its_halo_across_tiles_and_edges() {
     // Small tiles so that many windows straddle tile borders.
-    check_layout("window", vec![input("x", Layout::Window { size: 5 }, &["elevation", "tpi", "ndvi_2018"])], 1, &["--tile", "48"]);
+    check_layout("window", vec![input("x", Layout::window(5), &["elevation", "tpi", "ndvi_2018"])], 1, &["--tile", "48"]);
+}
+
+#[test]
+fn window_model_on_a_coarser_output_cell() {
+    // A 7 x 7 window centred on each 3 x 3 cell (200 is no multiple of 3: the last cell is
+    // partial and its window reads replicated edges), tiles that split cells' windows.
+    check_layout("coarse", vec![input("x", Layout::Window { size: 7, cell: 3 }, &["elevation", "tpi"])], 1, &["--tile", "40"]);
+}
+
+#[test]
+fn even_window_with_a_series_on_a_coarser_cell() {
+    // SoilNet's shape: an even window per even cell, a series read at each cell's centre pixel.
+    let years: Vec<String> = (2016..=2023).map(|y| format!("ndvi_{y}")).collect();
+    let names: Vec<&str> = years.iter().map(String::as_str).collect();
+    check_layout(
+        "fusion",
+        vec![
+            input("img", Layout::Window { size: 16, cell: 8 }, &["elevation", "slope"]),
+            input("clim", Layout::Series { steps: 8, features: 1 }, &names),
+        ],
+        1,
+        &[],
+    );
 }
 
 #[test]
@@ -65,7 +88,7 @@ fn cnn_lstm_mix_of_window_and_series() {
     check_layout(
         "cnnlstm",
         vec![
-            input("x_cnn", Layout::Window { size: 3 }, &["elevation", "slope", "tpi"]),
+            input("x_cnn", Layout::window(3), &["elevation", "slope", "tpi"]),
             input("x_lstm", Layout::Series { steps: 8, features: 2 }, &series),
         ],
         1,
@@ -77,7 +100,7 @@ fn cnn_lstm_mix_of_window_and_series() {
 fn tiles_and_workers_do_not_change_the_map() {
     let dir = tempdir();
     let (covs, _) = landscape(dir.path(), 160);
-    let m = manifest(vec![input("x", Layout::Window { size: 3 }, &["elevation", "ndvi_2019"])], 1);
+    let m = manifest(vec![input("x", Layout::window(3), &["elevation", "ndvi_2019"])], 1);
     let model = dir.path().join("m.onnx");
     write_linear_bundle(&model, &m, 0.0);
     let mut maps = Vec::new();
@@ -94,7 +117,7 @@ fn tiles_and_workers_do_not_change_the_map() {
 fn lake_pixels_and_windows_touching_them_are_nodata() {
     let dir = tempdir();
     let (covs, land) = landscape(dir.path(), 200);
-    let m = manifest(vec![input("x", Layout::Window { size: 3 }, &["elevation", "ndvi_2016"])], 1);
+    let m = manifest(vec![input("x", Layout::window(3), &["elevation", "ndvi_2016"])], 1);
     let model = dir.path().join("m.onnx");
     let w = write_linear_bundle(&model, &m, 0.0);
     let map = dir.path().join("m.tif");
@@ -216,7 +239,7 @@ fn output_is_a_tiled_compressed_geotiff_with_band_metadata_or_a_cog() {
 fn an_extent_maps_a_crop_with_halos_from_beyond_it_and_outputs_can_be_chosen() {
     let dir = tempdir();
     let (covs, _) = landscape(dir.path(), 96);
-    let m = manifest(vec![input("x", Layout::Window { size: 5 }, &["elevation", "slope"])], 2);
+    let m = manifest(vec![input("x", Layout::window(5), &["elevation", "slope"])], 2);
     let model = dir.path().join("m.onnx");
     write_linear_bundle(&model, &m, 0.5);
     let full = dir.path().join("full.tif");

@@ -46,7 +46,7 @@ fn sampled_tensors_are_what_prediction_sees() {
     // A linear model over the same inputs: applied to the sampled tensors it must give what
     // `terrapix predict` writes at each sample's pixel.
     let m = manifest(
-        vec![input("x_cnn", Layout::Window { size: 3 }, &["elevation", "ndvi_2018"]), {
+        vec![input("x_cnn", Layout::window(3), &["elevation", "ndvi_2018"]), {
             let years: Vec<String> = (2016..=2023).map(|y| format!("ndvi_{y}")).collect();
             let names: Vec<&str> = years.iter().map(String::as_str).collect();
             input("x_lstm", Layout::Series { steps: 8, features: 1 }, &names)

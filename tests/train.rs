@@ -41,18 +41,15 @@ fn exported_graphs_match_the_tch_forward_pass() {
         (
             "mlp",
             ModelConfig::Mlp { hidden: vec![16, 8] },
-            vec![input("x", Layout::Window { size: 3 }, &["a", "b"]), input("z", Layout::Pixel, &["c"])],
+            vec![input("x", Layout::window(3), &["a", "b"]), input("z", Layout::Pixel, &["c"])],
         ),
         ("lstm", ModelConfig::Lstm { hidden: 12, layers: 2 }, vec![input("x", Layout::Series { steps: 3, features: 2 }, &names)]),
         (
             "cnnlstm",
             ModelConfig::CnnLstm { lstm_hidden: 8, lstm_layers: 2 },
-            vec![
-                input("x_cnn", Layout::Window { size: 5 }, &["a", "b", "c"]),
-                input("x_lstm", Layout::Series { steps: 6, features: 1 }, &names),
-            ],
+            vec![input("x_cnn", Layout::window(5), &["a", "b", "c"]), input("x_lstm", Layout::Series { steps: 6, features: 1 }, &names)],
         ),
-        ("cnn", ModelConfig::Cnn, vec![input("x", Layout::Window { size: 5 }, &["a", "b"])]),
+        ("cnn", ModelConfig::Cnn, vec![input("x", Layout::window(5), &["a", "b"])]),
         (
             "coordcnn",
             ModelConfig::CoordCnn { dropout: 0.5 },
@@ -240,7 +237,7 @@ fn augmentation_moves_bands_and_keeps_coordinate_channels() {
     let diff = (&j[0].narrow(1, 0, 1) - &before).abs().max().double_value(&[]);
     assert!(diff > 0.0 && diff <= 0.3 + 1e-6, "{diff}");
     // Training with augmentation stays deterministic for a seed.
-    let specs = vec![input("x", Layout::Window { size: 3 }, &["a", "b"])];
+    let specs = vec![input("x", Layout::window(3), &["a", "b"])];
     let n = 60;
     let data = random_inputs(&specs, n, 3);
     let y: Vec<f32> = (0..n).map(|i| data[0][i * 18 + 4]).collect();

@@ -105,27 +105,48 @@ pub struct InputSpec {
 pub enum Layout {
     /// `[N, C]`: the channel values at the pixel.
     Pixel,
-    /// `[N, C, k, k]`: a k x k window centred on the pixel (k odd).
-    Window { size: usize },
+    /// `[N, C, k, k]`: a k x k window centred on the output cell. The cell is one pixel (k odd)
+    /// by default; a coarser cell (c x c input pixels per output value, k - c even) makes a map
+    /// of windowed models at a fraction of the cost.
+    Window {
+        size: usize,
+        #[serde(default = "one_cell", skip_serializing_if = "is_one")]
+        cell: usize,
+    },
     /// `[N, C, p, p]`: non-overlapping p x p patches; the map has one value per patch.
     Patch { size: usize },
     /// `[N, T, F]`: a time series at the pixel; channels are listed step-major (t0f0, t0f1, ...).
     Series { steps: usize, features: usize },
 }
 
+fn one_cell() -> usize {
+    1
+}
+
+fn is_one(v: &usize) -> bool {
+    *v == 1
+}
+
 impl Layout {
-    /// Pixels of context needed on each side of an output pixel.
+    /// A k x k window centred on each pixel.
+    pub fn window(size: usize) -> Layout {
+        Layout::Window { size, cell: 1 }
+    }
+
+    /// Pixels of context needed on each side of an output cell.
     pub fn halo(&self) -> usize {
         match *self {
-            Layout::Window { size } => size / 2,
+            Layout::Window { size, cell } => size.saturating_sub(cell) / 2,
             _ => 0,
         }
     }
 
-    /// Input pixels per output pixel along each axis.
+    /// Input pixels per output cell along each axis (pixel and series inputs follow the other
+    /// inputs' cell and read its centre pixel).
     pub fn cell(&self) -> usize {
         match *self {
             Layout::Patch { size } => size,
+            Layout::Window { cell, .. } => cell,
             _ => 1,
         }
     }
@@ -134,7 +155,7 @@ impl Layout {
     pub fn shape(&self, channels: usize) -> Vec<usize> {
         match *self {
             Layout::Pixel => vec![channels],
-            Layout::Window { size } | Layout::Patch { size } => vec![channels, size, size],
+            Layout::Window { size, .. } | Layout::Patch { size } => vec![channels, size, size],
             Layout::Series { steps, features } => vec![steps, features],
         }
     }
@@ -147,7 +168,8 @@ impl Layout {
     pub fn describe(&self) -> String {
         match *self {
             Layout::Pixel => "per-pixel features".into(),
-            Layout::Window { size } => format!("{size}x{size} window"),
+            Layout::Window { size, cell: 1 } => format!("{size}x{size} window"),
+            Layout::Window { size, cell } => format!("{size}x{size} window per {cell}x{cell} output cell"),
             Layout::Patch { size } => format!("{size}x{size} patch"),
             Layout::Series { steps, features } => format!("series of {steps} steps x {features} features"),
         }
@@ -337,7 +359,7 @@ impl Manifest {
         let mut names = BTreeSet::new();
         for input in &self.inputs {
             let too_large = match input.layout {
-                Layout::Window { size } => size > limits::WINDOW,
+                Layout::Window { size, .. } => size > limits::WINDOW,
                 Layout::Patch { size } => size > limits::PATCH,
                 Layout::Series { steps, features } => steps.checked_mul(features).is_none(),
                 Layout::Pixel => false,
@@ -360,8 +382,15 @@ impl Manifest {
                 return bad(format!("input '{}' is listed twice", input.name));
             }
             match input.layout {
-                Layout::Window { size } if size == 0 || size % 2 == 0 => {
+                Layout::Window { size, cell: 1 } if size % 2 == 0 => {
                     return bad(format!("input '{}': a window size must be odd, got {size}", input.name))
+                }
+                Layout::Window { size, cell } if cell == 0 || cell > size || (size - cell) % 2 != 0 => {
+                    return bad(format!(
+                        "input '{}': a {size}x{size} window cannot be centred on a {cell}x{cell} cell (the cell must be at \
+                         least 1, at most the window, and the window minus the cell even)",
+                        input.name
+                    ))
                 }
                 Layout::Patch { size: 0 } => return bad(format!("input '{}': patch size 0", input.name)),
                 Layout::Series { steps, features } if steps * features != input.channels.len() => {
@@ -398,9 +427,14 @@ impl Manifest {
                 }
             }
         }
-        let cells: BTreeSet<usize> = self.inputs.iter().map(|i| i.layout.cell()).collect();
+        let cells: BTreeSet<usize> = self
+            .inputs
+            .iter()
+            .filter(|i| matches!(i.layout, Layout::Window { .. } | Layout::Patch { .. }))
+            .map(|i| i.layout.cell())
+            .collect();
         if cells.len() > 1 {
-            return bad("inputs mix patches of different sizes or patches with per-pixel inputs; a map has one cell size".into());
+            return bad(format!("inputs have output cells of different sizes ({cells:?} pixels); a map has one cell size"));
         }
         let mut bands = BTreeSet::new();
         for o in &self.outputs {
@@ -433,9 +467,9 @@ impl Manifest {
         self.inputs.iter().map(|i| i.layout.halo()).max().unwrap_or(0)
     }
 
-    /// Input pixels per output pixel along each axis (the patch size, or 1).
+    /// Input pixels per output cell along each axis (a patch's size, a window's cell, or 1).
     pub fn cell(&self) -> usize {
-        self.inputs.first().map(|i| i.layout.cell()).unwrap_or(1)
+        self.inputs.iter().map(|i| i.layout.cell()).max().unwrap_or(1)
     }
 
     /// Unit of an output band as written in the map.
@@ -467,11 +501,7 @@ mod tests {
             description: String::new(),
             target: Target { name: "soc".into(), unit: "%".into(), transform: TargetTransform::None },
             inputs: vec![
-                InputSpec {
-                    name: "x_cnn".into(),
-                    layout: Layout::Window { size: 5 },
-                    channels: vec![Channel::new("a"), Channel::new("b")],
-                },
+                InputSpec { name: "x_cnn".into(), layout: Layout::window(5), channels: vec![Channel::new("a"), Channel::new("b")] },
                 InputSpec {
                     name: "x_lstm".into(),
                     layout: Layout::Series { steps: 2, features: 2 },
@@ -501,7 +531,7 @@ mod tests {
     #[test]
     fn refuses_inconsistent_manifests() {
         let mut m = sample();
-        m.inputs[0].layout = Layout::Window { size: 4 };
+        m.inputs[0].layout = Layout::window(4);
         assert!(m.check().unwrap_err().to_string().contains("odd"));
         let mut m = sample();
         m.inputs[1].layout = Layout::Series { steps: 3, features: 2 };

@@ -55,7 +55,8 @@ pub fn manifest_from_flags(f: &ManifestFlags) -> Result<Manifest, String> {
     Ok(manifest)
 }
 
-/// `NAME:LAYOUT:COVARIATES`, e.g. `x_cnn:window5:cov[1-10]` or `x:series10x12:a,b,c`.
+/// `NAME:LAYOUT:COVARIATES`, e.g. `x_cnn:window5:cov[1-10]`, `img:window64/8:b[1-12]` (a 64 x 64
+/// window per 8 x 8 output cell) or `x:series10x12:a,b,c`.
 pub fn parse_input(spec: &str) -> Result<InputSpec, String> {
     let mut parts = spec.splitn(3, ':');
     let (Some(name), Some(layout), Some(covs)) = (parts.next(), parts.next(), parts.next()) else {
@@ -65,14 +66,17 @@ pub fn parse_input(spec: &str) -> Result<InputSpec, String> {
     let layout = if layout == "pixel" {
         Layout::Pixel
     } else if let Some(k) = layout.strip_prefix("window") {
-        Layout::Window { size: num(k)? }
+        match k.split_once('/') {
+            Some((k, cell)) => Layout::Window { size: num(k)?, cell: num(cell)? },
+            None => Layout::window(num(k)?),
+        }
     } else if let Some(p) = layout.strip_prefix("patch") {
         Layout::Patch { size: num(p)? }
     } else if let Some(tf) = layout.strip_prefix("series") {
         let (t, f) = tf.split_once('x').ok_or_else(|| format!("--input '{spec}': series layout is seriesTxF, e.g. series10x12"))?;
         Layout::Series { steps: num(t)?, features: num(f)? }
     } else {
-        return Err(format!("--input '{spec}': layout '{layout}' is not pixel, windowK, patchP or seriesTxF"));
+        return Err(format!("--input '{spec}': layout '{layout}' is not pixel, windowK, windowK/C (a K x K window per C x C output cell), patchP or seriesTxF"));
     };
     let channels = expand_names(covs)?.into_iter().map(Channel::new).collect();
     Ok(InputSpec { name: name.into(), layout, channels })
@@ -204,7 +208,8 @@ mod tests {
         let i = parse_input("x_lstm:series10x12:cov[11-130]").unwrap();
         assert_eq!(i.layout, Layout::Series { steps: 10, features: 12 });
         assert_eq!(i.channels.len(), 120);
-        assert_eq!(parse_input("x:window5:a").unwrap().layout, Layout::Window { size: 5 });
+        assert_eq!(parse_input("x:window5:a").unwrap().layout, Layout::window(5));
+        assert_eq!(parse_input("img:window64/8:a").unwrap().layout, Layout::Window { size: 64, cell: 8 });
         assert!(parse_input("x:blob:a").unwrap_err().contains("not pixel"));
         let b = parse_band("q05=quantiles:0").unwrap();
         assert_eq!((b.graph_output.as_str(), b.index), ("quantiles", 0));

@@ -112,7 +112,8 @@ fn tensor(layout: &Layout, channels: usize) -> (Vec<i64>, Vec<&'static str>) {
 fn layout_description(layout: &Layout) -> String {
     match *layout {
         Layout::Pixel => "the covariates at each pixel".into(),
-        Layout::Window { size } => format!("a {size} x {size} window centred on each pixel"),
+        Layout::Window { size, cell: 1 } => format!("a {size} x {size} window centred on each pixel"),
+        Layout::Window { size, cell } => format!("a {size} x {size} window centred on each {cell} x {cell} output cell"),
         Layout::Patch { size } => format!("non-overlapping {size} x {size} patches, one output cell each"),
         Layout::Series { steps, features } => format!("a series of {steps} steps x {features} features at each pixel"),
     }

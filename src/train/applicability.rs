@@ -30,7 +30,7 @@ pub fn features(specs: &[InputSpec]) -> Vec<(usize, String)> {
         let len = s.layout.sample_len(s.channels.len());
         let per = len / s.channels.len().max(1);
         let centre = match s.layout {
-            Layout::Window { size } | Layout::Patch { size } => (size / 2) * size + size / 2,
+            Layout::Window { size, .. } | Layout::Patch { size } => (size / 2) * size + size / 2,
             _ => 0,
         };
         for (c, ch) in s.channels.iter().enumerate() {

@@ -90,7 +90,7 @@ impl Net {
                 if inputs.len() != 1 {
                     return Err("a cnn model takes one window input".into());
                 }
-                let Layout::Window { size } = inputs[k].layout else { unreachable!("position() checked the layout") };
+                let Layout::Window { size, .. } = inputs[k].layout else { unreachable!("position() checked the layout") };
                 let (c1, c2, fc) = cnn_branch(vs, inputs[k].channels.len() as i64, size as i64)?;
                 Ok(Net::Cnn { c1, c2, fc, out: nn::linear(vs / "out", 16, 1, Default::default()) })
             }
@@ -131,7 +131,7 @@ impl Net {
             ModelConfig::CnnLstm { lstm_hidden, lstm_layers } => {
                 let window = position(inputs, |l| matches!(l, Layout::Window { .. }), "window")?;
                 let series = position(inputs, |l| matches!(l, Layout::Series { .. }), "series")?;
-                let (Layout::Window { size }, Layout::Series { features, .. }) = (inputs[window].layout, inputs[series].layout) else {
+                let (Layout::Window { size, .. }, Layout::Series { features, .. }) = (inputs[window].layout, inputs[series].layout) else {
                     unreachable!("position() checked the layouts")
                 };
                 let (c1, c2, fc) = cnn_branch(vs, inputs[window].channels.len() as i64, size as i64)?;

@@ -195,16 +195,19 @@ pub fn expected_linear(m: &Manifest, w: &[f32], bias: f32, land: &terrapix::land
             for i in &m.inputs {
                 match i.layout {
                     Layout::Pixel | Layout::Series { .. } => {
+                        let centre = (cell / 2) as isize;
                         for c in &i.channels {
-                            features.push((at(&c.covariate, cx, cy) - c.mean) / c.std);
+                            features.push((at(&c.covariate, cx * cell as isize + centre, cy * cell as isize + centre) - c.mean) / c.std);
                         }
                     }
-                    Layout::Window { size: k } => {
-                        let r = (k / 2) as isize;
+                    Layout::Window { size: k, cell: step } => {
+                        // The window's top-left pixel: the cell's, less the context on each side.
+                        let (k, step) = (k as isize, step as isize);
+                        let (x0, y0) = (cx * step - (k - step) / 2, cy * step - (k - step) / 2);
                         for c in &i.channels {
-                            for dy in -r..=r {
-                                for dx in -r..=r {
-                                    features.push((at(&c.covariate, cx + dx, cy + dy) - c.mean) / c.std);
+                            for dy in 0..k {
+                                for dx in 0..k {
+                                    features.push((at(&c.covariate, x0 + dx, y0 + dy) - c.mean) / c.std);
                                 }
                             }
                         }
