@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 pub use super::boost::{BoostParams, Objective};
 pub use super::forest::ForestParams;
+pub use super::soilnet::{Backbone, Climate, SoilNetConfig};
 
 #[derive(Serialize, Deserialize, Clone, Debug, Default)]
 #[serde(deny_unknown_fields)]
@@ -119,6 +120,9 @@ pub enum ModelConfig {
         #[serde(default = "default_dropout")]
         dropout: f64,
     },
+    /// Seed 001's SoilNet: a ViT or ResNet image branch on the window input and an LSTM, GRU or
+    /// transformer climate branch on the series input, fused (see [`super::soilnet`]).
+    Soilnet(SoilNetConfig),
     /// A random forest (Breiman 2001) on every input flattened into covariates.
     RandomForest(ForestParams),
     /// A quantile regression forest (Meinshausen 2006): a random forest whose bundle also

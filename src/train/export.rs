@@ -13,14 +13,14 @@ use crate::bundle::InputSpec;
 /// Name of the single output of an exported member.
 pub const OUTPUT: &str = "y";
 
-fn values(t: &Tensor) -> Vec<f32> {
+pub(super) fn values(t: &Tensor) -> Vec<f32> {
     Vec::<f32>::try_from(t.to_kind(Kind::Float).contiguous().flatten(0, -1)).expect("a float tensor")
 }
 
-struct Weights(HashMap<String, Tensor>);
+pub(super) struct Weights(HashMap<String, Tensor>);
 
 impl Weights {
-    fn get(&self, name: &str) -> &Tensor {
+    pub(super) fn get(&self, name: &str) -> &Tensor {
         self.0.get(name).unwrap_or_else(|| panic!("the var store holds {name}"))
     }
 }
@@ -96,6 +96,7 @@ fn export_clipped(net: &Net, vs: &nn::VarStore, inputs: &[InputSpec], clip: Opti
             }
             dense(&mut g, &w, "out", &h)
         }
+        Net::SoilNet(s) => super::soilnet_onnx::forward(&mut g, &w, s, &xs),
     };
     let y = match clip {
         Some((lo, hi)) => {
@@ -123,13 +124,13 @@ fn cnn_branch(g: &mut GraphBuilder, w: &Weights, x: &str) -> String {
     g.op("Relu", &[&a], vec![])
 }
 
-fn bias(g: &mut GraphBuilder, w: &Weights, name: &str) -> String {
+pub(super) fn bias(g: &mut GraphBuilder, w: &Weights, name: &str) -> String {
     let b = w.get(&format!("{name}.bias"));
     g.constant(name, &b.size(), values(b))
 }
 
 /// `x W^T + b` of the linear layer `name`.
-fn dense(g: &mut GraphBuilder, w: &Weights, name: &str, x: &str) -> String {
+pub(super) fn dense(g: &mut GraphBuilder, w: &Weights, name: &str, x: &str) -> String {
     let weight = w.get(&format!("{name}.weight"));
     let wt = g.constant(name, &weight.size(), values(weight));
     let b = bias(g, w, name);
@@ -143,7 +144,7 @@ fn onnx_gates(t: &Tensor, hidden: i64) -> Vec<f32> {
 }
 
 /// A batch-first multi-layer LSTM over `x` (`[N, T, F]`); returns the last step's `[N, H]`.
-fn lstm_last(g: &mut GraphBuilder, w: &Weights, prefix: &str, x: &str, hidden: i64, layers: i64) -> String {
+pub(super) fn lstm_last(g: &mut GraphBuilder, w: &Weights, prefix: &str, x: &str, hidden: i64, layers: i64) -> String {
     let mut seq = g.op("Transpose", &[x], vec![("perm", Attr::Ints(vec![1, 0, 2]))]); // [T, N, F]
     let mut last_h = String::new();
     for l in 0..layers {

@@ -23,6 +23,8 @@ pub mod importance;
 pub use crate::metrics;
 pub mod models;
 pub mod nets;
+pub mod soilnet;
+pub mod soilnet_onnx;
 
 use std::collections::BTreeMap;
 
@@ -307,6 +309,7 @@ fn model_name(cfg: &TrainConfig) -> &'static str {
         config::ModelConfig::CnnLstm { .. } => "CNN-LSTM",
         config::ModelConfig::Cnn => "CNN",
         config::ModelConfig::CoordCnn { .. } => "coordinate CNN",
+        config::ModelConfig::Soilnet(_) => "SoilNet",
         config::ModelConfig::RandomForest(_) => "random forest",
         config::ModelConfig::QuantileForest(_) => "quantile regression forest",
         config::ModelConfig::GradientBoosting(_) => "gradient boosting",

@@ -4,6 +4,7 @@ use tch::nn::{self, Module, RNN};
 use tch::Tensor;
 
 use super::config::ModelConfig;
+use super::soilnet::SoilNet;
 use crate::bundle::{InputSpec, Layout};
 
 // A handful of these exist per training run: variant sizes do not matter.
@@ -46,6 +47,7 @@ pub enum Net {
         out: nn::Linear,
         dropout: f64,
     },
+    SoilNet(Box<SoilNet>),
 }
 
 /// Side of the CNN branch's output for a k x k window: conv(k 2, pad 1) adds 1, max-pool halves.
@@ -125,6 +127,7 @@ impl Net {
                     dropout: *dropout,
                 })
             }
+            ModelConfig::Soilnet(cfg) => Ok(Net::SoilNet(Box::new(SoilNet::new(vs, cfg, inputs)?))),
             ModelConfig::RandomForest(_) | ModelConfig::QuantileForest(_) | ModelConfig::GradientBoosting(_) => {
                 Err("tree models are not networks".into())
             }
@@ -186,7 +189,45 @@ impl Net {
                 let h = n2.forward(&d2.forward(&h)).relu().dropout(*dropout, train);
                 out.forward(&h)
             }
+            Net::SoilNet(s) => s.forward(xs, train),
         }
+    }
+
+    /// Multiply-adds of one forward pass for one output cell (dense layers, convolutions,
+    /// recurrences and attention; norms and activations are left out): what `terrapix info`
+    /// states of a bundle, per member.
+    pub fn multiply_adds(&self, inputs: &[InputSpec]) -> u64 {
+        let lin = |l: &nn::Linear| l.ws.size().iter().product::<i64>();
+        let conv = |c: &nn::Conv2D, side: i64| side * side * c.ws.size().iter().product::<i64>();
+        let lstm = |t: i64, f: i64, h: i64, layers: i64| (0..layers).map(|l| t * 4 * h * (if l == 0 { f } else { h } + h)).sum::<i64>();
+        let series = |k: usize| match inputs[k].layout {
+            Layout::Series { steps, features } => (steps as i64, features as i64),
+            _ => (0, 0),
+        };
+        let side = |k: usize| inputs[k].layout.shape(inputs[k].channels.len()).last().copied().unwrap_or(1) as i64;
+        // Seed 004's branch: conv k2 pad 1 grows the side by one, max-pool halves it.
+        let cnn = |c1: &nn::Conv2D, c2: &nn::Conv2D, fc: &nn::Linear, k: i64| {
+            let s1 = k + 1;
+            conv(c1, s1) + conv(c2, s1 / 2 + 1) + lin(fc)
+        };
+        let macs = match self {
+            Net::Mlp { layers } => layers.iter().map(lin).sum(),
+            Net::Lstm { head, hidden, layers, .. } => {
+                let (t, f) = series(0);
+                lstm(t, f, *hidden, *layers) + lin(head)
+            }
+            Net::CnnLstm { c1, c2, fc, fl, out, window, series: s, hidden, layers, .. } => {
+                let (t, f) = series(*s);
+                cnn(c1, c2, fc, side(*window)) + lstm(t, f, *hidden, *layers) + lin(fl) + lin(out)
+            }
+            Net::Cnn { c1, c2, fc, out } => cnn(c1, c2, fc, side(0)) + lin(out),
+            Net::CoordCnn { convs, d1, d2, out, .. } => {
+                let s = side(0);
+                convs.iter().zip([s, s / 2, s / 4]).map(|((c, _, _), s)| conv(c, s)).sum::<i64>() + lin(d1) + lin(d2) + lin(out)
+            }
+            Net::SoilNet(s) => return s.multiply_adds(inputs),
+        };
+        macs as u64
     }
 }
 
