@@ -295,6 +295,9 @@ fn default_min_valid() -> usize {
     5
 }
 
+/// Provenance key of a network bundle's multiply-adds per output cell (all members together).
+pub const MULTIPLY_ADDS: &str = "multiply_adds_per_cell";
+
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
 pub struct Provenance {
     #[serde(default, skip_serializing_if = "String::is_empty")]

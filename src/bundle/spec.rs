@@ -55,6 +55,16 @@ pub fn manifest_from_flags(f: &ManifestFlags) -> Result<Manifest, String> {
     Ok(manifest)
 }
 
+/// `1234567` as `1.23 M`.
+fn si(v: f64) -> String {
+    match v {
+        v if v >= 1e9 => format!("{:.2} G", v / 1e9),
+        v if v >= 1e6 => format!("{:.2} M", v / 1e6),
+        v if v >= 1e3 => format!("{:.2} k", v / 1e3),
+        v => format!("{v:.0}"),
+    }
+}
+
 /// `NAME:LAYOUT:COVARIATES`, e.g. `x_cnn:window5:cov[1-10]`, `img:window64/8:b[1-12]` (a 64 x 64
 /// window per 8 x 8 output cell) or `x:series10x12:a,b,c`.
 pub fn parse_input(spec: &str) -> Result<InputSpec, String> {
@@ -155,6 +165,10 @@ pub fn describe(m: &Manifest) -> String {
         m.nodata.fill_gaps.map(|g| format!("radius {} (min {} valid)", g.radius, g.min_valid)).unwrap_or_else(|| "off".into())
     );
     s += &format!("\nCovariates needed: {}; context halo {} px; cell {} px", m.covariates().len(), m.halo(), m.cell());
+    if let Some(macs) = m.provenance.extra.get(super::MULTIPLY_ADDS).and_then(|v| v.parse::<f64>().ok()) {
+        let members = m.provenance.extra.get("ensemble_members").map(|n| format!(" ({n} members together)")).unwrap_or_default();
+        s += &format!("\nMultiply-adds per output cell: {}{members}", si(macs));
+    }
     if !m.time_varying.is_empty() {
         s += &format!("\nTime-varying (one plane per date of a cube): {}", m.time_varying.join(", "));
     }

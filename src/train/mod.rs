@@ -237,6 +237,12 @@ fn point_bundle(result: &CvResult, data: &TrainingData, cfg: &TrainConfig, name:
     if cfg.model.is_trees() {
         return tree_bundle(result, cfg, manifest);
     }
+    let mut manifest = manifest;
+    if let Some(models::Member::Net(m)) = result.members.first() {
+        // What one output cell costs, for `terrapix info`: every member runs (twice more with TTA).
+        let per_member = m.net.multiply_adds(&result.specs) * if cfg.export.tta { 3 } else { 1 };
+        manifest.provenance.extra.insert(crate::bundle::MULTIPLY_ADDS.into(), (per_member * result.members.len() as u64).to_string());
+    }
     let members: Vec<Bundle> = result
         .members
         .iter()

@@ -487,3 +487,35 @@ fn encoder_macs(e: &Encoder, t: i64, d: i64) -> i64 {
 fn rnn_macs(gates: i64, steps: i64, features: i64, hidden: i64, layers: i64) -> i64 {
     (0..layers).map(|l| steps * gates * hidden * (if l == 0 { features } else { hidden } + hidden)).sum()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bundle::Channel;
+
+    fn image(size: usize) -> Vec<InputSpec> {
+        let channels = ["r", "g", "b"].map(Channel::new).to_vec();
+        // An even window on a cell of 2 pixels: the backbone sees exactly size x size.
+        let layout = if size % 2 == 0 { Layout::Window { size, cell: 2 } } else { Layout::window(size) };
+        vec![InputSpec { name: "img".into(), layout, channels }]
+    }
+
+    /// The backbone's share of the count: less the projection, fusion and output layers.
+    fn backbone_macs(cfg: Backbone, size: usize) -> f64 {
+        let vs = nn::VarStore::new(tch::Device::Cpu);
+        let specs = image(size);
+        let net = SoilNet::new(&vs.root(), &SoilNetConfig { backbone: cfg, climate: Climate::default() }, &specs).unwrap();
+        let head = net.image.as_ref().unwrap().features * FUSION + FUSION * FUSION + FUSION;
+        (net.multiply_adds(&specs) as i64 - head) as f64
+    }
+
+    #[test]
+    fn multiply_adds_match_the_published_counts() {
+        // torchvision's ResNet-18 on 224 x 224 RGB: 1.814 G multiply-adds, 0.512 M of them its classifier.
+        let r = backbone_macs(Backbone::Resnet { depth: 18, width: 64 }, 224);
+        assert!((r / (1.8137e9 - 0.512e6) - 1.0).abs() < 0.005, "ResNet-18: {r}");
+        // ViT-B/16 on 224 x 224: 17.56 G (fvcore's count, without its 0.77 M classifier).
+        let v = backbone_macs(Backbone::Vit { patch: 16, dim: 768, depth: 12, heads: 12, mlp_ratio: 4 }, 224);
+        assert!((v / 17.56e9 - 1.0).abs() < 0.01, "ViT-B/16: {v}");
+    }
+}
