@@ -43,6 +43,8 @@ pub enum Kind {
     /// A terrapix prediction job (`.tpx`).
     Job,
     Json,
+    /// Network weights written by libtorch (a zip archive), e.g. `terrapix pretrain`'s.
+    Weights,
     /// A NetCDF file (netCDF-4 / HDF5, or classic).
     NetCdf,
     /// A folder written by `terrapix sample` (holds samples.json), or an empty one.
@@ -60,6 +62,7 @@ impl Kind {
             Kind::Vrt => "a VRT written by terrapix",
             Kind::Job => "a terrapix prediction job",
             Kind::Json => "a JSON file",
+            Kind::Weights => "network weights written by terrapix pretrain",
             Kind::NetCdf => "a NetCDF file",
             Kind::SamplesFolder => "an empty folder or a samples folder written by terrapix (with samples.json)",
             Kind::Folder => "a folder",
@@ -95,6 +98,7 @@ impl Kind {
                 let h = head(8);
                 h.starts_with(b"CDF\x01") || h.starts_with(b"CDF\x02") || h.starts_with(b"CDF\x05") || h.starts_with(b"\x89HDF\r\n\x1a\n")
             }
+            Kind::Weights => head(4) == b"PK\x03\x04",
             Kind::Json => std::fs::read(path).is_ok_and(|b| serde_json::from_slice::<serde_json::Value>(&b).is_ok()),
             Kind::SamplesFolder => {
                 path.is_dir() && (path.join("samples.json").is_file() || std::fs::read_dir(path).is_ok_and(|mut d| d.next().is_none()))

@@ -64,6 +64,10 @@ enum Command {
     /// Train a model with cross-validation and export the fold models as one ensemble bundle.
     #[cfg(feature = "train")]
     Train(TrainArgs),
+    /// Pretrain a SoilNet's image and climate branches without labels (seed 001): contrast the
+    /// image window and the climate series of unlabelled locations drawn from the rasters.
+    #[cfg(feature = "train")]
+    Pretrain(PretrainArgs),
     /// Benchmark helper: training samples per second of one fit, no early stopping.
     #[cfg(feature = "train")]
     #[command(hide = true)]
@@ -273,6 +277,30 @@ struct TrainArgs {
     runtime: RuntimeArgs,
 }
 
+#[cfg(feature = "train")]
+#[derive(Args)]
+struct PretrainArgs {
+    /// Covariate rasters to draw unlabelled locations from.
+    #[arg(long, num_args = 1.., required = true)]
+    covariates: Vec<PathBuf>,
+    /// The model's inputs as NAME:LAYOUT:COVARIATES, as given to `terrapix sample` (a window
+    /// for the image branch, a series for the climate branch).
+    #[arg(long = "input", required = true)]
+    inputs: Vec<String>,
+    /// Trainer configuration (TOML): its [model] (a soilnet) and [pretrain] sections; fine-tune
+    /// with the same [model] and `[fit] init = "WEIGHTS.ot"`.
+    #[arg(long)]
+    config: PathBuf,
+    /// The weights to write (libtorch's format), with their sidecar WEIGHTS.ot.json.
+    #[arg(short, long)]
+    output: PathBuf,
+    /// Report progress as JSON lines on stdout ({"event": "epoch", "done", "total", "metrics"}).
+    #[arg(long)]
+    progress_json: bool,
+    #[command(flatten)]
+    binding: BindingArgs,
+}
+
 #[derive(Args)]
 struct SampleArgs {
     /// Points: CSV (x/y or lon/lat columns), GeoPackage, Shapefile, anything OGR reads.
@@ -466,6 +494,8 @@ pub fn run() -> Result<()> {
         Command::Validate(args) => validate_cmd(args),
         #[cfg(feature = "train")]
         Command::Train(args) => train_cmd(args),
+        #[cfg(feature = "train")]
+        Command::Pretrain(args) => pretrain_cmd(args),
         #[cfg(feature = "train")]
         Command::BenchTrain { samples, config, epochs } => bench_train(&samples, &config, epochs),
         Command::SampleData { dir, size, seed, samples } => {
@@ -863,7 +893,7 @@ fn bench_train(samples: &Path, config: &Path, epochs: usize) -> Result<()> {
             },
             _ => cfg,
         };
-        let (specs, prepared) = train::models::Prepared::new(&data, &cfg, &data.y);
+        let (specs, prepared) = train::models::Prepared::new(&data, &cfg, &data.y)?;
         let all: Vec<usize> = (0..data.len()).collect();
         let started = std::time::Instant::now();
         let member = prepared.fit(&all, &cfg, &specs, cfg.fit.seed)?;
@@ -881,6 +911,50 @@ fn bench_train(samples: &Path, config: &Path, epochs: usize) -> Result<()> {
     let seconds = started.elapsed().as_secs_f64();
     let n_fit = data.len() - ((data.len() as f64 * fit_cfg.val_fraction).round() as usize).max(1);
     println!("terrapix-train: {:.0} samples/s ({epochs} epochs of {n_fit} samples in {seconds:.2} s)", (epochs * n_fit) as f64 / seconds);
+    Ok(())
+}
+
+#[cfg(feature = "train")]
+fn pretrain_cmd(a: PretrainArgs) -> Result<()> {
+    use terrapix::train::{self, pretrain};
+    let text = std::fs::read_to_string(&a.config).map_err(|e| format!("cannot read '{}': {e}", a.config.display()))?;
+    let cfg = train::config::TrainConfig::from_toml(&text)?;
+    let inputs = a.inputs.iter().map(|s| spec::parse_input(s)).collect::<std::result::Result<Vec<_>, _>>()?;
+    let mut inputs_of_run: Vec<(&str, &Path)> = vec![("config", &a.config)];
+    inputs_of_run.extend(a.covariates.iter().map(|c| ("covariate raster", c.as_path())));
+    let sidecar = pretrain::sidecar_path(&a.output);
+    for out in [&a.output, &sidecar] {
+        terrapix::output::refuse_inputs(out, false, &inputs_of_run)?;
+    }
+    terrapix::output::check_target(&a.output, terrapix::output::Kind::Weights)?;
+    terrapix::output::check_target(&sidecar, terrapix::output::Kind::Json)?;
+    let p = &cfg.pretrain;
+    println!("drawing {} unlabelled locations ({:?})", p.count, p.sampling);
+    let mut drawn = |_: usize, _: usize| signals::received().is_none();
+    let data = pretrain::unlabelled(&a.covariates, &a.binding.options(), inputs, p, cfg.fit.seed, &mut drawn)?;
+    if data.len() < p.count {
+        println!("  {} of {} locations have every covariate the model needs", data.len(), p.count);
+    }
+    println!("pretraining on {} locations on {:?} (NT-Xent, temperature {})", data.len(), train::device(), p.temperature);
+    let progress_json = a.progress_json;
+    let started = std::time::Instant::now();
+    let mut report = |done: usize, total: usize, loss: f64| {
+        if progress_json {
+            println!("{}", serde_json::json!({"event": "epoch", "done": done, "total": total, "metrics": {"loss": loss}}));
+        } else if done == total || done % 5 == 0 || done == 1 {
+            println!("  epoch {done}/{total}: NT-Xent {loss:.4} ({:.1} s)", started.elapsed().as_secs_f64());
+        }
+        signals::received().is_none()
+    };
+    let s = pretrain::pretrain(&data, &cfg, &a.output, &mut report)?;
+    println!(
+        "wrote {} and {} ({} locations, final NT-Xent {:.4}); fine-tune with `[fit] init = \"{}\"`",
+        a.output.display(),
+        sidecar.display(),
+        s.locations,
+        s.loss.last().copied().unwrap_or(f64::NAN),
+        a.output.display()
+    );
     Ok(())
 }
 

@@ -19,6 +19,9 @@ pub struct TrainConfig {
     pub export: ExportConfig,
     #[serde(default)]
     pub uncertainty: UncertaintyConfig,
+    /// Self-supervised pretraining (`terrapix pretrain`, SoilNet models).
+    #[serde(default)]
+    pub pretrain: super::pretrain::PretrainConfig,
 }
 
 /// The bundle's calibrated uncertainty: prediction intervals and the area of applicability.
@@ -268,6 +271,25 @@ pub struct FitConfig {
     pub augment: Option<Augment>,
     /// Hard-example mining (seed 002); none by default.
     pub hard_mining: Option<HardMining>,
+    /// Start from pretrained weights (`terrapix pretrain`'s file): the branches it holds are
+    /// loaded, and the inputs keep the pretraining's normalisation.
+    pub init: Option<std::path::PathBuf>,
+    /// Step decay of the learning rate (seed 001: x 0.2 every 10 epochs).
+    pub step_decay: Option<StepDecay>,
+}
+
+/// The learning rate times `factor` every `every` epochs.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct StepDecay {
+    pub every: usize,
+    pub factor: f64,
+}
+
+impl Default for StepDecay {
+    fn default() -> Self {
+        StepDecay { every: 10, factor: 0.2 }
+    }
 }
 
 /// Seed 002's hard-example mining: from epoch `start` on, each epoch draws `draws` x N training
@@ -288,8 +310,9 @@ impl Default for HardMining {
 
 /// Seed 002's augmentation: with probability `p` per sample, one random flip or 90-degree
 /// rotation of every window and patch input, and per-sample, per-band jitter of contrast and
-/// brightness by up to `jitter` (in normalised units). Generated channels (`@patch_x`...) are
-/// never touched, so coordinates stay coordinates.
+/// brightness by up to `jitter` (in normalised units); and (seed 001) a shift: reflect-padded
+/// by `shift` pixels and cropped back at a random offset. Generated channels (`@patch_x`...)
+/// are never touched, so coordinates stay coordinates.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct Augment {
@@ -297,11 +320,12 @@ pub struct Augment {
     pub flips: bool,
     pub rot90: bool,
     pub jitter: f64,
+    pub shift: i64,
 }
 
 impl Default for Augment {
     fn default() -> Self {
-        Augment { p: 0.7, flips: true, rot90: true, jitter: 0.1 }
+        Augment { p: 0.7, flips: true, rot90: true, jitter: 0.1, shift: 0 }
     }
 }
 
@@ -322,6 +346,8 @@ impl Default for FitConfig {
             threads: 0,
             augment: None,
             hard_mining: None,
+            init: None,
+            step_decay: None,
         }
     }
 }

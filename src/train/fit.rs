@@ -74,6 +74,9 @@ pub fn fit(t: &Tensors, train: &[usize], model: &ModelConfig, specs: &[InputSpec
     }
     let vs = nn::VarStore::new(t.y.device());
     let net = Net::new(&vs.root(), model, specs)?;
+    if let Some(init) = &cfg.init {
+        super::pretrain::load_into(&vs, init)?;
+    }
     let mut opt = match cfg.optimizer {
         Optimizer::Adam => nn::Adam { wd: cfg.weight_decay, ..Default::default() }.build(&vs, cfg.lr),
         Optimizer::AdamW => nn::AdamW { wd: cfg.weight_decay, ..Default::default() }.build(&vs, cfg.lr),
@@ -83,6 +86,9 @@ pub fn fit(t: &Tensors, train: &[usize], model: &ModelConfig, specs: &[InputSpec
     let mut best = (f64::INFINITY, 0usize, Vec::<(String, Tensor)>::new());
     let (mut train_loss, mut val_loss) = (Vec::new(), Vec::new());
     for epoch in 0..cfg.epochs {
+        if let Some(s) = &cfg.step_decay {
+            opt.set_lr(cfg.lr * s.factor.powi((epoch / s.every.max(1)) as i32));
+        }
         if cfg.cosine {
             let lr_min = cfg.lr / 10.0;
             opt.set_lr(lr_min + 0.5 * (cfg.lr - lr_min) * (1.0 + (std::f64::consts::PI * epoch as f64 / cfg.epochs as f64).cos()));
@@ -206,6 +212,9 @@ pub fn augment(xs: &[Tensor], specs: &[InputSpec], a: &Augment, rng: &mut ChaCha
                 let rows = Tensor::from_slice(samples).to_device(x.device());
                 b = b.index_copy(0, &rows, &m.apply(&b.index_select(0, &rows)));
             }
+            if a.shift > 0 {
+                b = shifted(&b, a.shift, rng);
+            }
             if a.jitter > 0.0 {
                 let shape = [b.size()[0], b.size()[1], 1, 1];
                 let scale = Tensor::rand(shape, (b.kind(), b.device())) * (2.0 * a.jitter) + (1.0 - a.jitter);
@@ -215,6 +224,25 @@ pub fn augment(xs: &[Tensor], specs: &[InputSpec], a: &Augment, rng: &mut ChaCha
             x.index_copy(1, &index, &b)
         })
         .collect()
+}
+
+/// Seed 001's reflect-pad and crop: each sample's bands padded by `shift` pixels (reflected)
+/// and cropped back to their size at a random offset, so the scene moves by up to `shift`.
+fn shifted(b: &Tensor, shift: i64, rng: &mut ChaCha8Rng) -> Tensor {
+    let size = b.size();
+    let (n, h, w) = (size[0], size[2], size[3]);
+    let s = shift.min(h - 1).min(w - 1).max(0);
+    if s == 0 {
+        return b.shallow_clone();
+    }
+    let padded = b.reflection_pad2d([s, s, s, s]);
+    let crops: Vec<Tensor> = (0..n)
+        .map(|i| {
+            let (dy, dx) = (rng.random_range(0..=2 * s), rng.random_range(0..=2 * s));
+            padded.get(i).narrow(1, dy, h).narrow(2, dx, w)
+        })
+        .collect();
+    Tensor::stack(&crops, 0)
 }
 
 /// Predictions of `member` for rows `idx` (model scale).

@@ -23,6 +23,7 @@ pub mod importance;
 pub use crate::metrics;
 pub mod models;
 pub mod nets;
+pub mod pretrain;
 pub mod soilnet;
 pub mod soilnet_onnx;
 
@@ -78,7 +79,7 @@ pub fn cross_validate(data: &TrainingData, cfg: &TrainConfig, progress: &mut Fol
         tch::set_num_threads(cfg.fit.threads as i32);
     }
     let y: Vec<f32> = if cfg.fit.log1p { data.y.iter().map(|v| v.ln_1p()).collect() } else { data.y.clone() };
-    let (specs, prepared) = models::Prepared::new(data, cfg, &y);
+    let (specs, prepared) = models::Prepared::new(data, cfg, &y)?;
     let folds = cv::folds(data, &cfg.cv, cfg.fit.seed)?;
     cfg.uncertainty.check()?;
     let mut members = Vec::new();

@@ -47,17 +47,20 @@ pub enum Prepared {
 
 impl Prepared {
     /// The input specs (with the normalisation the bundle will apply) and the prepared samples.
-    pub fn new(data: &TrainingData, cfg: &TrainConfig, y: &[f32]) -> (Vec<InputSpec>, Prepared) {
+    pub fn new(data: &TrainingData, cfg: &TrainConfig, y: &[f32]) -> Result<(Vec<InputSpec>, Prepared), String> {
         if cfg.model.is_trees() {
             let grid = match &cfg.model {
                 ModelConfig::QuantileForest(q) => Some(forest::target_grid(y, q.grid)),
                 _ => None,
             };
-            (data.raw_specs(), Prepared::Trees { x: data.features(), y: y.to_vec(), grid })
+            Ok((data.raw_specs(), Prepared::Trees { x: data.features(), y: y.to_vec(), grid }))
         } else {
-            let specs = data.normalisation();
+            let specs = match &cfg.fit.init {
+                Some(init) => super::pretrain::init_specs(init, &data.inputs, &cfg.model)?,
+                None => data.normalisation(),
+            };
             let t = fit::Tensors::new(&specs, &data.normalised(&specs), y, super::device());
-            (specs, Prepared::Net(t))
+            Ok((specs, Prepared::Net(t)))
         }
     }
 
