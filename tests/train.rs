@@ -484,3 +484,63 @@ fn pretraining_helps_soilnet_with_few_labels() {
     assert!(err.contains("for `kind = \"soilnet\"` models"), "{err}");
     assert!(!d.join("x.ot").exists() && !d.join("x.ot.json").exists());
 }
+
+/// Smoke test of SoilNet's 12-band image input on the real Landsat 8 chip (`l8.tif`, bands
+/// named SR_B1..NDVI): a ViT over a 64 x 64 window per 8 x 8 output cell, trained briefly on
+/// points of the chip (their target: the NDVI at the point), bundled and mapped.
+#[test]
+fn soilnet_reads_the_real_landsat_chip() {
+    let dir = tempdir();
+    let d = dir.path();
+    let s = |p: &std::path::Path| p.to_str().unwrap().to_string();
+    let chip = repo().join("../shared/data/rasters/l8.tif");
+    let ds = gdal::Dataset::open(&chip).unwrap();
+    let gt = ds.geo_transform().unwrap();
+    let ndvi: Vec<f64> = ds.rasterband(12).unwrap().read_as::<f64>((0, 0), (103, 103), (103, 103), None).unwrap().data().to_vec();
+    let mut csv = String::from("x,y,ndvi\n");
+    for i in 0..48 {
+        let (col, row) = (5 + (i * 37) % 93, 5 + (i * 53) % 93);
+        let v = ndvi[row * 103 + col];
+        if v.is_finite() {
+            csv += &format!("{},{},{v}\n", gt[0] + (col as f64 + 0.5) * gt[1], gt[3] + (row as f64 + 0.5) * gt[5]);
+        }
+    }
+    let points = d.join("points.csv");
+    std::fs::write(&points, csv).unwrap();
+    let samples = d.join("samples");
+    let input = "img:window64/8:SR_B[1-7],clayIndex,ferrousIndex,carbonateIndex,rockOutcropIndex,NDVI";
+    let out = terrapix_ok(&[
+        "sample",
+        &s(&points),
+        "--covariates",
+        &s(&chip),
+        "--target",
+        "ndvi",
+        "--crs",
+        "EPSG:3857",
+        "--input",
+        input,
+        "-o",
+        &s(&samples),
+    ]);
+    assert!(out.contains("points sampled"), "{out}");
+    let cfg = d.join("vit.toml");
+    std::fs::write(
+        &cfg,
+        "[model]\nkind = \"soilnet\"\nbackbone = { kind = \"vit\", patch = 8, dim = 32, depth = 2, heads = 4 }\n\
+         [fit]\nepochs = 3\nbatch = 8\n[cv]\nscheme = \"random\"\nfolds = 2\n",
+    )
+    .unwrap();
+    let model = d.join("l8.onnx");
+    terrapix_ok(&["train", "--samples", &s(&samples), "--config", &s(&cfg), "-o", &s(&model)]);
+    let info = terrapix_ok(&["info", &s(&model)]);
+    assert!(info.contains("64x64 window per 8x8 output cell of [SR_B1, SR_B2"), "{info}");
+    assert!(info.contains("context halo 28 px; cell 8 px") && info.contains("Multiply-adds per output cell"), "{info}");
+    let map = d.join("l8_map.tif");
+    predict_ok(&model, &[&chip], &map, &[]);
+    let (mean, w, h) = read_band(&map, 1);
+    assert_eq!((w, h), (13, 13), "103 pixels in cells of 8: 13 cells a side");
+    let valid: Vec<f32> = mean.iter().copied().filter(|v| *v != -9999.0).collect();
+    // The chip's six missing NDVI and carbonate pixels leave cells whose window covers one nodata.
+    assert!(valid.len() > 20 && valid.len() < 169 && valid.iter().all(|v| v.is_finite()), "{} valid cells: {mean:?}", valid.len());
+}

@@ -32,7 +32,7 @@ from ._capi import (
     load,
 )
 from . import _program
-from ._program import train, validate
+from ._program import pretrain, train, validate
 from ._xarray import predict_xarray
 from .model import Model, PathLike, Progress, _Progress, open_model
 
@@ -50,6 +50,7 @@ __all__ = [
     "library_version",
     "predict_xarray",
     "run",
+    "pretrain",
     "sample",
     "train",
     "validate",

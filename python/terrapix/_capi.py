@@ -319,16 +319,34 @@ class Model:
         )
 
 
-def fold_event(line):
-    """The trainer's machine-readable progress event on this line of its output (``terrapix train
-    --progress-json``: {"event": "fold", "done", "total", "metrics"}), or None."""
+#: Commands that report progress as JSON lines with ``--progress-json``.
+PROGRESS_COMMANDS = ("train", "pretrain")
+
+
+def progress_event(line):
+    """The trainer's machine-readable progress event on this line of its output (``--progress-json``:
+    {"event": "fold" or "epoch", "done", "total", "metrics"}), or None."""
     if not line.startswith("{"):
         return None
     try:
         event = json.loads(line)
     except ValueError:
         return None
-    return event if isinstance(event, dict) and event.get("event") == "fold" else None
+    return event if isinstance(event, dict) and event.get("event") in ("fold", "epoch") else None
+
+
+def event_fraction(event):
+    """How far a run is at ``event``: folds leave a share for the final model, epochs do not."""
+    done, total = event["done"], event["total"]
+    return done / (total + 1) if event["event"] == "fold" else done / max(total, 1)
+
+
+def event_words(event):
+    """One line saying what ``event`` reports."""
+    m = event.get("metrics", {})
+    if event["event"] == "epoch":
+        return f"epoch {event['done']}/{event['total']}: NT-Xent {m.get('loss', float('nan')):.4f}"
+    return f"fold {event['done']}/{event['total']}: RMSE {m.get('rmse', float('nan')):.4f}, R² {m.get('r2', float('nan')):.3f}"
 
 
 class _Callback:

@@ -13,7 +13,7 @@ import subprocess
 import tempfile
 from typing import Any, Iterable
 
-from ._capi import CancelledError, TerrapixError, fold_event
+from ._capi import PROGRESS_COMMANDS, CancelledError, TerrapixError, event_fraction, progress_event
 from .model import PathLike, Progress
 
 
@@ -63,27 +63,32 @@ def run(command: str, arguments: Iterable[str], progress: Progress = True) -> li
     """Runs ``terrapix COMMAND ARGUMENTS``; returns its output lines, raises TerrapixError with
     its last lines when it fails."""
     program = find_program(command)
-    fold_events = command == "train"
-    args = [program, command, *(["--progress-json"] if fold_events else []), *arguments]
+    json_progress = command in PROGRESS_COMMANDS
+    args = [program, command, *(["--progress-json"] if json_progress else []), *arguments]
     process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1)
     bar, lines = None, []
     try:
         assert process.stdout is not None
         for line in process.stdout:
             line = line.rstrip("\n")
-            event = fold_event(line) if fold_events else None
+            event = progress_event(line) if json_progress else None
             if event is None:
                 lines.append(line)
                 continue
+            folds = event["event"] == "fold"
             if progress is True:
                 if bar is None:
                     from tqdm.auto import tqdm
 
-                    bar = tqdm(total=event["total"] + 1, desc=f"{command} (folds, then the final model)", unit="fold")
+                    desc, unit = (f"{command} (folds, then the final model)", "fold") if folds else (command, "epoch")
+                    bar = tqdm(total=event["total"] + (1 if folds else 0), desc=desc, unit=unit)
                 bar.update(event["done"] - bar.n)
                 m = event.get("metrics", {})
-                bar.set_postfix(rmse=f"{m.get('rmse', float('nan')):.4g}", r2=f"{m.get('r2', float('nan')):.3f}")
-            elif callable(progress) and progress(event["done"] / (event["total"] + 1)) is False:
+                if folds:
+                    bar.set_postfix(rmse=f"{m.get('rmse', float('nan')):.4g}", r2=f"{m.get('r2', float('nan')):.3f}")
+                else:
+                    bar.set_postfix(nt_xent=f"{m.get('loss', float('nan')):.4f}")
+            elif callable(progress) and progress(event_fraction(event)) is False:
                 raise CancelledError(f"{command} cancelled: the program was stopped (it writes its outputs only when complete)")
     finally:
         if process.poll() is None:  # cancelled, or an exception here: stop the program too
@@ -114,6 +119,25 @@ def train(
         run("train", arguments, progress)
         with open(report) as f:
             return json.load(f)
+
+
+def pretrain(
+    covariates: Iterable[PathLike],
+    inputs: Iterable[str],
+    output: PathLike,
+    *,
+    config: PathLike,
+    progress: Progress = True,
+    **options: Any,
+) -> dict:
+    """Pretrains a SoilNet's image and climate branches without labels (``terrapix pretrain``):
+    unlabelled locations drawn from ``covariates``, ``inputs`` as NAME:LAYOUT:COVARIATES specs,
+    ``config`` with the [model] and [pretrain] sections. Writes the weights ``output`` and returns
+    their sidecar (inputs, normalisation, loss per epoch); fine-tune with ``[fit] init = output``."""
+    arguments = flags({"covariates": [os.fspath(c) for c in covariates], "input": list(inputs), "config": config, "output": output, **options})
+    run("pretrain", arguments, progress)
+    with open(os.fspath(output) + ".json") as f:
+        return json.load(f)
 
 
 def validate(model: PathLike, points: PathLike, *, covariates: Iterable[PathLike] = (), **options: Any) -> dict:

@@ -12,7 +12,7 @@ from .algorithms.model_info import ModelInformation
 from .algorithms.predict import PredictRaster
 from .algorithms.prediction_layer import PredictionLayer
 from .algorithms.spectral_indices import SpectralIndices
-from .algorithms.train import CrossValidate, TrainModel
+from .algorithms.train import CrossValidate, PretrainSoilNet, TrainModel
 from .algorithms.validate import ValidateModel
 
 ICON = os.path.join(os.path.dirname(__file__), "icon.png")
@@ -43,6 +43,7 @@ class TerrapixProvider(QgsProcessingProvider):
             SpectralIndices(),
             ExtractAtPoints(),
             TrainModel(),
+            PretrainSoilNet(),
             CrossValidate(),
             ValidateModel(),
             CdfMatch(),

@@ -2,8 +2,8 @@
 
 Found, in order: the QGIS setting ``terrapix/trainer``, the environment variable
 ``TERRAPIX_BIN``, a copy bundled in the plugin's ``bin/`` folder, then ``terrapix`` on PATH.
-It runs with ``--progress-json``: each fold's JSON line moves the progress bar and is shown as a
-sentence in the log; other lines stream to the log as they are.
+It runs with ``--progress-json``: each fold's (training) or epoch's (pretraining) JSON line moves
+the progress bar and is shown as a sentence in the log; other lines stream to the log as they are.
 """
 
 import os
@@ -12,7 +12,7 @@ import shutil
 import subprocess
 import threading
 
-from .capi import fold_event
+from .capi import PROGRESS_COMMANDS, event_fraction, event_words, progress_event
 from .library import PLUGIN_DIR, setting
 
 INSTALL_HINT = (
@@ -49,11 +49,11 @@ def find():
 
 
 def run(arguments, feedback, command="train"):
-    """Runs `terrapix COMMAND ARGUMENTS` (train, with JSON progress, or validate), streaming
+    """Runs `terrapix COMMAND ARGUMENTS` (train or pretrain, with JSON progress, or validate), streaming
     its output to `feedback`; returns the exit status, or None when cancelled (the process is
     stopped; it writes outputs only when done)."""
     program = find()
-    progress = ["--progress-json"] if command == "train" else []
+    progress = ["--progress-json"] if command in PROGRESS_COMMANDS else []
     process = subprocess.Popen(
         [program, command, *progress, *arguments], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1
     )
@@ -78,11 +78,10 @@ def run(arguments, feedback, command="train"):
             continue
         if line is None:
             break
-        event = fold_event(line)
+        event = progress_event(line)
         if event is not None:
-            done, total, metrics = event["done"], event["total"], event.get("metrics", {})
-            line = f"fold {done}/{total}: RMSE {metrics.get('rmse', float('nan')):.4f}, R² {metrics.get('r2', float('nan')):.3f}"
-            feedback.setProgress(100.0 * done / (total + 1))
+            line = event_words(event)
+            feedback.setProgress(100.0 * event_fraction(event))
         output.append(line)
         feedback.pushInfo(line)
     status = process.wait()

@@ -318,9 +318,22 @@ pub struct Provenance {
 pub struct CvMetrics {
     pub scheme: String,
     pub folds: usize,
+    #[serde(deserialize_with = "metrics_map")]
     pub overall: BTreeMap<String, f64>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty", deserialize_with = "metrics_maps")]
     pub per_fold: Vec<BTreeMap<String, f64>>,
+}
+
+/// A metric that is not a number (a Spearman correlation of constant predictions) is written
+/// by serde_json as `null`: it reads back as NaN.
+fn metrics_map<'de, D: serde::Deserializer<'de>>(d: D) -> Result<BTreeMap<String, f64>, D::Error> {
+    let m = BTreeMap::<String, Option<f64>>::deserialize(d)?;
+    Ok(m.into_iter().map(|(k, v)| (k, v.unwrap_or(f64::NAN))).collect())
+}
+
+fn metrics_maps<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<BTreeMap<String, f64>>, D::Error> {
+    let v = Vec::<BTreeMap<String, Option<f64>>>::deserialize(d)?;
+    Ok(v.into_iter().map(|m| m.into_iter().map(|(k, v)| (k, v.unwrap_or(f64::NAN))).collect()).collect())
 }
 
 impl Manifest {
@@ -519,6 +532,17 @@ mod tests {
             model_card: String::new(),
             time_varying: Vec::new(),
         }
+    }
+
+    #[test]
+    fn metrics_that_are_not_numbers_read_back_as_nan() {
+        let cv: CvMetrics = serde_json::from_str(
+            r#"{"scheme": "random", "folds": 2, "overall": {"spearman": null, "rmse": 1.5},
+            "per_fold": [{"spearman": null}]}"#,
+        )
+        .unwrap();
+        assert!(cv.overall["spearman"].is_nan() && cv.per_fold[0]["spearman"].is_nan());
+        assert_eq!(cv.overall["rmse"], 1.5);
     }
 
     #[test]

@@ -108,7 +108,7 @@ class DesktopTest(unittest.TestCase):
 
     def test_toolbox_names_are_whole_and_the_provider_capitalised(self):
         self.assertEqual(self.result["provider"]["name"], "Terrapix")
-        self.assertEqual(len(self.result["toolbox"]["names"]), 11, self.result["toolbox"])
+        self.assertEqual(len(self.result["toolbox"]["names"]), 12, self.result["toolbox"])
         self.assertEqual(self.result["toolbox"]["clipped"], [], self.result["toolbox"])
 
     def test_a_wrong_raster_is_refused_in_the_dialogs_words(self):

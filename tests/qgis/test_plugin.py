@@ -154,6 +154,7 @@ class PluginTest(unittest.TestCase):
                     "modelinfo",
                     "predict",
                     "predictionlayer",
+                    "pretrain",
                     "spectralindex",
                     "train",
                     "validate",
@@ -567,6 +568,57 @@ class PluginTest(unittest.TestCase):
             report = json.load(f)
         self.assertEqual(report["intervals"][0]["bands"], ["lower_90", "upper_90"])
         self.assertTrue(os.path.exists(os.path.join(result["FIGURES"], "validation.png")))
+
+    def test_pretrain_soilnet_then_fine_tune_it_in_train_model(self):
+        # Windows and series as the bundled CNN-LSTM reads them: SoilNet's image and climate inputs.
+        folder = self.out("soilnet_samples")
+        extracted = processing.run(
+            "terrapix:extract",
+            {"INPUT": self.points_layer(), "COVARIATES": [self.covariates], "TARGET": "soc", "MODEL": MODEL, "SAMPLES": folder, "OUTPUT": "memory:"},
+        )
+        # The series' columns are its channels, each step once.
+        names = [f.name() for f in extracted["OUTPUT"].fields()]
+        self.assertEqual([n for n in names if n.startswith("ndvi")], [f"ndvi_{y}" for y in range(2016, 2024)])
+        config = self.out("soilnet.toml")
+        with open(config, "w", encoding="utf-8") as f:
+            f.write(
+                '[model]\nkind = "soilnet"\nbackbone = { kind = "resnet", depth = 18, width = 32 }\n'
+                'climate = { kind = "lstm", hidden = 128, layers = 2 }\n[pretrain]\ncount = 400\nepochs = 4\nbatch = 128\n'
+            )
+        inputs = "x_terrain:window5:elevation,slope,tpi\nx_ndvi:series8x1:ndvi_[2016-2023]"
+        weights = self.out("pretrained.ot")
+        feedback = Collect()
+        steps = []
+        feedback.progressChanged.connect(steps.append)
+        common = {"COVARIATES": [self.covariates], "INPUTS": inputs, "CONFIG": config}
+        processing.run("terrapix:pretrain", dict(common, OUTPUT=weights), feedback=feedback)
+        self.assertTrue(os.path.exists(weights) and os.path.exists(weights + ".json"))
+        self.assertIn(100.0, steps)  # epoch lines moved the bar to the end
+        self.assertTrue(any(line.startswith("epoch 4/4: NT-Xent") for line in feedback.lines), feedback.lines)
+        # Fine-tuned in Train model: the bundle maps like any other.
+        bundle = self.out("soilnet.onnx")
+        processing.run(
+            "terrapix:train",
+            {
+                "SAMPLES": folder,
+                "ARCHITECTURE": 8,
+                "PRETRAINED": weights,
+                "FOLDS": 2,
+                "EPOCHS": 2,
+                "RF_TREES": 0,
+                "OUTPUT": bundle,
+                "REPORT": self.out("soilnet.json"),
+                "FIGURES": self.out("soilnet_figures"),
+            },
+        )
+        with terrapix.library.load().open_model(bundle) as model:
+            self.assertEqual(model.outputs[:2], ["mean", "std"])
+        # Cancelled: stopped, no weights written.
+        cancelled = self.out("cancelled.ot")
+        feedback = CancelOnMessage("pretraining on")
+        processing.run("terrapix:pretrain", dict(common, OUTPUT=cancelled), feedback=feedback)
+        self.assertIsNotNone(feedback.cancelled_at)
+        self.assertFalse(os.path.exists(cancelled) or os.path.exists(cancelled + ".json"))
 
     def test_trainer_missing_says_what_to_install(self):
         saved = os.environ["TERRAPIX_BIN"]

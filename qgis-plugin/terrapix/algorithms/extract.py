@@ -31,7 +31,7 @@ from .base import TerrapixAlgorithm, add_model_parameter
 
 def value_columns(inputs, arrays):
     """(column names, n x columns values): pixel inputs give one column per channel; windows
-    and patches their centre pixel; series one column per channel and step."""
+    and patches their centre pixel; series one column per step and feature (their channels)."""
     names, columns = [], []
     for spec, a in zip(inputs, arrays):
         kind, channels = spec["layout"]["kind"], [c["covariate"] for c in spec["channels"]]
@@ -42,10 +42,12 @@ def value_columns(inputs, arrays):
             cy, cx = a.shape[2] // 2, a.shape[3] // 2
             names += channels
             columns += [a[:, i, cy, cx] for i in range(len(channels))]
-        else:  # series [n, T, F]
-            for t in range(a.shape[1]):
-                names += [f"{c}_t{t + 1}" for c in channels]
-                columns += [a[:, t, i] for i in range(len(channels))]
+        else:  # series [n, T, F]: channels listed step-major (t0f0, t0f1, ..., t1f0, ...)
+            steps, features = a.shape[1], a.shape[2]
+            for t in range(steps):
+                for f in range(features):
+                    names.append(channels[t * features + f])
+                    columns.append(a[:, t, f])
     unique = []
     for n in names:
         unique.append(n if n not in unique else f"{n}_{len(unique)}")

@@ -6,12 +6,14 @@ import os
 import tempfile
 
 from qgis.core import (
+    QgsProcessing,
     QgsProcessingException,
     QgsProcessingOutputString,
     QgsProcessingParameterEnum,
     QgsProcessingParameterFile,
     QgsProcessingParameterFileDestination,
     QgsProcessingParameterFolderDestination,
+    QgsProcessingParameterMultipleLayers,
     QgsProcessingParameterNumber,
     QgsProcessingParameterString,
 )
@@ -19,7 +21,10 @@ from qgis.core import (
 from .. import trainer
 from .base import TerrapixAlgorithm
 
-ARCHITECTURES = ["mlp", "lstm", "cnn_lstm", "cnn", "coord_cnn", "random_forest", "quantile_forest", "gradient_boosting"]
+ARCHITECTURES = ["mlp", "lstm", "cnn_lstm", "cnn", "coord_cnn", "random_forest", "quantile_forest", "gradient_boosting", "soilnet"]
+# SoilNet sized for a CPU: a ResNet-18 of base width 32 fits any window size; the seed's ViT and
+# wider backbones through a configuration file.
+SOILNET = 'backbone = { kind = "resnet", depth = 18, width = 32 }\nclimate = { kind = "lstm", hidden = 128, layers = 2 }\n'
 TREE_KINDS = {"random_forest", "quantile_forest", "gradient_boosting"}
 SCHEMES = ["spatial", "random", "grouped", "stratified", "site_spatial"]
 
@@ -53,7 +58,14 @@ class CrossValidate(TerrapixAlgorithm):
         self.param(
             QgsProcessingParameterEnum("ARCHITECTURE", self.tr("Model"), options=ARCHITECTURES, defaultValue=0),
             "mlp, lstm, cnn_lstm, cnn, coord_cnn: networks (libtorch), for the inputs the samples were "
-            "extracted for; random_forest, quantile_forest, gradient_boosting: tree ensembles on the pixel values.",
+            "extracted for; random_forest, quantile_forest, gradient_boosting: tree ensembles on the pixel values; "
+            "soilnet: seed 001's image branch (a ResNet-18 here) on the window input fused with its climate "
+            "branch (an LSTM) on the series input.",
+        )
+        self.param(
+            QgsProcessingParameterFile("PRETRAINED", self.tr("Pretrained weights (SoilNet)"), extension="ot", optional=True),
+            "Weights written by Pretrain SoilNet for the same model and inputs: fine-tuning starts from them.",
+            advanced=True,
         )
         self.param(
             QgsProcessingParameterEnum("SCHEME", self.tr("Cross-validation"), options=SCHEMES, defaultValue=0),
@@ -117,9 +129,12 @@ class CrossValidate(TerrapixAlgorithm):
             return given
         architecture = ARCHITECTURES[self.parameterAsEnum(parameters, "ARCHITECTURE", context)]
         trees = f"trees = {self.parameterAsInt(parameters, 'TREES', context)}\n" if architecture in TREE_KINDS else ""
+        trees += SOILNET if architecture == "soilnet" else ""
+        pretrained = self.parameterAsFile(parameters, "PRETRAINED", context)
+        init = f"init = {json.dumps(pretrained)}\n" if pretrained else ""
         text = (
             f'[model]\nkind = "{architecture}"\n{trees}\n[fit]\nepochs = {self.parameterAsInt(parameters, "EPOCHS", context)}\n'
-            f"seed = {self.parameterAsInt(parameters, 'SEED', context)}\n\n"
+            f"seed = {self.parameterAsInt(parameters, 'SEED', context)}\n{init}\n"
             f'[cv]\nscheme = "{SCHEMES[self.parameterAsEnum(parameters, "SCHEME", context)]}"\n'
             f"folds = {self.parameterAsInt(parameters, 'FOLDS', context)}\n"
             f"buffer = {self.parameterAsDouble(parameters, 'BUFFER', context)!r}\n"
@@ -166,3 +181,52 @@ class TrainModel(CrossValidate):
         "and on-the-fly layers. Also writes the cross-validation report and figures. "
         "Needs the terrapix program built with the trainer."
     )
+
+
+class PretrainSoilNet(TerrapixAlgorithm):
+    NAME = "pretrain"
+    DISPLAY = "Pretrain SoilNet"
+    GROUP = "Training"
+    HELP = (
+        "Seed 001's self-supervised pretraining: draws unlabelled locations from covariate rasters, "
+        "cuts the image window and the climate series at each with the inputs the model will use, and "
+        "trains the SoilNet image and climate branches so that the two embeddings of the same location "
+        "agree (NT-Xent). Train model then fine-tunes from the weights (Pretrained weights) on the "
+        "labelled samples, which helps where labels are few. Needs the terrapix program built with the trainer."
+    )
+
+    def initAlgorithm(self, config=None):  # noqa: N802 (QGIS's name)
+        self.param(
+            QgsProcessingParameterMultipleLayers("COVARIATES", self.tr("Covariate rasters"), QgsProcessing.TypeRaster),
+            "The rasters the unlabelled locations are drawn from (bands named by their descriptions).",
+        )
+        self.param(
+            QgsProcessingParameterString("INPUTS", self.tr("Inputs (one per line)"), multiLine=True),
+            "The model's inputs as NAME:LAYOUT:COVARIATES, as for Extract covariates at points, e.g. "
+            "img:window9:elevation,slope,tpi and clim:series8x1:ndvi_[2016-2023].",
+        )
+        self.param(
+            QgsProcessingParameterFile("CONFIG", self.tr("Trainer configuration (TOML)"), extension="toml"),
+            "Its [model] section (kind = \"soilnet\") and [pretrain] section (count, sampling, temperature, "
+            "epochs); fine-tune with the same [model].",
+        )
+        self.param(
+            QgsProcessingParameterFileDestination("OUTPUT", self.tr("Pretrained weights"), fileFilter="libtorch (*.ot)"),
+            "The branches' weights, with a .json sidecar of the inputs and their normalisation.",
+        )
+
+    def processAlgorithm(self, parameters, context, feedback):  # noqa: N802 (QGIS's name)
+        self.require_trainer()
+        layers = self.parameterAsLayerList(parameters, "COVARIATES", context)
+        inputs = [line.strip() for line in self.parameterAsString(parameters, "INPUTS", context).splitlines() if line.strip()]
+        output = self.parameterAsFileOutput(parameters, "OUTPUT", context)
+        arguments = ["--covariates", *[layer.source() for layer in layers]]
+        for spec in inputs:
+            arguments += ["--input", spec]
+        arguments += ["--config", self.parameterAsFile(parameters, "CONFIG", context), "--output", output]
+        status, lines = trainer.run(arguments, feedback, command="pretrain")
+        if status is None:
+            return self.cancelled(feedback, self.tr("pretraining was stopped; no weights were written"))
+        if status != 0:
+            raise QgsProcessingException(self.tr("Pretraining failed: {}").format(trainer.last_line(lines)))
+        return {"OUTPUT": output}
