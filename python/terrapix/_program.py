@@ -134,7 +134,9 @@ def pretrain(
     unlabelled locations drawn from ``covariates``, ``inputs`` as NAME:LAYOUT:COVARIATES specs,
     ``config`` with the [model] and [pretrain] sections. Writes the weights ``output`` and returns
     their sidecar (inputs, normalisation, loss per epoch); fine-tune with ``[fit] init = output``."""
-    arguments = flags({"covariates": [os.fspath(c) for c in covariates], "input": list(inputs), "config": config, "output": output, **options})
+    arguments = flags(
+        {"covariates": [os.fspath(c) for c in covariates], "input": list(inputs), "config": config, "output": output, **options}
+    )
     run("pretrain", arguments, progress)
     with open(os.fspath(output) + ".json") as f:
         return json.load(f)

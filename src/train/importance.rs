@@ -115,7 +115,7 @@ mod tests {
             InputSpec {
                 name: "s".into(),
                 layout: Layout::Series { steps: 3, features: 2 },
-                channels: names.iter().map(|n| Channel::new(n)).collect(),
+                channels: names.iter().map(|n| Channel::new(*n)).collect(),
             },
             InputSpec { name: "p".into(), layout: Layout::Pixel, channels: vec![Channel::new("tpi")] },
         ];

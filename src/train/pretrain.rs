@@ -170,7 +170,7 @@ pub fn pretrain(
         return Err("pretraining is for `kind = \"soilnet\"` models (an image and a climate branch)".into());
     };
     let p = &cfg.pretrain;
-    if !(p.temperature > 0.0) || p.batch < 2 || p.epochs == 0 {
+    if p.temperature.is_nan() || p.temperature <= 0.0 || p.batch < 2 || p.epochs == 0 {
         return Err(format!(
             "pretrain: temperature {} must be above 0, batch {} at least 2, epochs {} at least 1",
             p.temperature, p.batch, p.epochs

@@ -194,6 +194,25 @@ def test_sample_train_and_validate_from_python(land, tmp_path):
         terrapix.train(tmp_path / "no-samples", tmp_path / "x.onnx", progress=False)
 
 
+def test_pretrain_reports_epochs_and_returns_the_sidecar(land, tmp_path):
+    """SoilNet's contrastive pretraining through the program: progress per epoch, cancel, and
+    the sidecar (inputs, normalisation, loss per epoch) as the result."""
+    d, _ = land
+    config = tmp_path / "soilnet.toml"
+    config.write_text(
+        '[model]\nkind = "soilnet"\nbackbone = { kind = "vit", patch = 5, dim = 16, depth = 1, heads = 2 }\n'
+        'climate = { kind = "gru", hidden = 16, layers = 1 }\n[pretrain]\ncount = 300\nepochs = 3\nbatch = 64\n'
+    )
+    inputs = ["img:window5:elevation,slope,tpi", "clim:series8x1:ndvi_[2016-2023]"]
+    seen = []
+    sidecar = terrapix.pretrain([d / "covariates.tif"], inputs, tmp_path / "w.ot", config=config, progress=seen.append)
+    assert seen == pytest.approx([1 / 3, 2 / 3, 1.0])
+    assert len(sidecar["loss"]) == 3 and sidecar["locations"] <= 300 and [i["name"] for i in sidecar["inputs"]] == ["img", "clim"]
+    with pytest.raises(terrapix.CancelledError):
+        terrapix.pretrain([d / "covariates.tif"], inputs, tmp_path / "c.ot", config=config, progress=lambda f: False)
+    assert not (tmp_path / "c.ot").exists()
+
+
 def test_bundles_are_described_as_stac_mlm_items_and_read_from_them(land, model, tmp_path):
     """`terrapix info --stac` and Model.stac_item() write the MLM item (checked with the MLM
     extension's own pydantic model, stac-model); an item stands for its bundle everywhere."""

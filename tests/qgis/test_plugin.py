@@ -574,7 +574,14 @@ class PluginTest(unittest.TestCase):
         folder = self.out("soilnet_samples")
         extracted = processing.run(
             "terrapix:extract",
-            {"INPUT": self.points_layer(), "COVARIATES": [self.covariates], "TARGET": "soc", "MODEL": MODEL, "SAMPLES": folder, "OUTPUT": "memory:"},
+            {
+                "INPUT": self.points_layer(),
+                "COVARIATES": [self.covariates],
+                "TARGET": "soc",
+                "MODEL": MODEL,
+                "SAMPLES": folder,
+                "OUTPUT": "memory:",
+            },
         )
         # The series' columns are its channels, each step once.
         names = [f.name() for f in extracted["OUTPUT"].fields()]

@@ -21,7 +21,17 @@ from qgis.core import (
 from .. import trainer
 from .base import TerrapixAlgorithm
 
-ARCHITECTURES = ["mlp", "lstm", "cnn_lstm", "cnn", "coord_cnn", "random_forest", "quantile_forest", "gradient_boosting", "soilnet"]
+ARCHITECTURES = [
+    "mlp",
+    "lstm",
+    "cnn_lstm",
+    "cnn",
+    "coord_cnn",
+    "random_forest",
+    "quantile_forest",
+    "gradient_boosting",
+    "soilnet",
+]
 # SoilNet sized for a CPU: a ResNet-18 of base width 32 fits any window size; the seed's ViT and
 # wider backbones through a configuration file.
 SOILNET = 'backbone = { kind = "resnet", depth = 18, width = 32 }\nclimate = { kind = "lstm", hidden = 128, layers = 2 }\n'
@@ -207,7 +217,7 @@ class PretrainSoilNet(TerrapixAlgorithm):
         )
         self.param(
             QgsProcessingParameterFile("CONFIG", self.tr("Trainer configuration (TOML)"), extension="toml"),
-            "Its [model] section (kind = \"soilnet\") and [pretrain] section (count, sampling, temperature, "
+            'Its [model] section (kind = "soilnet") and [pretrain] section (count, sampling, temperature, '
             "epochs); fine-tune with the same [model].",
         )
         self.param(
