@@ -565,7 +565,16 @@ mod tests {
         assert!(m.check().unwrap_err().to_string().contains("needs 6 channels"));
         let mut m = sample();
         m.inputs[0].layout = Layout::Patch { size: 4 };
+        m.inputs[1].layout = Layout::Window { size: 6, cell: 2 };
         assert!(m.check().unwrap_err().to_string().contains("one cell size"));
+        let mut m = sample();
+        m.inputs[0].layout = Layout::Window { size: 7, cell: 2 };
+        assert!(m.check().unwrap_err().to_string().contains("cannot be centred on a 2x2 cell"));
+        // A series beside a coarser window reads each cell's centre pixel.
+        let mut m = sample();
+        m.inputs[0].layout = Layout::Window { size: 64, cell: 8 };
+        m.check().unwrap();
+        assert_eq!((m.halo(), m.cell()), (28, 8));
         let mut m = sample();
         m.schema = 99;
         assert!(m.check().unwrap_err().to_string().contains("schema 99"));
