@@ -415,19 +415,11 @@ fn pretraining_helps_soilnet_with_few_labels() {
     let weights = d.join("pretrained.ot");
     let pre = d.join("pretrain.toml");
     std::fs::write(&pre, config(5, None)).unwrap();
-    let out = terrapix_ok(&[
-        "pretrain",
-        "--covariates",
-        &cov,
-        "--input",
-        inputs[0],
-        "--input",
-        inputs[1],
-        "--config",
-        &s(&pre),
-        "-o",
-        &s(&weights),
-    ]);
+    let pretrain = |config: &std::path::Path, out: &std::path::Path| {
+        let (config, out) = (s(config), s(out));
+        ["pretrain", "--covariates", &cov, "--input", inputs[0], "--input", inputs[1], "--config", &config, "-o", &out].map(String::from)
+    };
+    let out = terrapix_ok(&pretrain(&pre, &weights).each_ref().map(String::as_str));
     assert!(out.contains("pretraining on 4000 locations"), "{out}");
     let sidecar: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(d.join("pretrained.ot.json")).unwrap()).unwrap();
     let loss: Vec<f64> = sidecar["loss"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
@@ -468,19 +460,7 @@ fn pretraining_helps_soilnet_with_few_labels() {
     assert!(err.contains("cannot read its sidecar"), "{err}");
     // Pretraining is SoilNet's.
     std::fs::write(&cfg, "[model]\nkind = \"mlp\"\n").unwrap();
-    let err = terrapix_err(&[
-        "pretrain",
-        "--covariates",
-        &cov,
-        "--input",
-        inputs[0],
-        "--input",
-        inputs[1],
-        "--config",
-        &s(&cfg),
-        "-o",
-        &s(&d.join("x.ot")),
-    ]);
+    let err = terrapix_err(&pretrain(&cfg, &d.join("x.ot")).each_ref().map(String::as_str));
     assert!(err.contains("for `kind = \"soilnet\"` models"), "{err}");
     assert!(!d.join("x.ot").exists() && !d.join("x.ot.json").exists());
 }

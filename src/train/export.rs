@@ -51,12 +51,12 @@ fn export_clipped(net: &Net, vs: &nn::VarStore, inputs: &[InputSpec], clip: Opti
             h
         }
         Net::Lstm { hidden, layers, .. } => {
-            let h = lstm_last(&mut g, &w, "lstm", &xs[0], *hidden, *layers);
+            let h = recurrent_last(&mut g, &w, Recurrent::Lstm, "lstm", &xs[0], *hidden, *layers);
             dense(&mut g, &w, "head", &h)
         }
         Net::CnnLstm { window, series, hidden, layers, .. } => {
             let a = cnn_branch(&mut g, &w, &xs[*window]);
-            let b = lstm_last(&mut g, &w, "lstm", &xs[*series], *hidden, *layers);
+            let b = recurrent_last(&mut g, &w, Recurrent::Lstm, "lstm", &xs[*series], *hidden, *layers);
             let b = dense(&mut g, &w, "fl", &b);
             let b = g.op("Tanh", &[&b], vec![]);
             let ab = g.op("Concat", &[&a, &b], vec![("axis", Attr::Int(1))]);
@@ -137,26 +137,61 @@ pub(super) fn dense(g: &mut GraphBuilder, w: &Weights, name: &str, x: &str) -> S
     g.op("Gemm", &[x, &wt, &b], vec![("transB", Attr::Int(1))])
 }
 
-/// torch stores LSTM gates as (input, forget, cell, output), ONNX as (input, output, forget, cell).
-fn onnx_gates(t: &Tensor, hidden: i64) -> Vec<f32> {
-    let chunks = t.split(hidden, 0);
-    values(&Tensor::cat(&[&chunks[0], &chunks[3], &chunks[1], &chunks[2]], 0))
+/// The recurrent layers terrapix exports, with what differs between their ONNX ops.
+#[derive(Clone, Copy)]
+pub(super) enum Recurrent {
+    Lstm,
+    Gru,
 }
 
-/// A batch-first multi-layer LSTM over `x` (`[N, T, F]`); returns the last step's `[N, H]`.
-pub(super) fn lstm_last(g: &mut GraphBuilder, w: &Weights, prefix: &str, x: &str, hidden: i64, layers: i64) -> String {
+impl Recurrent {
+    /// torch's gate blocks in ONNX's order: LSTM (input, forget, cell, output) becomes (input,
+    /// output, forget, cell); GRU (reset, update, new) becomes (update, reset, hidden).
+    fn order(self) -> &'static [usize] {
+        match self {
+            Recurrent::Lstm => &[0, 3, 1, 2],
+            Recurrent::Gru => &[1, 0, 2],
+        }
+    }
+
+    fn gates(&self, t: &Tensor, hidden: i64) -> Vec<f32> {
+        let chunks = t.split(hidden, 0);
+        values(&Tensor::cat(&self.order().iter().map(|&k| &chunks[k]).collect::<Vec<_>>(), 0))
+    }
+}
+
+/// A batch-first multi-layer LSTM or GRU over `x` (`[N, T, F]`); returns the last step's
+/// `[N, H]`. torch's GRU applies the reset gate after the recurrent product:
+/// `linear_before_reset = 1`.
+pub(super) fn recurrent_last(
+    g: &mut GraphBuilder,
+    w: &Weights,
+    kind: Recurrent,
+    prefix: &str,
+    x: &str,
+    hidden: i64,
+    layers: i64,
+) -> String {
+    let (op, gates) = match kind {
+        Recurrent::Lstm => ("LSTM", 4),
+        Recurrent::Gru => ("GRU", 3),
+    };
     let mut seq = g.op("Transpose", &[x], vec![("perm", Attr::Ints(vec![1, 0, 2]))]); // [T, N, F]
     let mut last_h = String::new();
     for l in 0..layers {
         let (wi, wh) = (w.get(&format!("{prefix}.weight_ih_l{l}")), w.get(&format!("{prefix}.weight_hh_l{l}")));
-        let (input, four_h) = (wi.size()[1], 4 * hidden);
-        let wn = g.constant("lstm_w", &[1, four_h, input], onnx_gates(wi, hidden));
-        let rn = g.constant("lstm_r", &[1, four_h, hidden], onnx_gates(wh, hidden));
-        let mut b = onnx_gates(w.get(&format!("{prefix}.bias_ih_l{l}")), hidden);
-        b.extend(onnx_gates(w.get(&format!("{prefix}.bias_hh_l{l}")), hidden));
-        let bn = g.constant("lstm_b", &[1, 2 * four_h], b);
-        let (y, y_h) = (g.fresh("lstm_y"), g.fresh("lstm_h"));
-        g.op_outputs("LSTM", &[&seq, &wn, &rn, &bn], vec![("hidden_size", Attr::Int(hidden))], &[&y, &y_h]);
+        let (input, rows) = (wi.size()[1], gates * hidden);
+        let wn = g.constant("rnn_w", &[1, rows, input], kind.gates(wi, hidden));
+        let rn = g.constant("rnn_r", &[1, rows, hidden], kind.gates(wh, hidden));
+        let mut b = kind.gates(w.get(&format!("{prefix}.bias_ih_l{l}")), hidden);
+        b.extend(kind.gates(w.get(&format!("{prefix}.bias_hh_l{l}")), hidden));
+        let bn = g.constant("rnn_b", &[1, 2 * rows], b);
+        let (y, y_h) = (g.fresh("rnn_y"), g.fresh("rnn_h"));
+        let mut attrs = vec![("hidden_size", Attr::Int(hidden))];
+        if let Recurrent::Gru = kind {
+            attrs.push(("linear_before_reset", Attr::Int(1)));
+        }
+        g.op_outputs(op, &[&seq, &wn, &rn, &bn], attrs, &[&y, &y_h]);
         let axis1 = g.int_constant("axes", vec![1]);
         seq = g.op("Squeeze", &[&y, &axis1], vec![]); // [T, N, H]
         last_h = y_h;

@@ -1,10 +1,11 @@
 //! SoilNet's ONNX graph (see [`super::soilnet`]), op for op with the tch forward pass: attention
 //! as matrix products and a softmax, layer norms, exact (erf) GELU, residual additions, batch
-//! norm folded into the preceding convolution, the recurrent branches as ONNX LSTM and GRU.
+//! norm folded into the preceding convolution, the recurrent branches as ONNX LSTM and GRU
+//! ([`super::export::recurrent_last`]).
 
 use tch::Tensor;
 
-use super::export::{bias, dense, lstm_last, values, Weights};
+use super::export::{bias, dense, recurrent_last, values, Recurrent, Weights};
 use super::soilnet::{Block, ConvBn, Encoder, Image, Series, SoilNet};
 use crate::bundle::graph::{Attr, GraphBuilder};
 
@@ -51,8 +52,8 @@ pub(super) fn forward(g: &mut GraphBuilder, w: &Weights, net: &SoilNet, xs: &[St
     }
     if let Some(b) = &net.climate {
         let h = match &b.net {
-            Series::Lstm { hidden, layers, .. } => lstm_last(g, w, "climate.lstm", &xs[b.input], *hidden, *layers),
-            Series::Gru { hidden, layers, .. } => gru_last(g, w, "climate.gru", &xs[b.input], *hidden, *layers),
+            Series::Lstm { hidden, layers, .. } => recurrent_last(g, w, Recurrent::Lstm, "climate.lstm", &xs[b.input], *hidden, *layers),
+            Series::Gru { hidden, layers, .. } => recurrent_last(g, w, Recurrent::Gru, "climate.gru", &xs[b.input], *hidden, *layers),
             Series::Transformer { encoder, .. } => {
                 let h = linear3(g, w, "climate.embed", &xs[b.input]);
                 let pos = param(g, w, "climate.pos");
@@ -185,38 +186,4 @@ fn gelu(g: &mut GraphBuilder, x: &str) -> String {
     let e = g.op("Add", &[&e, &one], vec![]);
     let y = g.op("Mul", &[x, &e], vec![]);
     g.op("Mul", &[&y, &half], vec![])
-}
-
-/// torch stores GRU gates as (reset, update, new), ONNX as (update, reset, hidden).
-fn onnx_gru_gates(t: &Tensor, hidden: i64) -> Vec<f32> {
-    let chunks = t.split(hidden, 0);
-    values(&Tensor::cat(&[&chunks[1], &chunks[0], &chunks[2]], 0))
-}
-
-/// A batch-first multi-layer GRU over `x` (`[N, T, F]`); returns the last step's `[N, H]`.
-/// torch applies the reset gate after the recurrent product: `linear_before_reset = 1`.
-fn gru_last(g: &mut GraphBuilder, w: &Weights, prefix: &str, x: &str, hidden: i64, layers: i64) -> String {
-    let mut seq = g.op("Transpose", &[x], vec![("perm", Attr::Ints(vec![1, 0, 2]))]); // [T, N, F]
-    let mut last_h = String::new();
-    for l in 0..layers {
-        let (wi, wh) = (w.get(&format!("{prefix}.weight_ih_l{l}")), w.get(&format!("{prefix}.weight_hh_l{l}")));
-        let (input, three_h) = (wi.size()[1], 3 * hidden);
-        let wn = g.constant("gru_w", &[1, three_h, input], onnx_gru_gates(wi, hidden));
-        let rn = g.constant("gru_r", &[1, three_h, hidden], onnx_gru_gates(wh, hidden));
-        let mut b = onnx_gru_gates(w.get(&format!("{prefix}.bias_ih_l{l}")), hidden);
-        b.extend(onnx_gru_gates(w.get(&format!("{prefix}.bias_hh_l{l}")), hidden));
-        let bn = g.constant("gru_b", &[1, 2 * three_h], b);
-        let (y, y_h) = (g.fresh("gru_y"), g.fresh("gru_h"));
-        g.op_outputs(
-            "GRU",
-            &[&seq, &wn, &rn, &bn],
-            vec![("hidden_size", Attr::Int(hidden)), ("linear_before_reset", Attr::Int(1))],
-            &[&y, &y_h],
-        );
-        let axis1 = g.int_constant("axes", vec![1]);
-        seq = g.op("Squeeze", &[&y, &axis1], vec![]);
-        last_h = y_h;
-    }
-    let axis0 = g.int_constant("axes", vec![0]);
-    g.op("Squeeze", &[&last_h, &axis0], vec![])
 }
