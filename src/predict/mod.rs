@@ -59,6 +59,8 @@ pub type ProgressFn<'a> = dyn FnMut(usize, usize) -> bool + 'a;
 
 /// Upper bound of one tile's covariate buffer (tiles shrink to fit it).
 const TILE_BYTES: usize = 48 << 20;
+/// Fewest tiles an automatic tiling makes of a map (while tiles keep at least 8 cells a side).
+const MIN_TILES: usize = 8;
 /// What one tile may need at most, when even the smallest tile is over [`TILE_BYTES`].
 const MAX_TILE_BYTES: usize = 1 << 30;
 
@@ -222,11 +224,14 @@ fn selected_outputs(manifest: &crate::bundle::Manifest, names: &[String]) -> Res
 }
 
 /// Tiles of output cells, block by block (so each output block is completed before the next is
-/// started), each small enough that its covariate buffer stays under [`TILE_BYTES`].
+/// started), each small enough that its covariate buffer stays under [`TILE_BYTES`], and
+/// numerous enough ([`MIN_TILES`]) that every worker has some: a model on coarse cells (a
+/// 64 x 64 window per 8 x 8 cell) makes a small map of costly cells.
 fn plan_tiles(width: usize, height: usize, block: usize, tile: usize, cell: usize, halo: usize, bands: usize) -> Vec<Tile> {
     let mut t = if tile > 0 { tile } else { block };
     let bytes = |t: usize| (t * cell + 2 * halo).pow(2) * bands.max(1) * 4;
-    while tile == 0 && t > 8 && bytes(t) > TILE_BYTES {
+    let count = |t: usize| width.div_ceil(t) * height.div_ceil(t);
+    while tile == 0 && t > 8 && (bytes(t) > TILE_BYTES || count(t) < MIN_TILES) {
         t /= 2;
     }
     let mut tiles = Vec::new();
