@@ -257,6 +257,20 @@ fn augmentation_moves_bands_and_keeps_coordinate_channels() {
     let j = fit::augment(&x, &specs, &Augment { p: 0.0, jitter: 0.1, ..Default::default() }, &mut rng);
     let diff = (&j[0].narrow(1, 0, 1) - &before).abs().max().double_value(&[]);
     assert!(diff > 0.0 && diff <= 0.3 + 1e-6, "{diff}");
+    // Seed 001's shift: each sample is a crop of its reflect-padded self, coordinates untouched.
+    let shift = Augment { p: 0.0, jitter: 0.0, shift: 1, ..Default::default() };
+    let s = fit::augment(&x, &specs, &shift, &mut rng);
+    assert!(s[0].narrow(1, 1, 2).equal(&x[0].narrow(1, 1, 2)));
+    let padded = before.reflection_pad2d([1, 1, 1, 1]);
+    let crop = |i: i64, dy: i64, dx: i64| padded.get(i).narrow(1, dy, 4).narrow(2, dx, 4);
+    let offsets: Vec<(i64, i64)> = (0..n as i64)
+        .map(|i| {
+            let got = s[0].get(i).narrow(0, 0, 1);
+            let all: Vec<(i64, i64)> = (0..3).flat_map(|dy| (0..3).map(move |dx| (dy, dx))).collect();
+            *all.iter().find(|&&(dy, dx)| crop(i, dy, dx).equal(&got)).unwrap_or_else(|| panic!("sample {i} is no crop"))
+        })
+        .collect();
+    assert!(offsets.iter().any(|o| *o != offsets[0]), "every sample shifted alike: {offsets:?}");
     // Training with augmentation stays deterministic for a seed.
     let specs = vec![input("x", Layout::window(3), &["a", "b"])];
     let n = 60;
