@@ -327,13 +327,15 @@ pub struct CvMetrics {
 /// A metric that is not a number (a Spearman correlation of constant predictions) is written
 /// by serde_json as `null`: it reads back as NaN.
 fn metrics_map<'de, D: serde::Deserializer<'de>>(d: D) -> Result<BTreeMap<String, f64>, D::Error> {
-    let m = BTreeMap::<String, Option<f64>>::deserialize(d)?;
-    Ok(m.into_iter().map(|(k, v)| (k, v.unwrap_or(f64::NAN))).collect())
+    BTreeMap::<String, Option<f64>>::deserialize(d).map(nan_for_null)
 }
 
 fn metrics_maps<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<BTreeMap<String, f64>>, D::Error> {
-    let v = Vec::<BTreeMap<String, Option<f64>>>::deserialize(d)?;
-    Ok(v.into_iter().map(|m| m.into_iter().map(|(k, v)| (k, v.unwrap_or(f64::NAN))).collect()).collect())
+    Ok(Vec::<BTreeMap<String, Option<f64>>>::deserialize(d)?.into_iter().map(nan_for_null).collect())
+}
+
+fn nan_for_null(m: BTreeMap<String, Option<f64>>) -> BTreeMap<String, f64> {
+    m.into_iter().map(|(k, v)| (k, v.unwrap_or(f64::NAN))).collect()
 }
 
 impl Manifest {

@@ -197,9 +197,8 @@ impl Net {
     /// recurrences and attention; norms and activations are left out): what `terrapix info`
     /// states of a bundle, per member.
     pub fn multiply_adds(&self, inputs: &[InputSpec]) -> u64 {
-        let lin = |l: &nn::Linear| l.ws.size().iter().product::<i64>();
-        let conv = |c: &nn::Conv2D, side: i64| side * side * c.ws.size().iter().product::<i64>();
-        let lstm = |t: i64, f: i64, h: i64, layers: i64| (0..layers).map(|l| t * 4 * h * (if l == 0 { f } else { h } + h)).sum::<i64>();
+        let (lin, conv) = (linear_macs, conv_macs);
+        let lstm = |t, f, h, layers| rnn_macs(4, t, f, h, layers);
         let series = |k: usize| match inputs[k].layout {
             Layout::Series { steps, features } => (steps as i64, features as i64),
             _ => (0, 0),
@@ -251,9 +250,24 @@ fn cnn_forward(c1: &nn::Conv2D, c2: &nn::Conv2D, fc: &nn::Linear, x: &Tensor) ->
     fc.forward(&a.flatten(1, -1)).relu()
 }
 
-/// The last time step's output of a batch-first LSTM.
-fn last_step(lstm: &nn::LSTM, x: &Tensor) -> Tensor {
-    let (out, _) = lstm.seq(x);
+/// The last time step's output of a batch-first LSTM or GRU.
+pub(super) fn last_step(rnn: &impl RNN, x: &Tensor) -> Tensor {
+    let (out, _) = rnn.seq(x);
     let steps = out.size()[1];
     out.select(1, steps - 1)
+}
+
+/// Multiply-adds of a dense layer for one sample.
+pub(super) fn linear_macs(l: &nn::Linear) -> i64 {
+    l.ws.size().iter().product()
+}
+
+/// Multiply-adds of a convolution whose output is `side` x `side`.
+pub(super) fn conv_macs(c: &nn::Conv2D, side: i64) -> i64 {
+    side * side * c.ws.size().iter().product::<i64>()
+}
+
+/// Multiply-adds of a multi-layer recurrence over `steps` (LSTM: 4 gate blocks, GRU: 3).
+pub(super) fn rnn_macs(gates: i64, steps: i64, features: i64, hidden: i64, layers: i64) -> i64 {
+    (0..layers).map(|l| steps * gates * hidden * (if l == 0 { features } else { hidden } + hidden)).sum()
 }

@@ -5,9 +5,10 @@
 //! 128-wide projections are the embeddings that [`super::pretrain`] contrasts.
 
 use serde::{Deserialize, Serialize};
-use tch::nn::{self, Module, ModuleT, RNN};
+use tch::nn::{self, Module, ModuleT};
 use tch::{Kind, Tensor};
 
+use super::nets::{conv_macs, last_step, linear_macs, rnn_macs};
 use crate::bundle::{InputSpec, Layout};
 
 /// Width of each branch's projection and of the fusion layer (the seed's 128).
@@ -334,13 +335,9 @@ impl Series {
     }
 
     fn forward(&self, x: &Tensor) -> Tensor {
-        let last = |out: Tensor| {
-            let steps = out.size()[1];
-            out.select(1, steps - 1)
-        };
         match self {
-            Series::Lstm { lstm, .. } => last(lstm.seq(x).0),
-            Series::Gru { gru, .. } => last(gru.seq(x).0),
+            Series::Lstm { lstm, .. } => last_step(lstm, x),
+            Series::Gru { gru, .. } => last_step(gru, x),
             Series::Transformer { embed, pos, encoder } => encoder.forward(&(embed.forward(x) + pos)).mean_dim(1, false, Kind::Float),
         }
     }
@@ -419,34 +416,31 @@ impl SoilNet {
     pub fn multiply_adds(&self, inputs: &[InputSpec]) -> u64 {
         let mut total = 0i64;
         if let Some(b) = &self.image {
-            let (c, size) = match inputs[b.input].layout {
-                Layout::Window { size, .. } | Layout::Patch { size } => (inputs[b.input].channels.len() as i64, size as i64),
-                _ => unreachable!("the image branch takes a window or a patch"),
+            let (Layout::Window { size, .. } | Layout::Patch { size }) = inputs[b.input].layout else {
+                unreachable!("the image branch takes a window or a patch")
             };
+            let size = size as i64;
             total += match &b.net {
-                Image::Vit { patch, encoder, .. } => {
-                    let (t, d) = ((size / patch) * (size / patch), b.features);
-                    t * d * c * patch * patch + encoder_macs(encoder, t + 1, d)
+                Image::Vit { embed, patch, encoder, .. } => {
+                    let side = size / patch;
+                    conv_macs(embed, side) + encoder_macs(encoder, side * side + 1, b.features)
                 }
                 Image::Resnet { stem, blocks } => {
                     let mut side = conv_side(size, stem.kernel, stem.stride);
-                    let mut macs = conv_macs(&stem.conv, side, c);
+                    let mut macs = conv_macs(&stem.conv, side);
                     side = (side - 1) / 2 + 1; // max-pool 3, stride 2, pad 1
                     for r in blocks {
-                        let (mut s, mut c_in) = (side, conv_in(&r.convs[0].conv));
+                        let mut s = side;
                         for cb in &r.convs {
                             s = conv_side(s, cb.kernel, cb.stride);
-                            macs += conv_macs(&cb.conv, s, c_in);
-                            c_in = cb.conv.ws.size()[0];
+                            macs += conv_macs(&cb.conv, s);
                         }
-                        if let Some(sc) = &r.shortcut {
-                            macs += conv_macs(&sc.conv, s, conv_in(&sc.conv));
-                        }
+                        macs += r.shortcut.as_ref().map_or(0, |sc| conv_macs(&sc.conv, s));
                         side = s;
                     }
                     macs
                 }
-            } + b.features * FUSION;
+            } + linear_macs(&b.project);
         }
         if let Some(b) = &self.climate {
             let Layout::Series { steps, features } = inputs[b.input].layout else { unreachable!("the climate branch takes a series") };
@@ -454,26 +448,15 @@ impl SoilNet {
             total += match &b.net {
                 Series::Lstm { hidden, layers, .. } => rnn_macs(4, t, f, *hidden, *layers),
                 Series::Gru { hidden, layers, .. } => rnn_macs(3, t, f, *hidden, *layers),
-                Series::Transformer { encoder, .. } => t * f * b.features + encoder_macs(encoder, t, b.features),
-            } + b.features * FUSION;
+                Series::Transformer { embed, encoder, .. } => t * linear_macs(embed) + encoder_macs(encoder, t, b.features),
+            } + linear_macs(&b.project);
         }
-        total += self.fuse.ws.size()[1] * FUSION + FUSION;
-        total as u64
+        (total + linear_macs(&self.fuse) + linear_macs(&self.out)) as u64
     }
 }
 
 fn conv_side(side: i64, kernel: i64, stride: i64) -> i64 {
     (side + 2 * (kernel / 2) - kernel) / stride + 1
-}
-
-fn conv_in(c: &nn::Conv2D) -> i64 {
-    c.ws.size()[1]
-}
-
-/// Multiply-adds of a convolution with an output of `side` x `side`.
-fn conv_macs(c: &nn::Conv2D, side: i64, c_in: i64) -> i64 {
-    let w = c.ws.size();
-    side * side * w[0] * c_in * w[2] * w[3]
 }
 
 fn encoder_macs(e: &Encoder, t: i64, d: i64) -> i64 {
@@ -482,10 +465,6 @@ fn encoder_macs(e: &Encoder, t: i64, d: i64) -> i64 {
         4 * t * d * d + 2 * t * t * d + 2 * t * d * mlp
     };
     e.blocks.iter().map(per_block).sum()
-}
-
-fn rnn_macs(gates: i64, steps: i64, features: i64, hidden: i64, layers: i64) -> i64 {
-    (0..layers).map(|l| steps * gates * hidden * (if l == 0 { features } else { hidden } + hidden)).sum()
 }
 
 #[cfg(test)]

@@ -121,7 +121,8 @@ fn vit(g: &mut GraphBuilder, w: &Weights, x: &str, patch: i64, encoder: &Encoder
     let pos = param(g, w, "image.pos");
     let h = g.op("Add", &[&h, &pos], vec![]);
     let h = encoder_graph(g, w, "image.enc", encoder, &h);
-    let first = g.op("Slice", &[&h, &from, &to, &to], vec![]); // [N, 1, D]: the class token
+    let tokens_axis = g.int_constant("axes", vec![1]);
+    let first = g.op("Slice", &[&h, &from, &to, &tokens_axis], vec![]); // [N, 1, D]: the class token
     g.op("Flatten", &[&first], vec![("axis", Attr::Int(1))])
 }
 
