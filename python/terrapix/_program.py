@@ -17,6 +17,10 @@ from ._capi import PROGRESS_COMMANDS, CancelledError, TerrapixError, event_fract
 from .model import PathLike, Progress
 
 
+#: Commands only the program built with the trainer (libtorch) has.
+_TRAINER = ("train", "pretrain")
+
+
 def find_program(command: str = "train") -> str:
     """The terrapix program that knows ``command``; raises TerrapixError saying what to build."""
     return _find(command, os.environ.get("TERRAPIX_BIN", ""), os.environ.get("PATH", ""))
@@ -34,7 +38,7 @@ def _find(command: str, named: str, _path: str) -> str:
         if subprocess.run([candidate, command, "--help"], capture_output=True).returncode == 0:
             return candidate
         tried.append(f"{candidate} (it has no '{command}')")
-    needs = "built with the trainer (cargo build --release --features train" if command == "train" else "(cargo build --release"
+    needs = "built with the trainer (cargo build --release --features train" if command in _TRAINER else "(cargo build --release"
     raise TerrapixError(
         f"'{command}' needs the terrapix program {needs} in the terrapix repository, see its README), named in "
         "TERRAPIX_BIN or on PATH." + (" Tried: " + "; ".join(tried) if tried else "")
