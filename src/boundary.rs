@@ -76,9 +76,11 @@ impl Classify for BundleError {
             BundleError::Read { .. } => TpxStatus::TpxError,
             BundleError::Write { .. } | BundleError::Output(_) => TpxStatus::TpxWriteFailed,
             BundleError::Ensemble(_) => TpxStatus::TpxInvalidArgument,
-            BundleError::Corrupt { .. } | BundleError::NoManifest(_) | BundleError::Manifest(_) | BundleError::ExternalData { .. } => {
-                TpxStatus::TpxBadModel
-            }
+            BundleError::Corrupt { .. }
+            | BundleError::NoManifest(_)
+            | BundleError::Manifest(_)
+            | BundleError::ExternalData { .. }
+            | BundleError::TooLarge { .. } => TpxStatus::TpxBadModel,
         }
     }
 }

@@ -179,18 +179,24 @@ impl Landscape {
     /// Writes covariates.tif, truth.tif and samples.csv into `dir`.
     pub fn write(&self, dir: &Path, samples: usize, seed: u64) -> Result<Written, gdal::errors::GdalError> {
         std::fs::create_dir_all(dir).map_err(|e| gdal::errors::GdalError::BadArgument(e.to_string()))?;
-        let covariates = dir.join("covariates.tif");
-        let truth = dir.join("truth.tif");
-        self.write_tif(&covariates, &self.bands, &band_names(), "")?;
-        self.write_tif(&truth, std::slice::from_ref(&self.soc), &["soc".to_string()], "%")?;
-        let samples_path = dir.join("samples.csv");
+        use crate::output::{Kind, Staged};
+        let bad = |e: crate::output::OutputError| gdal::errors::GdalError::BadArgument(e.to_string());
+        // Each file under a temporary name, renamed into place once complete.
+        let covariates = Staged::new(&dir.join("covariates.tif"), Kind::GeoTiff).map_err(bad)?;
+        let truth = Staged::new(&dir.join("truth.tif"), Kind::GeoTiff).map_err(bad)?;
+        self.write_tif(covariates.path(), &self.bands, &band_names(), "")?;
+        self.write_tif(truth.path(), std::slice::from_ref(&self.soc), &["soc".to_string()], "%")?;
         let mut csv = String::from("id,x,y,soc\n");
         for (i, (c, r, v)) in self.samples(samples, 0.25, seed).into_iter().enumerate() {
             let (x, y) = self.centre(c, r);
             csv += &format!("{i},{x:.1},{y:.1},{v:.4}\n");
         }
-        std::fs::write(&samples_path, csv).map_err(|e| gdal::errors::GdalError::BadArgument(e.to_string()))?;
-        Ok(Written { covariates, truth, samples: samples_path })
+        let (covariates_path, truth_path) = (covariates.target().to_path_buf(), truth.target().to_path_buf());
+        covariates.commit().map_err(bad)?;
+        truth.commit().map_err(bad)?;
+        let samples_path = dir.join("samples.csv");
+        crate::output::Staged::write_all(&samples_path, Kind::Csv, csv.as_bytes()).map_err(bad)?;
+        Ok(Written { covariates: covariates_path, truth: truth_path, samples: samples_path })
     }
 
     fn write_tif(&self, path: &Path, planes: &[Vec<f32>], names: &[String], unit: &str) -> Result<(), gdal::errors::GdalError> {

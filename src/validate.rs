@@ -227,9 +227,10 @@ pub fn validate(model: &Model, raw: &[Vec<f32>], y: &[f32], groups: &[String], f
     report.insert("per_group".into(), json!(per_group));
 
     let mut written = Vec::new();
-    if let Some(dir) = figures {
+    if let Some(target) = figures {
         fonts()?;
-        std::fs::create_dir_all(dir).map_err(err)?;
+        let folder = crate::output::StagedFolder::new(target, "validation figures").map_err(err)?;
+        let dir = folder.path();
         let label = if unit.is_empty() { m.target.name.clone() } else { format!("{} ({unit})", m.target.name) };
         let path = dir.join("validation.png");
         let interval = pairs.first().map(|&(level, i, j)| (level, pick(&bands[i], &usable), pick(&bands[j], &usable)));
@@ -243,6 +244,8 @@ pub fn validate(model: &Model, raw: &[Vec<f32>], y: &[f32], groups: &[String], f
             error_vs_di(&path, &pts, threshold, &label)?;
             written.push(path);
         }
+        written = written.iter().map(|p| target.join(p.file_name().expect("a file"))).collect();
+        folder.commit().map_err(err)?;
     }
     Ok(Validation { report: serde_json::Value::Object(report), summary, figures: written })
 }

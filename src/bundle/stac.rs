@@ -143,7 +143,7 @@ pub fn resolve(path: &Path) -> Result<PathBuf, BundleError> {
     }
     let err =
         |reason: String| BundleError::Manifest(format!("'{}' is JSON but not a STAC MLM item with a model: {reason}", path.display()));
-    let text = std::fs::read_to_string(path).map_err(|source| BundleError::Read { path: path.into(), source })?;
+    let text = read_item(path)?;
     let item: Value = serde_json::from_str(&text).map_err(|e| err(e.to_string()))?;
     let assets = item.get("assets").and_then(Value::as_object).ok_or_else(|| err("it has no assets".into()))?;
     let model = assets
@@ -160,6 +160,20 @@ pub fn resolve(path: &Path) -> Result<PathBuf, BundleError> {
         return Err(err(format!("its model asset '{href}' is itself a JSON file")));
     }
     Ok(target)
+}
+
+/// Largest STAC item read (an item describing one model is a few kilobytes).
+const MAX_ITEM_BYTES: u64 = 16 << 20;
+
+fn read_item(path: &Path) -> Result<String, BundleError> {
+    use std::io::Read;
+    let rerr = |source| BundleError::Read { path: path.into(), source };
+    let mut text = String::new();
+    std::fs::File::open(path).and_then(|f| f.take(MAX_ITEM_BYTES + 1).read_to_string(&mut text)).map_err(rerr)?;
+    if text.len() as u64 > MAX_ITEM_BYTES {
+        return Err(BundleError::Manifest(format!("'{}' is over {} MiB: too large for a STAC item", path.display(), MAX_ITEM_BYTES >> 20)));
+    }
+    Ok(text)
 }
 
 /// Whether the file at `path` begins (after white space) with '{'.

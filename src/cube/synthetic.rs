@@ -50,6 +50,35 @@ impl Default for SynthOptions {
     }
 }
 
+/// Most bytes the generated cube may hold in memory (it is made whole, then written).
+const MAX_BYTES: usize = 2 << 30;
+
+impl SynthOptions {
+    /// Refuses sizes that make no cube or one beyond [`MAX_BYTES`], before anything is allocated.
+    pub fn check(&self) -> Result<(), CubeError> {
+        let bad = |m: String| Err(CubeError::Mismatch(m));
+        if !(2..=10_000).contains(&self.width) || !(2..=10_000).contains(&self.height) {
+            return bad(format!("a synthetic cube is 2 to 10000 pixels a side, not {} x {}", self.width, self.height));
+        }
+        if !(30..=36_600).contains(&self.days) {
+            return bad(format!("a synthetic cube spans 30 to 36600 days, not {}", self.days));
+        }
+        // Seven variables of (day, pixel) floats.
+        let bytes = self.width.saturating_mul(self.height).saturating_mul(self.days).saturating_mul(7 * 4);
+        if bytes > MAX_BYTES {
+            return bad(format!(
+                "{} x {} pixels over {} days need {:.1} GiB in memory, more than the {} GiB a synthetic cube may take",
+                self.width,
+                self.height,
+                self.days,
+                bytes as f64 / (1u64 << 30) as f64,
+                MAX_BYTES >> 30
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// The generated cube, in memory: `[day][pixel]` planes (NaN: missing).
 pub struct Synthetic {
     pub grid: Grid,
@@ -192,8 +221,26 @@ pub struct Written {
 
 impl Synthetic {
     /// Writes the cubes into folder `dir` (created if missing).
+    /// Writes the cube's files into the folder `dir`, whole: into a temporary folder renamed
+    /// into place once every file is complete (see [`crate::output::StagedFolder`]).
     pub fn write(&self, dir: &Path) -> Result<Written, CubeError> {
-        std::fs::create_dir_all(dir).map_err(|e| CubeError::Output { path: dir.into(), reason: e.to_string() })?;
+        let folder_err = |e: crate::output::OutputError| CubeError::Output { path: dir.into(), reason: e.to_string() };
+        let staged = crate::output::StagedFolder::new(dir, "the terrapix synthetic soil-moisture cube").map_err(folder_err)?;
+        let written = self.write_into(staged.path())?;
+        staged.commit().map_err(folder_err)?;
+        let at = |p: PathBuf| dir.join(p.file_name().expect("a file"));
+        Ok(Written {
+            truth: at(written.truth),
+            reference: at(written.reference),
+            source: at(written.source),
+            precipitation: at(written.precipitation),
+            air_temperature: at(written.air_temperature),
+            ndvi: at(written.ndvi),
+            statics: at(written.statics),
+        })
+    }
+
+    fn write_into(&self, dir: &Path) -> Result<Written, CubeError> {
         let n = self.grid.width * self.grid.height;
         // The reference's record starts later: its file holds its own dates only.
         let reference_from = self.reference.chunks(n).position(|day| day.iter().any(|v| v.is_finite())).unwrap_or(0);

@@ -236,7 +236,8 @@ impl CubeWriter {
         self.write_block(var, steps, 0..self.grid.height, data)
     }
 
-    fn write_block(&mut self, var: usize, steps: Range<usize>, rows: Range<usize>, data: &[f32]) -> Result<(), CubeError> {
+    /// Writes rows `rows` of the dates `steps` of variable `var`: `data` laid out `[step][row][col]`.
+    pub fn write_block(&mut self, var: usize, steps: Range<usize>, rows: Range<usize>, data: &[f32]) -> Result<(), CubeError> {
         let (w, h) = (self.grid.width, rows.len());
         assert_eq!(data.len(), steps.len() * w * h, "a block holds its dates x rows x columns");
         let _lock = netcdf_lock();
@@ -371,7 +372,9 @@ pub fn export_geotiffs(
     progress: &mut dyn FnMut(usize, usize) -> bool,
 ) -> Result<Vec<PathBuf>, CubeError> {
     use crate::raster::{BandInfo, MapWriter, OutputOptions};
-    std::fs::create_dir_all(dir).map_err(|e| CubeError::Output { path: dir.into(), reason: e.to_string() })?;
+    let folder_err = |e: crate::output::OutputError| CubeError::Output { path: dir.into(), reason: e.to_string() };
+    let staged =
+        crate::output::StagedFolder::new(dir, &format!("one GeoTIFF per date of {}", source.path.display())).map_err(folder_err)?;
     let (w, h) = (source.grid.width, source.grid.height);
     let mut written = Vec::new();
     let mut plane = Vec::new();
@@ -380,14 +383,19 @@ pub fn export_geotiffs(
             return Err(CubeError::Cancelled);
         }
         source.read_strip(&[t], 0..h, &mut plane)?;
-        let path = dir.join(format!("{}_{date}.tif", source.name));
+        let name = format!("{}_{date}.tif", source.name);
+        let path = staged.path().join(&name);
         let band = BandInfo { description: date.to_string(), unit: source.unit.clone() };
         let mut m = MapWriter::create(&path, &source.grid, &[band], f32::NAN, &OutputOptions::default())?;
         m.write(0, 0, w, h, &[plane.clone()])?;
         m.set_band_metadata_item(1, "DATE", &date.to_string())?;
         m.finish()?;
-        written.push(path);
+        written.push(dir.join(name));
     }
-    progress(source.dates.len(), source.dates.len());
+    // The last word before anything is renamed into place: a stop asked for now still leaves nothing.
+    if !progress(source.dates.len(), source.dates.len()) {
+        return Err(CubeError::Cancelled);
+    }
+    staged.commit().map_err(folder_err)?;
     Ok(written)
 }

@@ -9,10 +9,11 @@ use super::data::TrainingData;
 use super::CvResult;
 use crate::plot::{err, fonts, range, scatter, Scatter};
 
-/// Writes the figures into `dir`; returns their paths.
+/// Writes the figures into the folder `dir`, whole (see [`crate::output::StagedFolder`]); returns their paths.
 pub fn write(dir: &Path, result: &CvResult, data: &TrainingData, importance: &[(String, f64)], unit: &str) -> Result<Vec<PathBuf>, String> {
     fonts()?;
-    std::fs::create_dir_all(dir).map_err(err)?;
+    let folder = crate::output::StagedFolder::new(dir, "training figures").map_err(err)?;
+    let (target, dir) = (dir, folder.path());
     let label = if unit.is_empty() { data.target.clone() } else { format!("{} ({unit})", data.target) };
     let o = &result.overall;
     let pairs: Vec<(f64, f64)> = data.y.iter().zip(&result.oof).map(|(a, b)| (*a as f64, *b as f64)).collect();
@@ -157,5 +158,6 @@ pub fn write(dir: &Path, result: &CvResult, data: &TrainingData, importance: &[(
         root.present().map_err(err)?;
     }
     written.push(path);
-    Ok(written)
+    folder.commit().map_err(err)?;
+    Ok(written.iter().map(|p| target.join(p.file_name().expect("a file"))).collect())
 }
