@@ -53,13 +53,37 @@ pub fn environment(options: &EngineOptions) -> Result<&'static Environment, Engi
         };
         let load_err = |reason: String| EngineError::RuntimeLoad { path: path.clone(), reason };
         let builder = ort::init_from(&path).map_err(|e| load_err(e.to_string()))?;
-        let env = builder.with_name("terrapix").build().map_err(|e| load_err(e.to_string()))?;
+        // ONNX Runtime's own log would go to the host's stderr (a GDAL tool's, QGIS's): keep
+        // its warnings and errors instead; the errors reach the caller through the failed call.
+        let logger: ort::logging::LoggerFunction = std::sync::Arc::new(|level, _category, _id, _location, message| {
+            if matches!(level, ort::logging::LogLevel::Warning | ort::logging::LogLevel::Error | ort::logging::LogLevel::Fatal) {
+                remember_runtime_message(message);
+            }
+        });
+        let env = builder.with_name("terrapix").with_logger(logger).build().map_err(|e| load_err(e.to_string()))?;
+        env.set_log_level(ort::logging::LogLevel::Warning);
         Ok((env, path))
     });
     match result {
         Ok((env, _)) => Ok(env),
         Err(e) => Err(clone_error(e)),
     }
+}
+
+/// ONNX Runtime's latest warnings and errors (its log, kept off the host's stderr).
+static RUNTIME_LOG: Mutex<std::collections::VecDeque<String>> = Mutex::new(std::collections::VecDeque::new());
+
+fn remember_runtime_message(message: &str) {
+    let mut log = RUNTIME_LOG.lock().unwrap_or_else(|p| p.into_inner());
+    if log.len() == 16 {
+        log.pop_front();
+    }
+    log.push_back(message.to_string());
+}
+
+/// ONNX Runtime's latest logged warnings and errors, oldest first (at most 16).
+pub fn runtime_log() -> Vec<String> {
+    RUNTIME_LOG.lock().unwrap_or_else(|p| p.into_inner()).iter().cloned().collect()
 }
 
 /// Path of the ONNX Runtime library in use, once loaded.
@@ -207,6 +231,10 @@ impl Model {
             // rows of each batch, instead of one copy of the trees per session.
             (threads, count) = (clamp_threads(count * threads, "ONNX Runtime threads"), 1);
         }
+        if trees {
+            // Checked before ONNX Runtime builds the trees (recursively): depth, cycles, indices.
+            crate::bundle::ml_trees::ensembles(&bundle.model).map_err(serr)?;
+        }
         let first = build_session(env, path, threads).map_err(serr)?;
         let sig = |outlets: &[ort::value::Outlet]| outlets.iter().map(tensor_sig).collect::<Vec<_>>();
         let inputs = sig(first.inputs());
@@ -291,6 +319,10 @@ pub fn clamp_threads(requested: usize, what: &str) -> usize {
 /// The largest fixed batch dimension a graph may declare (terrapix allocates a batch of inputs).
 pub const MAX_FIXED_BATCH: usize = 1 << 16;
 
+/// The most bytes of input tensors terrapix assembles for one inference call: a graph's fixed
+/// batch, or one sample of a huge window, above it is refused when the model is opened.
+pub const MAX_BATCH_BYTES: usize = 1 << 30;
+
 /// Models loaded in this process, shared by every GDAL dataset and pixel function that names them
 /// (one session pool per model file version), at most [`MAX_MODELS`] at a time.
 static MODELS: Mutex<Vec<(PathBuf, std::time::SystemTime, Arc<Model>)>> = Mutex::new(Vec::new());
@@ -320,7 +352,24 @@ pub fn default_parallelism() -> usize {
     std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
 }
 
+/// Stack of the thread that builds sessions: ONNX Runtime builds each tree of a tree ensemble
+/// recursively (about 700 bytes a level), so a tree of [`crate::bundle::ml_trees::MAX_TREE_DEPTH`]
+/// levels needs more than the 2 MiB of a Rust thread or whatever a host's thread has.
+const SESSION_STACK: usize = 64 << 20;
+
 fn build_session(env: &Environment, path: &Path, threads: usize) -> Result<Session, String> {
+    std::thread::scope(|s| {
+        std::thread::Builder::new()
+            .name("terrapix-session".into())
+            .stack_size(SESSION_STACK)
+            .spawn_scoped(s, || build_session_here(env, path, threads))
+            .map_err(|e| format!("cannot start a thread to load the model: {e}"))?
+            .join()
+            .unwrap_or_else(|_| Err("ONNX Runtime failed while loading the model".into()))
+    })
+}
+
+fn build_session_here(env: &Environment, path: &Path, threads: usize) -> Result<Session, String> {
     let e = |e: ort::Error<ort::session::builder::SessionBuilder>| e.to_string();
     Session::builder(env)
         .map_err(|e| e.to_string())?
@@ -386,6 +435,24 @@ pub fn check_signature(m: &Manifest, inputs: &[TensorSig], outputs: &[TensorSig]
             }
             fixed_batch = Some(fixed_batch.map_or(b as usize, |f| f.min(b as usize)));
         }
+    }
+    // Sizes are checked before anything is allocated: a batch (or one sample) of the inputs.
+    let sample_bytes = m.inputs.iter().fold(0usize, |acc, spec| {
+        let values = spec.layout.shape(spec.channels.len()).iter().fold(1usize, |a, d| a.saturating_mul(*d));
+        acc.saturating_add(values.saturating_mul(4))
+    });
+    let batch_bytes = sample_bytes.saturating_mul(fixed_batch.unwrap_or(1));
+    if batch_bytes > MAX_BATCH_BYTES {
+        let what = match fixed_batch {
+            Some(b) => format!("its fixed batch of {b} samples of {sample_bytes} bytes"),
+            None => format!("one sample of its inputs ({sample_bytes} bytes)"),
+        };
+        return Err(format!(
+            "{what} needs {:.1} GiB, more than terrapix allocates for one inference call ({} GiB); {}",
+            batch_bytes as f64 / (1u64 << 30) as f64,
+            MAX_BATCH_BYTES >> 30,
+            if fixed_batch.is_some() { "export the graph with a dynamic batch" } else { "use a smaller window or fewer channels" }
+        ));
     }
     for band in &m.outputs {
         let Some(g) = outputs.iter().find(|g| g.name == band.graph_output) else {

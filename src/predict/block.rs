@@ -58,12 +58,15 @@ impl<'m> Predictor<'m> {
         let m = &model.manifest;
         let plan = TensorPlan::new(m);
         let sample_len: usize = plan.sample_lens().iter().sum();
+        // Never more than a quarter of what the engine allows for one call (a huge window has
+        // few samples per batch); the engine refused a model whose single sample is over it.
+        let cap = (crate::engine::MAX_BATCH_BYTES / 4 / (sample_len.max(1) * 4)).max(1);
         let batch = match (model.fixed_batch, batch) {
             (Some(b), _) => b,
             // About 4 MB of input per call: large enough to amortise a run, small enough that
             // the activations stay in cache (measured: mlp, cnnlstm and coordcnn of ../shared/bench).
-            (None, 0) => ((1 << 20) / sample_len.max(1)).clamp(256, 4096),
-            (None, b) => b,
+            (None, 0) => ((1 << 20) / sample_len.max(1)).clamp(256, 4096).min(cap),
+            (None, b) => b.min(cap),
         };
         Predictor {
             model,
