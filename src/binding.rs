@@ -58,8 +58,10 @@ pub struct AvailableBand {
     pub description: String,
 }
 
-/// Side of the decimated read that estimates a band's values.
+/// Largest side of one sampled block (the sample that estimates a band's values).
 const SAMPLE_SIDE: usize = 256;
+/// Blocks read per side of the grid of sampled blocks (at most this squared per band).
+const SAMPLE_BLOCKS_PER_SIDE: usize = 4;
 /// A band's mean this many training standard deviations away from the training mean, or its
 /// spread this many times larger or smaller, is reported.
 const FAR_SD: f64 = 4.0;
@@ -142,15 +144,27 @@ fn training_statistics(manifest: &Manifest) -> Vec<(String, (f64, f64))> {
     out
 }
 
-/// Mean and standard deviation of a decimated read (GDAL uses overviews where there are some),
-/// nodata and non-finite values left out. Reads, never computes GDAL statistics: those would
-/// be written next to the user's raster in an .aux.xml file.
+/// Mean and standard deviation of a sample of the band: a few of its blocks spread evenly over
+/// it (never a decimated read of the whole band, which would read every block and fill GDAL's
+/// cache with the whole raster), nodata and non-finite values left out. Reads, never computes
+/// GDAL statistics: those would be written next to the user's raster in an .aux.xml file.
 fn sample_values(band: &gdal::raster::RasterBand) -> Option<(f64, f64)> {
     let (w, h) = band.size();
-    let size = (w.min(SAMPLE_SIDE), h.min(SAMPLE_SIDE));
-    let buffer = band.read_as::<f64>((0, 0), (w, h), size, None).ok()?;
+    let (bw, bh) = band.block_size();
+    let (bw, bh) = (bw.clamp(1, SAMPLE_SIDE).min(w), bh.clamp(1, SAMPLE_SIDE).min(h));
     let nodata = band.no_data_value();
-    let valid: Vec<f64> = buffer.data().iter().copied().filter(|v| v.is_finite() && Some(*v) != nodata).collect();
+    let mut valid = Vec::new();
+    let per_side = SAMPLE_BLOCKS_PER_SIDE;
+    for j in 0..per_side {
+        for i in 0..per_side {
+            // Block-aligned windows at evenly spaced positions.
+            let x = ((w - bw) * i / (per_side - 1).max(1)) / bw * bw;
+            let y = ((h - bh) * j / (per_side - 1).max(1)) / bh * bh;
+            let (cw, ch) = (bw.min(w - x), bh.min(h - y));
+            let Ok(buffer) = band.read_as::<f64>((x as isize, y as isize), (cw, ch), (cw, ch), None) else { continue };
+            valid.extend(buffer.data().iter().copied().filter(|v| v.is_finite() && Some(*v) != nodata));
+        }
+    }
     if valid.is_empty() {
         return None;
     }

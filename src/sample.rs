@@ -70,11 +70,24 @@ pub struct Point {
     pub x: f64,
     pub y: f64,
     pub target: Option<f64>,
+    /// The target cell's text when it is not a number (the point is skipped saying so).
+    #[serde(skip)]
+    pub target_text: Option<String>,
     pub group: Option<String>,
     pub stratum: Option<String>,
     /// Values of [`PointOptions::columns`], in that order (None: empty or not a number).
     #[serde(skip)]
     pub values: Vec<Option<f64>>,
+}
+
+impl Point {
+    /// Why a point has no target: an empty cell, or text that is not a number.
+    fn no_target_reason(&self) -> String {
+        match &self.target_text {
+            Some(_) => "the target is not a number".into(),
+            None => "no target value".into(),
+        }
+    }
 }
 
 /// Points and their CRS (WKT).
@@ -155,14 +168,14 @@ pub fn read_points(path: &Path, o: &PointOptions) -> Result<Points, SampleError>
             }
         };
         let text = |idx: Option<usize>| idx.and_then(|k| f.field_as_string(k).ok().flatten()).filter(|s| !s.trim().is_empty());
-        // An empty cell is "not set" in OGR, which reads as 0 as a number: it is a missing value.
-        let value = target
-            .and_then(|k| text(Some(k)).and_then(|_| f.field_as_double(k).ok().flatten()))
-            .filter(|v| v.is_finite() && Some(*v) != o.target_nodata);
+        // Numbers are read from the cell's text: OGR reads text as 0 and an empty cell as 0 too,
+        // which would silently make "n.d." or "" a measurement of zero.
+        let number = |k: usize| text(Some(k)).and_then(|t| t.trim().parse::<f64>().ok()).filter(|v| v.is_finite());
+        let value = target.and_then(number).filter(|v| Some(*v) != o.target_nodata);
+        let target_text = target.and_then(|k| text(Some(k))).filter(|t| t.trim().parse::<f64>().is_err());
         let id = text(id).unwrap_or_else(|| f.fid().map_or_else(|| (i + 1).to_string(), |v| v.to_string()));
-        let number = |k: usize| text(Some(k)).and_then(|_| f.field_as_double(k).ok().flatten()).filter(|v| v.is_finite());
         let values = extra.iter().map(|&k| number(k)).collect();
-        points.push(Point { id, x, y, target: value, group: text(group), stratum: text(stratum), values });
+        points.push(Point { id, x, y, target: value, target_text, group: text(group), stratum: text(stratum), values });
     }
     if points.is_empty() {
         return Err(perr("it holds no points".into()));
@@ -325,7 +338,7 @@ pub fn extract(
         }
         let skip = |out: &mut Samples, reason: &str| out.skipped.push(Skipped { point: p.clone(), reason: reason.into() });
         if needs_target && p.target.is_none() {
-            skip(&mut out, "no target value");
+            skip(&mut out, &p.no_target_reason());
             continue;
         }
         if !(p.x.is_finite() && p.y.is_finite()) {
@@ -403,7 +416,7 @@ pub fn extract_table(points: &Points, columns: &[String], manifest: Manifest) ->
         let missing = index.iter().flatten().find(|&&k| p.values[k].is_none());
         let reason = match (p.target, missing) {
             _ if !(p.x.is_finite() && p.y.is_finite()) => Some("coordinates missing or not numbers".to_string()),
-            (None, _) if !out.manifest.target.name.is_empty() => Some("no target value".to_string()),
+            (None, _) if !out.manifest.target.name.is_empty() => Some(p.no_target_reason()),
             (_, Some(&k)) => Some(format!("no value in column '{}'", columns[k])),
             _ => None,
         };

@@ -52,9 +52,14 @@ class Model(_capi.Model):
         ``terrapix predict`` fills it at a raster's edges (the manifest's edge mode).
         ``transform``: the GDAL geotransform of the first predicted pixel's grid, needed by
         models with map-coordinate channels. The GIL is released while predicting."""
-        x = np.asarray(covariates, dtype=np.float32)
+        try:
+            x = np.asarray(covariates, dtype=np.float32)
+        except (TypeError, ValueError) as e:
+            raise InvalidArgumentError(f"the covariates are not an array of numbers: {e}") from None
         if x.ndim == 2:
             x = x[None]
+        if x.ndim == 3 and 0 in x.shape:
+            raise InvalidArgumentError(f"the array of shape {x.shape} holds no pixels")
         if x.ndim != 3 or x.shape[0] != len(self.covariates):
             raise InvalidArgumentError(
                 f"the model reads {len(self.covariates)} covariates ({', '.join(self.covariates)}) as "

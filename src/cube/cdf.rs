@@ -21,6 +21,9 @@ use crate::metrics::quantile_sorted;
 /// The seed's fixed probabilities of the parametric fit.
 pub const BETA_PROBABILITIES: [f64; 13] = [0.01, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99];
 
+/// Most quantile points of an empirical mapping (each pixel stores two values per point).
+pub const MAX_POINTS: usize = 10_000;
+
 #[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Method {
@@ -65,10 +68,11 @@ impl Default for CdfOptions {
 }
 
 impl CdfOptions {
+    /// Refuses options that cannot make a mapping (before anything is read or allocated).
     pub fn validate(&self) -> Result<(), String> {
         if let Method::Empirical { points } = self.method {
-            if points < 2 {
-                return Err(format!("the empirical mapping needs at least 2 quantile points, not {points}"));
+            if !(2..=MAX_POINTS).contains(&points) {
+                return Err(format!("the empirical mapping takes 2 to {MAX_POINTS} quantile points, not {points}"));
             }
         }
         if self.min_count < 3 {

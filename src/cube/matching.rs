@@ -125,7 +125,7 @@ pub fn cdf_match(
     let zone_ids = zones.map(|z| read_zones(z, &src.grid)).transpose()?;
     let grid = src.grid.clone();
     let (w, h) = (grid.width, grid.height);
-    let rows_per = strip_rows(w, h, src.len() + 3 * al.common.len() + 2 * options.method.knots(), STRIP_BUDGET);
+    let rows_per = strip_rows(w, h, src.len() + 3 * al.common.len() + 2 * options.method.knots(), STRIP_BUDGET)?;
     let strips = chunks(h, rows_per);
     let k = options.method.knots();
     // Per zone: the pooled pairs of its pixels over every strip, fitted once.
@@ -174,7 +174,17 @@ pub fn cdf_match(
         }
         report.seconds = ph;
     }
-    progress(strips.len(), strips.len());
+    if report.mapped == 0 {
+        return Err(CubeError::Mismatch(format!(
+            "no value of the source could be matched: of its {} pixels, {} have fewer than {} dates with both products valid \
+             and {} admit no Beta fit; nothing was written",
+            report.pixels, report.too_few, options.min_count, report.no_beta
+        )));
+    }
+    // The last word before anything is renamed into place: a stop asked for now still leaves nothing.
+    if !progress(strips.len(), strips.len()) {
+        return Err(CubeError::Cancelled);
+    }
     let mut ph = report.seconds;
     timed(&mut ph.write, || -> Result<(), CubeError> {
         if let Some(out) = knots_out {
@@ -199,6 +209,7 @@ pub fn cdf_apply(
         .metadata_item(MAPPING_KEY, "")
         .ok_or_else(|| merr("it is not a mapping written by terrapix cdf-match (no TERRAPIX_CDF_MAPPING metadata)".into()))
         .and_then(|j| serde_json::from_str(&j).map_err(|e| merr(format!("its mapping metadata is unreadable: {e}"))))?;
+    stored.options.validate().map_err(|e| merr(format!("its stored mapping is unusable: {e}")))?;
     let k = stored.options.method.knots();
     if ds.raster_count() != 2 * k {
         return Err(merr(format!("it has {} bands where its method needs {}", ds.raster_count(), 2 * k)));
@@ -212,7 +223,7 @@ pub fn cdf_apply(
         )));
     }
     let (w, h) = (src.grid.width, src.grid.height);
-    let rows_per = strip_rows(w, h, src.len() + 2 * k, STRIP_BUDGET);
+    let rows_per = strip_rows(w, h, src.len() + 2 * k, STRIP_BUDGET)?;
     let mut report = MatchReport { pixels: w * h, steps: src.len(), ..Default::default() };
     let refname = stored.reference.clone();
     let mut variable = Variable::float(&src.name, &format!("{} CDF-matched to {}", src.name, refname), &stored.unit);
@@ -254,7 +265,16 @@ pub fn cdf_apply(
         apply_strip(&mut sbuf, n, &knots, stored.options.range, &mut report);
         writer.write_strip(0, rows.clone(), &sbuf)?;
     }
-    progress(strips.len(), strips.len());
+    if report.mapped == 0 {
+        return Err(CubeError::Mismatch(format!(
+            "no value of the source could be mapped: none of its {} pixels has both a value and a stored mapping; nothing was written",
+            report.pixels
+        )));
+    }
+    // The last word before anything is renamed into place: a stop asked for now still leaves nothing.
+    if !progress(strips.len(), strips.len()) {
+        return Err(CubeError::Cancelled);
+    }
     writer.finish()?;
     Ok(report)
 }

@@ -64,10 +64,18 @@ pub fn netcdf_lock() -> std::sync::MutexGuard<'static, ()> {
 }
 
 /// Rows per strip so that a strip of `values_per_pixel` floats per pixel stays within `budget`
-/// bytes (at least one row).
-pub fn strip_rows(width: usize, height: usize, values_per_pixel: usize, budget: usize) -> usize {
-    let per_row = width.max(1) * values_per_pixel.max(1) * std::mem::size_of::<f32>();
-    (budget / per_row).clamp(1, height.max(1))
+/// bytes; an error (naming the size and the budget) when even one row is over it.
+pub fn strip_rows(width: usize, height: usize, values_per_pixel: usize, budget: usize) -> Result<usize, CubeError> {
+    let per_row = width.max(1).saturating_mul(values_per_pixel.max(1)).saturating_mul(std::mem::size_of::<f32>());
+    if per_row > budget {
+        return Err(CubeError::Mismatch(format!(
+            "one row of the cube ({width} pixels x {values_per_pixel} values) needs {:.1} GiB, more than terrapix allocates \
+             for it ({:.1} GiB): split the record in time or space",
+            per_row as f64 / (1u64 << 30) as f64,
+            budget as f64 / (1u64 << 30) as f64
+        )));
+    }
+    Ok((budget / per_row).clamp(1, height.max(1)))
 }
 
 /// `0..len` in consecutive ranges of `size` (the last one shorter).

@@ -2,8 +2,9 @@
 //! time-varying cube (at date t, `ndvi` is that date's plane), a static band (by its
 //! description), or a calendar covariate (`month` 1-12, `doy` day of year) when no cube or band
 //! has that name. Dates are those every bound cube has; the others are reported. Dates are
-//! predicted a few at a time, in parallel, and written as they are done, so memory holds a few
-//! dates whatever the record's length. A model set may hold one model per calendar month.
+//! predicted a few at a time, in parallel, strip of rows by strip of rows (with the model's
+//! halo), and written as they are done, so memory holds a few strips whatever the record's
+//! length and the grid's size. A model set may hold one model per calendar month.
 //!
 //! With an `offset` covariate, the model predicts a residual on top of that covariate (seed
 //! 003's bias correction: reference minus CDF-matched source): the offset is added to every
@@ -24,6 +25,17 @@ use crate::engine::Model;
 use crate::plan::Block;
 use crate::predict::Predictor;
 use crate::raster::{open_raster, Grid};
+
+/// Bytes of covariate values read for one strip of dates (the strip's height follows).
+const STRIP_BYTES: usize = 64 << 20;
+
+/// Refuses a physical range that is not one: `LOW < HIGH`, both finite.
+pub fn check_range(lo: f64, hi: f64, what: &str) -> Result<(), CubeError> {
+    if lo.is_finite() && hi.is_finite() && lo < hi {
+        return Ok(());
+    }
+    Err(CubeError::Mismatch(format!("the {what} range {lo},{hi} is not LOW,HIGH with LOW below HIGH (e.g. 0,1)")))
+}
 
 /// Calendar covariates filled from each date when nothing else has their name.
 pub const CALENDAR: &[&str] = &["month", "doy"];
@@ -118,6 +130,9 @@ pub fn predict_cube(
     progress: &mut dyn FnMut(usize, usize) -> bool,
 ) -> Result<CubePredictReport, CubeError> {
     models.check()?;
+    if let Some((lo, hi)) = options.clip {
+        check_range(lo, hi, "clip")?;
+    }
     let manifest = models.manifest();
     if bind.cubes.is_empty() {
         return Err(CubeError::Mismatch("no time-varying covariate cube is bound: give at least one NAME=CUBE".into()));
@@ -229,78 +244,101 @@ pub fn predict_cube(
     let predictors: Vec<Predictor> = models.models.iter().map(|(_, m)| Predictor::new(m, 0)).collect();
     let halo = predictors[0].halo();
     let (w, h) = (grid.width, grid.height);
-    let (pw, ph) = (w + 2 * halo, h + 2 * halo);
-    let at_once = if options.dates_at_once > 0 { options.dates_at_once } else { 2 * rayon::current_num_threads() };
+    let at_once = if options.dates_at_once > 0 { options.dates_at_once } else { 2 * rayon::current_num_threads() }.min(256);
+    // Rows per strip: the dates read at once, with their halo rows, stay within the budget.
+    let per_row = (w + 2 * halo).saturating_mul(at_once).saturating_mul(cubes.len() + feeds.len() + manifest.outputs.len()) * 4;
+    let rows_per = (STRIP_BYTES / per_row.max(1)).saturating_sub(2 * halo).clamp(1, h.max(1));
+    let strips = super::chunks(h, rows_per);
     let nodata = manifest.nodata.output_nodata;
     let target_scale: Vec<bool> = manifest.outputs.iter().map(|o| o.kind.is_on_target_scale()).collect();
     let mut planes: Vec<Vec<f32>> = vec![Vec::new(); cubes.len()];
     let batches = super::chunks(al.common.len(), at_once);
+    let total = batches.len() * strips.len();
     for (b, steps) in batches.iter().enumerate() {
-        if !progress(b, batches.len()) {
-            return Err(CubeError::Cancelled);
-        }
-        for (i, c) in cubes.iter().enumerate() {
-            c.read_strip(&al.indices[i][steps.clone()], 0..h, &mut planes[i])?;
-        }
-        let outputs: Vec<Result<Vec<Vec<f32>>, CubeError>> = steps
-            .clone()
-            .into_par_iter()
-            .map(|t| {
-                let date = al.common[t];
-                let k = t - steps.start;
-                let mut data = vec![f32::NAN; feeds.len() * pw * ph];
-                for (f, feed) in feeds.iter().enumerate() {
-                    let plane = &mut data[f * pw * ph..(f + 1) * pw * ph];
-                    for row in 0..h {
-                        let dst = &mut plane[(row + halo) * pw + halo..(row + halo) * pw + halo + w];
-                        match feed {
-                            Feed::Cube(i) => dst.copy_from_slice(&planes[*i][k * w * h + row * w..k * w * h + (row + 1) * w]),
-                            Feed::Static(p) => dst.copy_from_slice(&p[row * w..(row + 1) * w]),
-                            Feed::Month => dst.fill(month(date) as f32),
-                            Feed::DayOfYear => dst.fill(chrono::Datelike::ordinal(&date) as f32),
-                        }
-                    }
-                }
-                let offset_plane: Option<Vec<f32>> =
-                    offset.map(|o| (0..w * h).map(|p| data[o * pw * ph + (p / w + halo) * pw + halo + p % w]).collect());
-                let mut block = Block { data, width: w, height: h, halo, geo: Some((grid.geotransform, 0, 0)) };
-                let which =
-                    models.for_month(month(date)).ok_or_else(|| CubeError::Mismatch(format!("no model for the month of {date}")))?;
-                let out =
-                    predictors[which].predict(&mut block, &|| false).map_err(|e| CubeError::Mismatch(format!("predicting {date}: {e}")))?;
-                let mut bands = out.bands;
-                for (band, &on_target) in bands.iter_mut().zip(&target_scale) {
-                    for (p, v) in band.iter_mut().enumerate() {
-                        if *v == nodata || !v.is_finite() {
-                            *v = f32::NAN;
-                            continue;
-                        }
-                        if on_target {
-                            if let Some(off) = &offset_plane {
-                                *v += off[p];
-                            }
-                            if let Some((lo, hi)) = options.clip {
-                                *v = v.clamp(lo as f32, hi as f32);
+        for (s, rows) in strips.iter().enumerate() {
+            if !progress(b * strips.len() + s, total) {
+                return Err(CubeError::Cancelled);
+            }
+            // The strip's rows and its halo rows that exist; beyond the grid the halo stays NaN.
+            let read = rows.start.saturating_sub(halo)..(rows.end + halo).min(h);
+            let (top, sh) = (halo - (rows.start - read.start), rows.len());
+            for (i, c) in cubes.iter().enumerate() {
+                c.read_strip(&al.indices[i][steps.clone()], read.clone(), &mut planes[i])?;
+            }
+            let (pw, ph) = (w + 2 * halo, sh + 2 * halo);
+            let outputs: Vec<Result<Vec<Vec<f32>>, CubeError>> = steps
+                .clone()
+                .into_par_iter()
+                .map(|t| {
+                    let date = al.common[t];
+                    let k = t - steps.start;
+                    let mut data = vec![f32::NAN; feeds.len() * pw * ph];
+                    for (f, feed) in feeds.iter().enumerate() {
+                        let plane = &mut data[f * pw * ph..(f + 1) * pw * ph];
+                        for (r, row) in read.clone().enumerate() {
+                            let dst = &mut plane[(top + r) * pw + halo..(top + r) * pw + halo + w];
+                            match feed {
+                                Feed::Cube(i) => {
+                                    let at = (k * read.len() + r) * w;
+                                    dst.copy_from_slice(&planes[*i][at..at + w])
+                                }
+                                Feed::Static(p) => dst.copy_from_slice(&p[row * w..(row + 1) * w]),
+                                Feed::Month => dst.fill(month(date) as f32),
+                                Feed::DayOfYear => dst.fill(chrono::Datelike::ordinal(&date) as f32),
                             }
                         }
                     }
+                    let offset_plane: Option<Vec<f32>> =
+                        offset.map(|o| (0..w * sh).map(|p| data[o * pw * ph + (p / w + halo) * pw + halo + p % w]).collect());
+                    let mut block = Block { data, width: w, height: sh, halo, geo: Some((grid.geotransform, 0, rows.start)) };
+                    let which =
+                        models.for_month(month(date)).ok_or_else(|| CubeError::Mismatch(format!("no model for the month of {date}")))?;
+                    let out = predictors[which]
+                        .predict(&mut block, &|| false)
+                        .map_err(|e| CubeError::Mismatch(format!("predicting {date}: {e}")))?;
+                    let mut bands = out.bands;
+                    for (band, &on_target) in bands.iter_mut().zip(&target_scale) {
+                        for (p, v) in band.iter_mut().enumerate() {
+                            if *v == nodata || !v.is_finite() {
+                                *v = f32::NAN;
+                                continue;
+                            }
+                            if on_target {
+                                if let Some(off) = &offset_plane {
+                                    *v += off[p];
+                                }
+                                if let Some((lo, hi)) = options.clip {
+                                    *v = v.clamp(lo as f32, hi as f32);
+                                }
+                            }
+                        }
+                    }
+                    Ok(bands)
+                })
+                .collect();
+            let outputs: Vec<Vec<Vec<f32>>> = outputs.into_iter().collect::<Result<_, _>>()?;
+            for (var, _) in variables.iter().enumerate() {
+                let mut data = Vec::with_capacity(steps.len() * w * sh);
+                for bands in &outputs {
+                    data.extend_from_slice(&bands[var]);
                 }
-                Ok(bands)
-            })
-            .collect();
-        let outputs: Vec<Vec<Vec<f32>>> = outputs.into_iter().collect::<Result<_, _>>()?;
-        for (var, _) in variables.iter().enumerate() {
-            let mut data = Vec::with_capacity(steps.len() * w * h);
-            for bands in &outputs {
-                data.extend_from_slice(&bands[var]);
+                if var == 0 {
+                    report.valid_cells += data.iter().filter(|v| v.is_finite()).count();
+                }
+                writer.write_block(var, steps.clone(), rows.clone(), &data)?;
             }
-            if var == 0 {
-                report.valid_cells += data.iter().filter(|v| v.is_finite()).count();
-            }
-            writer.write_dates(var, steps.clone(), &data)?;
         }
     }
-    progress(batches.len(), batches.len());
+    if report.valid_cells == 0 {
+        return Err(CubeError::Mismatch(format!(
+            "no cell of any of the {} dates could be predicted (every one lacks a covariate value): nothing was written",
+            al.common.len()
+        )));
+    }
+    // The last word before anything is renamed into place: a stop asked for now still leaves nothing.
+    if !progress(total, total) {
+        return Err(CubeError::Cancelled);
+    }
     writer.finish()?;
     Ok(report)
 }

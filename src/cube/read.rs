@@ -34,7 +34,19 @@ impl CubeSource {
     pub fn open(path: &Path, dates: Option<&[Date]>) -> Result<CubeSource, CubeError> {
         let err = |reason: String| CubeError::Input { path: path.into(), reason };
         let _lock = netcdf_lock();
+        let capture = crate::raster::CplCapture::new();
         let ds = open_raster(path).map_err(err)?;
+        // GDAL exposes at most GDAL_MAX_BAND_COUNT (32,768) steps of a NetCDF variable and only
+        // warns about the rest: a cube must not lose dates silently.
+        if let Some(w) = capture.take(true).filter(|w| w.contains("Limiting number of bands")) {
+            let steps = w.split("instead of").nth(1).map(str::trim).unwrap_or("more");
+            return Err(err(format!(
+                "its time axis has {steps} steps, more than the {} bands GDAL reads of one variable ({w}); split the file \
+                 (e.g. cdo splityear) or raise GDAL_MAX_BAND_COUNT",
+                ds.raster_count()
+            )));
+        }
+        drop(capture);
         if ds.raster_count() == 0 {
             let subs = subdatasets(&ds);
             return Err(err(if subs.is_empty() {

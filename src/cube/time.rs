@@ -49,7 +49,8 @@ impl CfUnits {
         if seconds.abs() > 1e13 {
             return None;
         }
-        Some((self.reference + Duration::seconds(seconds as i64)).date())
+        // Dates beyond chrono's range (about 262,000 years either way) have none.
+        self.reference.checked_add_signed(Duration::try_seconds(seconds as i64)?).map(|d| d.date())
     }
 }
 

@@ -64,6 +64,22 @@ pub fn register() {
 struct Args(CSLConstList);
 
 impl Args {
+    /// Refuses an argument the function does not know (a typo such as `modle=` would otherwise
+    /// be ignored and its default used without a word).
+    fn only(&self, function: &str, known: &[&str]) -> Result<(), Failure> {
+        let mut at = self.0;
+        // SAFETY: GDAL's NULL-terminated list of NUL-terminated "KEY=VALUE" strings, read only.
+        while !at.is_null() && !unsafe { *at }.is_null() {
+            let entry = unsafe { CStr::from_ptr(*at) }.to_string_lossy().into_owned();
+            let key = entry.split_once('=').map_or(entry.as_str(), |(k, _)| k);
+            if !known.iter().any(|k| k.eq_ignore_ascii_case(key)) {
+                return Err(Failure::invalid(format!("{function}: unknown argument '{key}' (it takes: {})", known.join(", "))));
+            }
+            at = unsafe { at.add(1) };
+        }
+        Ok(())
+    }
+
     fn get(&self, key: &str) -> Option<String> {
         let key = CString::new(key).ok()?;
         // SAFETY: GDAL's argument list and a NUL-terminated key; the value is copied at once.
@@ -196,6 +212,7 @@ macro_rules! pixel_fn {
 pixel_fn!(predict, predict_body);
 
 fn predict_body(call: &Call, args: &Args) -> Result<Vec<f32>, Failure> {
+    args.only("terrapix_predict", &["model", "band", "nodata", "output_nodata"])?;
     let path = args.get("model").ok_or_else(|| Failure::invalid("the argument model=PATH is required"))?;
     super::check_trusted(Path::new(&path), None)?;
     let model = super::shared_model(Path::new(&path))?;
@@ -260,6 +277,11 @@ fn predict_body(call: &Call, args: &Args) -> Result<Vec<f32>, Failure> {
 
 /// Applies a spectral index to `sources` (scaled reflectances); missing or undefined -> NoData.
 fn index(call: &Call, args: &Args, index: Index) -> Result<Vec<f32>, Failure> {
+    let mut known = vec!["scale", "offset", "nodata", "output_nodata"];
+    if matches!(index, Index::Savi { .. }) {
+        known.push("L");
+    }
+    args.only("terrapix spectral index", &known)?;
     let inputs = index.bands().len();
     if call.sources.len() != inputs {
         return Err(Failure::invalid(format!(

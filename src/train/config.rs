@@ -84,8 +84,11 @@ pub struct ExportConfig {
 }
 
 impl TrainConfig {
+    /// Parses and checks a configuration (see [`TrainConfig::check`]).
     pub fn from_toml(text: &str) -> Result<TrainConfig, String> {
-        toml::from_str(text).map_err(|e| format!("invalid trainer configuration: {e}"))
+        let cfg: TrainConfig = toml::from_str(text).map_err(|e| format!("invalid trainer configuration: {e}"))?;
+        cfg.check().map_err(|e| format!("invalid trainer configuration: {e}"))?;
+        Ok(cfg)
     }
 }
 

@@ -13,6 +13,7 @@ pub mod baseline;
 pub mod boost;
 pub mod calibrate;
 pub mod config;
+mod config_check;
 pub mod cv;
 pub mod data;
 pub mod export;
@@ -71,7 +72,7 @@ pub fn cross_validate(data: &TrainingData, cfg: &TrainConfig, progress: &mut Fol
     if cfg.fit.log1p && data.y.iter().any(|v| *v <= -1.0) {
         return Err("log1p needs targets above -1".into());
     }
-    cfg.model.check()?;
+    cfg.check()?;
     if cfg.model.is_trees() && cfg.export.tta {
         return Err("test-time augmentation (export.tta) is for networks on windows and patches, not tree models".into());
     }

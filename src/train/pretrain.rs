@@ -99,7 +99,7 @@ pub fn draw(grid: &Grid, count: usize, sampling: Sampling, rng: &mut ChaCha8Rng)
         .enumerate()
         .map(|(i, (c, r))| {
             let (x, y) = at(c, r);
-            Point { id: format!("u{i}"), x, y, target: None, group: None, stratum: None, values: Vec::new() }
+            Point { id: format!("u{i}"), x, y, target: None, target_text: None, group: None, stratum: None, values: Vec::new() }
         })
         .collect();
     Points { points, wkt: grid.wkt.clone() }
