@@ -11,11 +11,11 @@ fn main() {
     // Stopped by a signal: whatever the command returned, exit as the shell expects.
     if let Some(signal) = cli::signals::received() {
         terrapix::output::remove_live_temporaries();
-        eprintln!("terrapix: stopped by signal {signal}; nothing was left half-written");
+        cli::note(format_args!("terrapix: stopped by signal {signal}; nothing was left half-written"));
         std::process::exit(128 + signal);
     }
     if let Err(e) = result {
-        eprintln!("terrapix: error: {e}");
+        cli::note(format_args!("terrapix: error: {e}"));
         std::process::exit(1);
     }
 }

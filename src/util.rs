@@ -10,7 +10,11 @@ static WARN: RwLock<Option<fn(&str)>> = RwLock::new(None);
 pub fn warn(msg: &str) {
     match *WARN.read().unwrap_or_else(|p| p.into_inner()) {
         Some(f) => f(msg),
-        None => eprintln!("terrapix: warning: {msg}"),
+        None => {
+            use std::io::Write;
+            // Never a panic: stderr may be closed or full.
+            let _ = writeln!(std::io::stderr().lock(), "terrapix: warning: {msg}");
+        }
     }
 }
 
@@ -73,6 +77,7 @@ pub fn field_names<'de, T: serde::Deserialize<'de>>() -> &'static [&'static str]
 /// one options object carries several option sets.
 pub fn json_object(text: &str, known: &[&[&str]]) -> Result<serde_json::Value, String> {
     let value: serde_json::Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    refuse_duplicate_keys(text)?;
     let Some(object) = value.as_object() else { return Err("expected a JSON object".into()) };
     let mut allowed: Vec<&str> = known.iter().flat_map(|k| k.iter().copied()).collect();
     allowed.sort_unstable();
@@ -82,4 +87,56 @@ pub fn json_object(text: &str, known: &[&[&str]]) -> Result<serde_json::Value, S
         }
     }
     Ok(value)
+}
+
+/// Refuses a JSON text in which an object names a key twice (serde_json keeps the last one
+/// silently, so `{"model": "a.onnx", "model": "b.onnx"}` would run b without a word).
+pub fn refuse_duplicate_keys(text: &str) -> Result<(), String> {
+    use serde::de::{Deserializer, MapAccess, SeqAccess, Visitor};
+    struct Unique;
+    impl<'de> serde::Deserialize<'de> for Unique {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Unique, D::Error> {
+            d.deserialize_any(UniqueVisitor)
+        }
+    }
+    struct UniqueVisitor;
+    impl<'de> Visitor<'de> for UniqueVisitor {
+        type Value = Unique;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("JSON")
+        }
+        fn visit_bool<E>(self, _: bool) -> Result<Unique, E> {
+            Ok(Unique)
+        }
+        fn visit_i64<E>(self, _: i64) -> Result<Unique, E> {
+            Ok(Unique)
+        }
+        fn visit_u64<E>(self, _: u64) -> Result<Unique, E> {
+            Ok(Unique)
+        }
+        fn visit_f64<E>(self, _: f64) -> Result<Unique, E> {
+            Ok(Unique)
+        }
+        fn visit_str<E>(self, _: &str) -> Result<Unique, E> {
+            Ok(Unique)
+        }
+        fn visit_unit<E>(self) -> Result<Unique, E> {
+            Ok(Unique)
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Unique, A::Error> {
+            while seq.next_element::<Unique>()?.is_some() {}
+            Ok(Unique)
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Unique, A::Error> {
+            let mut seen = std::collections::HashSet::new();
+            while let Some(key) = map.next_key::<String>()? {
+                if !seen.insert(key.clone()) {
+                    return Err(serde::de::Error::custom(format!("the key '{key}' appears twice")));
+                }
+                map.next_value::<Unique>()?;
+            }
+            Ok(Unique)
+        }
+    }
+    serde_json::from_str::<Unique>(text).map(|_| ()).map_err(|e| e.to_string())
 }

@@ -260,11 +260,14 @@ fn the_command_line_matches_and_reports() {
     let o = terrapix(&["synth-cube", s(dir.path()), "--width", "8", "--height", "6", "--days", "800"]);
     assert!(o.status.success(), "{o:?}");
     let (src, reference, out) = (dir.path().join("source.nc"), dir.path().join("reference.nc"), dir.path().join("m.nc"));
-    let o = terrapix(&["cdf-match", "--source", s(&src), "--reference", s(&reference), "-o", s(&out), "--method", "empirical", "-q"]);
+    let o = terrapix(&["cdf-match", "--source", s(&src), "--reference", s(&reference), "-o", s(&out), "--method", "empirical"]);
     let text = String::from_utf8_lossy(&o.stdout);
     assert!(o.status.success(), "{o:?}");
     assert!(text.contains("overlap: 344 common dates, 2016-04-01 .. 2017-03-10"), "{text}");
     assert!(text.contains("fitted 48 of 48 pixels"), "{text}");
+    // Quiet: what was written, nothing else.
+    let o = terrapix(&["cdf-match", "--source", s(&src), "--reference", s(&reference), "-o", s(&out), "--method", "empirical", "-q"]);
+    assert_eq!(String::from_utf8_lossy(&o.stdout).trim(), format!("wrote {}", out.display()), "{o:?}");
     let o = terrapix(&["cube-scores", s(&out), s(&dir.path().join("truth.nc"))]);
     assert!(String::from_utf8_lossy(&o.stdout).contains("RMSE"), "{o:?}");
     let o = terrapix(&["cube-info", s(&reference)]);

@@ -64,7 +64,10 @@ fn input(path: &Path, dates: Option<&Path>) -> Result<CubeInput> {
     Ok(CubeInput { path: path.into(), dates: dates.map(read_dates_file).transpose()? })
 }
 
+/// Sizes rayon's global pool (clamped as prediction clamps its workers: rayon cannot start
+/// 100,000 threads, and a failed pool would panic at its first use).
 fn threads(n: usize) {
+    let n = terrapix::engine::clamp_threads(n, "--threads");
     if n > 0 {
         let _ = rayon::ThreadPoolBuilder::new().num_threads(n).build_global();
     }
@@ -114,7 +117,7 @@ pub fn cdf_match_cmd(a: CdfMatchArgs) -> Result<()> {
             "empirical" => Method::Empirical { points: a.points },
             other => return Err(format!("unknown --method '{other}' (beta or empirical)").into()),
         };
-        let range = parse_range(&a.range)?;
+        let range = parse_range(&a.range, "--range")?;
         let options = CdfOptions { method, min_count: a.min_count, range };
         let reference = input(a.reference.as_deref().expect("clap requires it"), a.reference_dates.as_deref())?;
         with_bar(a.quiet, "strips", |progress| {
@@ -122,38 +125,55 @@ pub fn cdf_match_cmd(a: CdfMatchArgs) -> Result<()> {
         })
     };
     let r = report?;
-    print_report(&r, &a);
-    Ok(())
+    print_report(&r, &a)
 }
 
-fn parse_range(text: &str) -> Result<(f64, f64)> {
-    let bad = || format!("--range '{text}' is not LOW,HIGH (e.g. 0,1)");
+fn parse_range(text: &str, flag: &str) -> Result<(f64, f64)> {
+    let bad = || format!("{flag} '{text}' is not LOW,HIGH with LOW below HIGH (e.g. 0,1)");
     let (lo, hi) = text.split_once(',').ok_or_else(bad)?;
-    Ok((lo.trim().parse().map_err(|_| bad())?, hi.trim().parse().map_err(|_| bad())?))
+    let (lo, hi): (f64, f64) = (lo.trim().parse().map_err(|_| bad())?, hi.trim().parse().map_err(|_| bad())?);
+    if !(lo.is_finite() && hi.is_finite() && lo < hi) {
+        return Err(bad().into());
+    }
+    Ok((lo, hi))
 }
 
-fn print_report(r: &MatchReport, a: &CdfMatchArgs) {
+/// The match's summary; with --quiet only what was written.
+fn print_report(r: &MatchReport, a: &CdfMatchArgs) -> Result<()> {
+    if a.quiet {
+        say!("wrote {}", a.output.display());
+        if let Some(m) = &a.save_mapping {
+            say!("wrote {}", m.display());
+        }
+        return Ok(());
+    }
     if let Some((first, last)) = &r.overlap_span {
-        println!("overlap: {} common dates, {first} .. {last}", r.overlap);
+        say!("overlap: {} common dates, {first} .. {last}", r.overlap);
         if r.source_lacks != "none" {
-            println!("the source lacks dates of the reference: {}", r.source_lacks);
+            say!("the source lacks dates of the reference: {}", r.source_lacks);
         }
         if r.reference_lacks != "none" {
-            println!("the reference lacks dates of the source: {}", r.reference_lacks);
+            say!("the reference lacks dates of the source: {}", r.reference_lacks);
         }
     }
-    println!(
+    say!(
         "fitted {} of {} pixels ({} with too few pairs, {} without a Beta fit: nodata); {} values mapped, {} clipped to the range",
-        r.fitted, r.pixels, r.too_few, r.no_beta, r.mapped, r.clipped
+        r.fitted,
+        r.pixels,
+        r.too_few,
+        r.no_beta,
+        r.mapped,
+        r.clipped
     );
-    println!("wrote {} ({} dates)", a.output.display(), r.steps);
+    say!("wrote {} ({} dates)", a.output.display(), r.steps);
     if let Some(m) = &a.save_mapping {
-        println!("wrote {} (the mapping; reapply with --apply)", m.display());
+        say!("wrote {} (the mapping; reapply with --apply)", m.display());
     }
     if a.stats {
         let s = r.seconds;
-        println!("stats: read {:.3} s, compute {:.3} s, write {:.3} s", s.read, s.compute, s.write);
+        say!("stats: read {:.3} s, compute {:.3} s, write {:.3} s", s.read, s.compute, s.write);
     }
+    Ok(())
 }
 
 /// Dates, grid and gaps of a cube.
@@ -161,19 +181,40 @@ pub fn cube_info(path: &Path, dates: Option<&Path>) -> Result<()> {
     let dates = dates.map(read_dates_file).transpose()?;
     let c = CubeSource::open(path, dates.as_deref())?;
     let g = &c.grid;
-    println!("{}: variable '{}' ({})", path.display(), c.name, if c.unit.is_empty() { "no unit" } else { &c.unit });
-    println!(
+    say!("{}: variable '{}' ({})", path.display(), c.name, if c.unit.is_empty() { "no unit" } else { &c.unit });
+    say!(
         "grid: {} x {} pixels, origin ({}, {}), pixel {} x {}",
-        g.width, g.height, g.geotransform[0], g.geotransform[3], g.geotransform[1], g.geotransform[5]
+        g.width,
+        g.height,
+        g.geotransform[0],
+        g.geotransform[3],
+        g.geotransform[1],
+        g.geotransform[5]
     );
     if let (Some(first), Some(last)) = (c.dates.first(), c.dates.last()) {
-        let days = (*last - *first).num_days() + 1;
         let al = align(&[("the cube", &c.dates)])?;
-        let daily: Vec<_> = (0..days).map(|d| *first + chrono::Duration::days(d)).collect();
-        let gaps = align(&[("the cube", &c.dates), ("every day", &daily)])?;
-        println!("time: {} dates, {first} .. {last}; days without a step: {}", al.common.len(), summarise(&gaps.missing[0], 5));
+        let (shown, gaps) = missing_days(&al.common, 5);
+        let more = if gaps > shown.len() { format!(" and {} more", gaps - shown.len()) } else { String::new() };
+        let listed = if gaps == 0 { "none".to_string() } else { format!("{}{more}", summarise(&shown, 5)) };
+        say!("time: {} dates, {first} .. {last}; days without a step: {listed}", al.common.len());
     }
     Ok(())
+}
+
+/// The first `shown` days without a step between the first and last of `dates` (ascending,
+/// distinct), and how many there are in all, without listing every day of the span.
+fn missing_days(dates: &[chrono::NaiveDate], shown: usize) -> (Vec<chrono::NaiveDate>, usize) {
+    let (mut first, mut count) = (Vec::new(), 0usize);
+    for pair in dates.windows(2) {
+        let gap = (pair[1] - pair[0]).num_days().max(1) as usize - 1;
+        let mut day = pair[0];
+        for _ in 0..gap.min(shown.saturating_sub(first.len())) {
+            day = day.succ_opt().unwrap_or(day);
+            first.push(day);
+        }
+        count += gap;
+    }
+    (first, count)
 }
 
 /// RMSE, bias, ubRMSE and correlation of a cube against another (e.g. the synthetic truth).
@@ -183,15 +224,21 @@ pub fn cube_scores(estimate: &Path, truth: &Path, json: bool) -> Result<()> {
         return Err(format!("'{}' and '{}' are not on one grid", estimate.display(), truth.display()).into());
     }
     let al = align(&[("the estimate", &e.dates), ("the truth", &t.dates)])?;
+    if al.common.is_empty() {
+        return Err(format!("'{}' and '{}' have no date in common: nothing to score", estimate.display(), truth.display()).into());
+    }
     let (mut ev, mut tv) = (Vec::new(), Vec::new());
     e.read_strip(&al.indices[0], 0..e.grid.height, &mut ev)?;
     t.read_strip(&al.indices[1], 0..t.grid.height, &mut tv)?;
     let s = terrapix::metrics::scores(&ev, &tv);
+    if s.n == 0 {
+        return Err(format!("no pixel of the {} common dates has a value in both cubes: nothing to score", al.common.len()).into());
+    }
     if json {
-        println!("{}", serde_json::to_string(&s)?);
+        say!("{}", serde_json::to_string(&s)?);
     } else {
-        println!("{} dates in common; {} values compared", al.common.len(), s.n);
-        println!("RMSE {:.4}, bias {:+.4}, ubRMSE {:.4}, R {:.3}", s.rmse, s.bias, s.ubrmse, s.r);
+        say!("{} dates in common; {} values compared", al.common.len(), s.n);
+        say!("RMSE {:.4}, bias {:+.4}, ubRMSE {:.4}, R {:.3}", s.rmse, s.bias, s.ubrmse, s.r);
     }
     Ok(())
 }
@@ -200,10 +247,12 @@ pub fn synth_cube(dir: &Path, seed: u64, width: usize, height: usize, start: &st
     let start = parse_date(start).ok_or_else(|| format!("--start '{start}' is not a date (YYYY-MM-DD)"))?;
     let defaults = SynthOptions::default();
     let reference_start = start + (defaults.reference_start - defaults.start);
-    let cube = synthetic::generate(&SynthOptions { width, height, start, days, reference_start, seed });
+    let options = SynthOptions { width, height, start, days, reference_start, seed };
+    options.check()?;
+    let cube = synthetic::generate(&options);
     let w = cube.write(dir)?;
     for p in [&w.truth, &w.reference, &w.source, &w.precipitation, &w.air_temperature, &w.ndvi, &w.statics] {
-        println!("wrote {}", p.display());
+        say!("wrote {}", p.display());
     }
     Ok(())
 }
@@ -273,19 +322,19 @@ pub fn predict_cube_cmd(a: PredictCubeArgs) -> Result<()> {
     terrapix::output::refuse_inputs(&a.output, false, &inputs)?;
     let options = CubePredictOptions {
         offset: a.offset.clone(),
-        clip: a.clip.as_deref().map(parse_range).transpose()?,
+        clip: a.clip.as_deref().map(|c| parse_range(c, "--clip")).transpose()?,
         attributes: vec![("history".into(), format!("terrapix {} predict-cube --model {}", terrapix::VERSION, a.model.display()))],
         ..Default::default()
     };
     let bind = CubeBindings { cubes, statics: a.statics.clone() };
     let r = with_bar(a.quiet, "date batches", |progress| predict_cube(&models, &bind, &a.output, &options, progress))?;
     for (name, how) in &r.bindings {
-        eprintln!("{name} <- {how}");
+        note!("{name} <- {how}");
     }
     for (name, lacks) in &r.lacking {
-        eprintln!("the cube of '{name}' lacks dates the others have: {lacks}");
+        note!("the cube of '{name}' lacks dates the others have: {lacks}");
     }
-    println!("wrote {} ({} dates, {} .. {}; {} cells predicted)", a.output.display(), r.dates, r.first, r.last, r.valid_cells);
+    say!("wrote {} ({} dates, {} .. {}; {} cells predicted)", a.output.display(), r.dates, r.first, r.last, r.valid_cells);
     Ok(())
 }
 
@@ -352,7 +401,7 @@ pub fn bias_correct_cmd(a: BiasCorrectArgs) -> Result<()> {
     let quiet = a.quiet;
     let mut progress = |what: &str| {
         if !quiet && !what.is_empty() {
-            eprintln!("{what}");
+            note!("{what}");
         }
         signals::received().is_none()
     };
@@ -360,7 +409,7 @@ pub fn bias_correct_cmd(a: BiasCorrectArgs) -> Result<()> {
     for scheme in schemes {
         let m = bias::train(&data, &BiasOptions { scheme, max_samples: a.max_samples, ..Default::default() }, &mut progress)?;
         let p = &m.pooled;
-        println!(
+        say!(
             "{scheme:?}: out-of-fold (spatial blocks) residual RMSE {:.4}, R2 {:.3}, {} samples",
             p.get("rmse").copied().unwrap_or(f64::NAN),
             p.get("r2").copied().unwrap_or(f64::NAN),
@@ -372,7 +421,7 @@ pub fn bias_correct_cmd(a: BiasCorrectArgs) -> Result<()> {
         .into_iter()
         .min_by(|x, y| x.pooled.get("rmse").copied().unwrap_or(f64::MAX).total_cmp(&y.pooled.get("rmse").copied().unwrap_or(f64::MAX)))
         .expect("at least one scheme");
-    println!("kept: {:?}", best.scheme);
+    say!("kept: {:?}", best.scheme);
     std::fs::create_dir_all(&a.models).map_err(|e| format!("cannot create '{}': {e}", a.models.display()))?;
     for (month, bundle) in &best.bundles {
         let name = if *month == 0 { "model.onnx".to_string() } else { format!("month_{month:02}.onnx") };
@@ -391,14 +440,14 @@ pub fn bias_correct_cmd(a: BiasCorrectArgs) -> Result<()> {
     bind_cubes.extend(cubes);
     let options = CubePredictOptions {
         offset: Some(bias::SOURCE.into()),
-        clip: Some(parse_range(&a.clip)?),
+        clip: Some(parse_range(&a.clip, "--clip")?),
         title: Some("bias-corrected".into()),
         attributes: vec![("history".into(), format!("terrapix {} bias-correct ({:?})", terrapix::VERSION, best.scheme))],
         ..Default::default()
     };
     let bind = CubeBindings { cubes: bind_cubes, statics: a.statics.clone() };
     let r = with_bar(a.quiet, "date batches", |progress| predict_cube(&models, &bind, &a.output, &options, progress))?;
-    println!("wrote {} ({} dates, {} .. {}) and the models in {}", a.output.display(), r.dates, r.first, r.last, a.models.display());
+    say!("wrote {} ({} dates, {} .. {}) and the models in {}", a.output.display(), r.dates, r.first, r.last, a.models.display());
     Ok(())
 }
 
@@ -456,7 +505,7 @@ pub fn fill_gaps_cmd(a: FillGapsArgs) -> Result<()> {
     terrapix::output::refuse_inputs(&a.output, false, &inputs)?;
     terrapix::output::refuse_inputs(&a.model_out, false, &inputs)?;
     terrapix::output::check_target(&a.model_out, terrapix::output::Kind::Onnx)?;
-    let options = GapOptions { level: a.level, clip: parse_range(&a.clip)?, max_samples: a.max_samples, ..Default::default() };
+    let options = GapOptions { level: a.level, clip: parse_range(&a.clip, "--clip")?, max_samples: a.max_samples, ..Default::default() };
     let data = GapData {
         target: CubeInput { path: a.target.clone(), dates: None },
         covariates: cubes,
@@ -466,18 +515,18 @@ pub fn fill_gaps_cmd(a: FillGapsArgs) -> Result<()> {
     let quiet = a.quiet;
     let mut progress = |what: &str| {
         if !quiet && !what.is_empty() {
-            eprintln!("{what}");
+            note!("{what}");
         }
         signals::received().is_none()
     };
     let r = fill(&data, &options, &a.output, &a.model_out, &mut progress)?;
     let v = &r.validation;
-    println!("validation by artificial masking of known values (RMSE, bias, R, values):");
+    say!("validation by artificial masking of known values (RMSE, bias, R, values):");
     for (what, s) in [("whole days", &v.days), ("orbit swaths", &v.swaths), ("runs of days", &v.runs), ("all", &v.all)] {
-        println!("  {what:<13} {:.4} {:+.4} {:.3} {}", s.rmse, s.bias, s.r, s.n);
+        say!("  {what:<13} {:.4} {:+.4} {:.3} {}", s.rmse, s.bias, s.r, s.n);
     }
     let widths: Vec<String> = v.half_widths.iter().map(|w| format!("{w:.4}")).collect();
-    println!(
+    say!(
         "{:.0} % interval: +/- {} (days to a known value: 1, 2-3, 4-7, 8-15, more), covering {:.3} of held-out masked values",
         v.level * 100.0,
         widths.join(" / "),
@@ -485,13 +534,13 @@ pub fn fill_gaps_cmd(a: FillGapsArgs) -> Result<()> {
     );
     if let (Some(w), Some(c)) = (&v.reference_half_widths, v.reference_coverage) {
         let widths: Vec<String> = w.iter().map(|w| format!("{w:.4}")).collect();
-        println!(
+        say!(
             "calibrated on the reference at {} filled values: +/- {}, covering {c:.3} of the reference on held-out blocks (the intervals written)",
             v.reference_values,
             widths.join(" / ")
         );
     }
-    println!(
+    say!(
         "wrote {} ({} dates: {} known, {} filled, {} left missing) and {}",
         a.output.display(),
         r.dates,
@@ -507,7 +556,7 @@ pub fn cube_export(cube: &Path, dir: &Path, quiet: bool) -> Result<()> {
     terrapix::output::refuse_inputs(dir, true, &[("cube", cube)])?;
     let source = CubeSource::open(cube, None)?;
     let files = with_bar(quiet, "dates", |progress| terrapix::cube::write::export_geotiffs(&source, dir, progress))?;
-    println!(
+    say!(
         "wrote {} GeoTIFFs in {} ({} .. {})",
         files.len(),
         dir.display(),

@@ -1,5 +1,7 @@
 //! Subcommands. Each one parses its flags, calls the library and prints the outcome.
 
+#[macro_use]
+mod out;
 mod cube;
 pub mod signals;
 mod specs;
@@ -481,9 +483,21 @@ struct PredictArgs {
     runtime: RuntimeArgs,
 }
 
+/// GDAL's block cache for a command-line run.
+const GDAL_CACHE_BYTES: i64 = 64 << 20;
+
+/// A line on stderr that cannot panic (for main's last words).
+pub fn note(text: std::fmt::Arguments) {
+    out::write_note(text)
+}
+
 pub fn run() -> Result<()> {
     let cli = Cli::parse();
     signals::install();
+    // GDAL's block cache defaults to 5 % of the machine's memory, and fills with whatever a run
+    // reads: bounded from the start (unless GDAL_CACHEMAX is set), memory follows the tiles,
+    // not the raster. Enough for the output blocks being written; reads bypass the cache.
+    terrapix::raster::bound_gdal_cache(GDAL_CACHE_BYTES);
     match cli.command {
         Command::Info { model, json, stac } => info(&model, json, stac.as_deref()),
         Command::Bundle(args) => bundle(args),
@@ -499,9 +513,12 @@ pub fn run() -> Result<()> {
         #[cfg(feature = "train")]
         Command::BenchTrain { samples, config, epochs } => bench_train(&samples, &config, epochs),
         Command::SampleData { dir, size, seed, samples } => {
+            if !(16..=8192).contains(&size) || !(1..=1_000_000).contains(&samples) {
+                return Err(format!("--size {size} must be 16 to 8192 pixels and --samples {samples} 1 to 1000000").into());
+            }
             let land = terrapix::landscape::generate(size, seed);
             let w = land.write(&dir, samples, seed)?;
-            println!("wrote {}, {} and {}", w.covariates.display(), w.truth.display(), w.samples.display());
+            say!("wrote {}, {} and {}", w.covariates.display(), w.truth.display(), w.samples.display());
             Ok(())
         }
         Command::Quicklook { raster, output, band, ramp, max_side } => {
@@ -512,7 +529,7 @@ pub fn run() -> Result<()> {
                 other => return Err(format!("unknown ramp '{other}' (viridis or magma)").into()),
             };
             let s = quicklook::render(&raster, band, &output, ramp, max_side)?;
-            println!("wrote {} (stretch {:.4} .. {:.4})", output.display(), s.low, s.high);
+            say!("wrote {} (stretch {:.4} .. {:.4})", output.display(), s.low, s.high);
             Ok(())
         }
         Command::CdfMatch(args) => cube::cdf_match_cmd(args),
@@ -534,7 +551,7 @@ pub fn run() -> Result<()> {
 fn write_stac_item(manifest: &terrapix::bundle::Manifest, path: &Path, item_path: &Path) -> Result<()> {
     let mut item = terrapix::bundle::stac::item(manifest, path);
     if item_path == Path::new("-") {
-        println!("{}", serde_json::to_string_pretty(&item)?);
+        say!("{}", serde_json::to_string_pretty(&item)?);
         return Ok(());
     }
     let beside = |p: &Path| p.canonicalize().ok().and_then(|c| c.parent().map(Path::to_path_buf));
@@ -544,38 +561,40 @@ fn write_stac_item(manifest: &terrapix::bundle::Manifest, path: &Path, item_path
     }
     terrapix::output::refuse_inputs(item_path, false, &[("bundle", path)])?;
     terrapix::output::Staged::write_all(item_path, terrapix::output::Kind::Json, serde_json::to_string_pretty(&item)?.as_bytes())?;
-    println!("wrote {}", item_path.display());
+    say!("wrote {}", item_path.display());
     Ok(())
 }
 
-fn info(path: &Path, json: bool, stac: Option<&Path>) -> Result<()> {
-    let resolved = terrapix::bundle::stac::resolve(path)?;
+fn info(given: &Path, json: bool, stac: Option<&Path>) -> Result<()> {
+    let resolved = terrapix::bundle::stac::resolve(given)?;
     let path = resolved.as_path();
+    if let Some(item_path) = stac.filter(|p| *p != Path::new("-")) {
+        // Before anything is read: the item must not replace the item or bundle it describes.
+        terrapix::output::refuse_inputs(item_path, false, &[("model", given), ("bundle", path)])?;
+        terrapix::output::check_target(item_path, terrapix::output::Kind::Json)?;
+    }
     let bundle = Bundle::read(path)?;
     let manifest = bundle.require_manifest(path)?;
     if let Some(item_path) = stac {
         return write_stac_item(manifest, path, item_path);
     }
     if json {
-        println!("{}", manifest.to_json());
+        say!("{}", manifest.to_json());
         return Ok(());
     }
-    println!("{}", spec::describe(manifest));
+    say!("{}", spec::describe(manifest));
     match Model::from_bundle(path, &bundle, &EngineOptions::default()) {
         Ok(model) => {
-            println!(
-                "\nGraph signature (ONNX Runtime, {}):",
-                engine::loaded_library().map(|p| p.display().to_string()).unwrap_or_default()
-            );
+            say!("\nGraph signature (ONNX Runtime, {}):", engine::loaded_library().map(|p| p.display().to_string()).unwrap_or_default());
             for s in &model.inputs {
-                println!("  input  {s}");
+                say!("  input  {s}");
             }
             for s in &model.outputs {
-                println!("  output {s}");
+                say!("  output {s}");
             }
-            println!("  manifest and graph agree");
+            say!("  manifest and graph agree");
         }
-        Err(e) => println!("\nGraph signature unavailable: {e}"),
+        Err(e) => say!("\nGraph signature unavailable: {e}"),
     }
     Ok(())
 }
@@ -617,7 +636,7 @@ fn bundle(a: BundleArgs) -> Result<()> {
     inputs.extend(a.manifest.as_deref().map(|m| ("manifest", m)));
     inputs.extend(a.card.as_deref().map(|c| ("model card", c)));
     write_checked(&bundle, &a.output, &inputs, &a.runtime)?;
-    println!("wrote bundle {}", a.output.display());
+    say!("wrote bundle {}", a.output.display());
     Ok(())
 }
 
@@ -643,7 +662,7 @@ fn ensemble_cmd(members: &[PathBuf], output: &Path, manifest_path: Option<&Path>
     let mut inputs: Vec<(&str, &Path)> = members.iter().map(|m| ("member model", m.as_path())).collect();
     inputs.extend(manifest_path.map(|m| ("manifest", m)));
     write_checked(&ens, output, &inputs, runtime)?;
-    println!("wrote ensemble of {} members to {} (outputs: mean, std)", members.len(), output.display());
+    say!("wrote ensemble of {} members to {} (outputs: mean, std)", members.len(), output.display());
     Ok(())
 }
 
@@ -677,10 +696,10 @@ fn check_binding(manifest: &terrapix::bundle::Manifest, rasters: &[PathBuf], bin
         return Err(format!("{what}. {how} Bind bands explicitly with --bind NAME=FILE:BAND, or by position with --by-order.").into());
     }
     if !quiet {
-        eprint!("covariates (map grid: {}, {}):\n{}", report.reference.display(), report.reference_crs, report.table());
+        note!("covariates (map grid: {}, {}):\n{}", report.reference.display(), report.reference_crs, report.table().trim_end());
     }
     for w in &report.warnings {
-        eprintln!("warning: {w}");
+        note!("warning: {w}");
     }
     Ok(())
 }
@@ -694,8 +713,7 @@ fn predict_cmd(a: PredictArgs) -> Result<()> {
         tile: a.tile,
         workers: a.workers,
         outputs: a.outputs,
-        // Enough for the output blocks being written; reads bypass the cache.
-        gdal_cache: Some(64 << 20),
+        gdal_cache: Some(GDAL_CACHE_BYTES),
     };
     if let Some(png) = &a.quicklook {
         // Checked before the map is made: the quick-look must not replace an input or the map.
@@ -719,7 +737,7 @@ fn predict_cmd(a: PredictArgs) -> Result<()> {
     bar.finish_and_clear();
     let report = report?;
     let names: Vec<&str> = model.manifest.outputs.iter().map(|o| o.name.as_str()).collect();
-    println!(
+    say!(
         "wrote {} ({} x {}, bands: {}; {} of {} cells predicted)",
         a.output.display(),
         report.width,
@@ -735,17 +753,20 @@ fn predict_cmd(a: PredictArgs) -> Result<()> {
         ));
     }
     if a.stats {
-        println!("stats: {} cells with non-finite model output written as nodata", report.nonfinite_cells);
+        say!("stats: {} cells with non-finite model output written as nodata", report.nonfinite_cells);
         let mpix = report.input_pixels as f64 / report.seconds / 1e6;
         let peak = terrapix::util::peak_rss_bytes().map(|b| b as f64 / (1 << 20) as f64).unwrap_or(f64::NAN);
-        println!(
+        say!(
             "stats: {mpix:.3} Mpix/s ({} input pixels in {:.2} s; inference {:.2} s, reading {:.2} s); peak memory {peak:.0} MiB",
-            report.input_pixels, report.seconds, report.infer_seconds, report.read_seconds
+            report.input_pixels,
+            report.seconds,
+            report.infer_seconds,
+            report.read_seconds
         );
     }
     if let Some(png) = &a.quicklook {
         let s = quicklook::render(&a.output, 1, png, Ramp::Viridis, 1024)?;
-        println!("wrote {} (stretch {:.3} .. {:.3} {})", png.display(), s.low, s.high, model.manifest.target.unit);
+        say!("wrote {} (stretch {:.3} .. {:.3} {})", png.display(), s.low, s.high, model.manifest.target.unit);
     }
     Ok(())
 }
@@ -774,29 +795,39 @@ fn train_cmd(a: TrainArgs) -> Result<()> {
             terrapix::output::refuse_inputs(out, folder, &inputs)?;
         }
     }
-    if let Some(r) = &a.report {
-        terrapix::output::check_target(r, terrapix::output::Kind::Json)?;
+    // Every target is checked before hours of training: folder, kind, not a device.
+    for (out, kind) in
+        [(&a.output, terrapix::output::Kind::Onnx), (&a.report, terrapix::output::Kind::Json), (&a.figures, terrapix::output::Kind::Folder)]
+    {
+        if let Some(out) = out {
+            terrapix::output::check_target(out, kind)?;
+        }
     }
     let data = train::data::TrainingData::read(&a.samples)?;
     let repeats = if cfg.cv.repeats > 1 { format!(" x {} repeats", cfg.cv.repeats) } else { String::new() };
-    println!("training on {} samples ({:?} CV, {} folds{repeats}) on {:?}", data.len(), cfg.cv.scheme, cfg.cv.folds, train::device());
+    say!("training on {} samples ({:?} CV, {} folds{repeats}) on {:?}", data.len(), cfg.cv.scheme, cfg.cv.folds, train::device());
     let started = std::time::Instant::now();
     // One line per fold as it ends (hosts such as the QGIS plugin read them as progress).
     let progress_json = a.progress_json;
     let mut report_fold = |done: usize, total: usize, m: &std::collections::BTreeMap<String, f64>| {
-        if progress_json {
-            println!("{}", serde_json::json!({"event": "fold", "done": done, "total": total, "metrics": m}));
-            return signals::received().is_none();
-        }
-        println!(
-            "  fold {done}/{total}: RMSE {:.4}, R² {:.3} ({} test, {} train, {} removed by the buffer)",
-            m["rmse"], m["r2"], m["n"], m["train"], m["buffered"]
-        );
-        true
+        let written = if progress_json {
+            out::line(format_args!("{}", serde_json::json!({"event": "fold", "done": done, "total": total, "metrics": m})))
+        } else {
+            let g = |k: &str| m.get(k).copied().unwrap_or(f64::NAN);
+            out::line(format_args!(
+                "  fold {done}/{total}: RMSE {:.4}, R² {:.3} ({} test, {} train, {} removed by the buffer)",
+                g("rmse"),
+                g("r2"),
+                g("n"),
+                g("train"),
+                g("buffered")
+            ))
+        };
+        written.is_ok() && signals::received().is_none()
     };
     let result = train::cross_validate(&data, &cfg, &mut report_fold)?;
     let o = &result.overall;
-    println!(
+    say!(
         "out-of-fold: RMSE {:.4}, MAE {:.4}, bias {:+.4}, R² {:.3}, Spearman {:.3}, CCC {:.3}, RPIQ {:.2} ({:.1} s)",
         o["rmse"],
         o["mae"],
@@ -808,14 +839,20 @@ fn train_cmd(a: TrainArgs) -> Result<()> {
         started.elapsed().as_secs_f64()
     );
     if let Some(b) = &result.baseline {
-        println!(
+        say!(
             "random forest, same folds: RMSE {:.4}, MAE {:.4}, bias {:+.4}, R² {:.3}, Spearman {:.3}, CCC {:.3}, RPIQ {:.2}",
-            b["rmse"], b["mae"], b["bias"], b["r2"], b["spearman"], b["ccc"], b["rpiq"]
+            b["rmse"],
+            b["mae"],
+            b["bias"],
+            b["r2"],
+            b["spearman"],
+            b["ccc"],
+            b["rpiq"]
         );
     }
     for l in &cfg.uncertainty.levels {
         let tag = terrapix::bundle::uncertainty::level_tag(*l);
-        println!(
+        say!(
             "{tag} % intervals ({}), out of fold: coverage {:.1} %, mean width {:.4}, interval score {:.4}",
             result.calibration.uncertainty.method.words(),
             100.0 * o[&format!("picp_{tag}")],
@@ -824,11 +861,11 @@ fn train_cmd(a: TrainArgs) -> Result<()> {
         );
     }
     if let Some(s) = result.calibration.uncertainty.smearing {
-        println!("log1p target: mean = (1 + median) x {s:.4} - 1 (Duan's smearing; the median band is exp(mean of log1p) - 1)");
+        say!("log1p target: mean = (1 + median) x {s:.4} - 1 (Duan's smearing; the median band is exp(mean of log1p) - 1)");
     }
     let importance = train::importance::permutation(&result, &data, cfg.fit.log1p, cfg.fit.seed)?;
     let top: Vec<String> = importance.iter().take(5).map(|(n, v)| format!("{n} {v:+.4}")).collect();
-    println!("permutation importance (RMSE increase): {}", top.join(", "));
+    say!("permutation importance (RMSE increase): {}", top.join(", "));
     // The area of applicability: computed once, for the bundle and the report.
     let aoa = if cfg.uncertainty.aoa {
         Some(train::applicability::train(&data, &result.specs, &result.folds, &importance, cfg.uncertainty.aoa_max_points, cfg.fit.seed)?)
@@ -836,7 +873,7 @@ fn train_cmd(a: TrainArgs) -> Result<()> {
         None
     };
     if let Some((a, _)) = &aoa {
-        println!(
+        say!(
             "area of applicability: DI threshold {:.4} (Q75 + 1.5 IQR of the training DI); the bundle stores {} training samples ({} multiply-adds per pixel)",
             a.summary.threshold, a.summary.training_points, a.summary.macs_per_pixel
         );
@@ -851,11 +888,11 @@ fn train_cmd(a: TrainArgs) -> Result<()> {
         }
         write_checked(&bundle, output, &inputs, &a.runtime)?;
         let bands: Vec<&str> = bundle.manifest.as_ref().map(|m| m.outputs.iter().map(|b| b.name.as_str()).collect()).unwrap_or_default();
-        println!("wrote {} (ensemble of {} members: {})", output.display(), result.members.len(), bands.join(", "));
+        say!("wrote {} (ensemble of {} members: {})", output.display(), result.members.len(), bands.join(", "));
     }
     if let Some(dir) = &a.figures {
         let written = train::figures::write(dir, &result, &data, &importance, &a.unit)?;
-        println!("wrote {} figures into {}", written.len(), dir.display());
+        say!("wrote {} figures into {}", written.len(), dir.display());
     }
     if let Some(report) = &a.report {
         let json = serde_json::json!({
@@ -899,7 +936,7 @@ fn bench_train(samples: &Path, config: &Path, epochs: usize) -> Result<()> {
         let member = prepared.fit(&all, &cfg, &specs, cfg.fit.seed)?;
         let seconds = started.elapsed().as_secs_f64();
         let (_, trees) = member.size();
-        println!("terrapix-train: {:.1} trees/s ({trees} trees on {} samples in {seconds:.2} s)", trees / seconds, data.len());
+        say!("terrapix-train: {:.1} trees/s ({trees} trees on {} samples in {seconds:.2} s)", trees / seconds, data.len());
         return Ok(());
     }
     let specs = data.normalisation();
@@ -910,7 +947,7 @@ fn bench_train(samples: &Path, config: &Path, epochs: usize) -> Result<()> {
     fit::fit(&t, &all, &cfg.model, &specs, &fit_cfg, fit_cfg.seed)?;
     let seconds = started.elapsed().as_secs_f64();
     let n_fit = data.len() - ((data.len() as f64 * fit_cfg.val_fraction).round() as usize).max(1);
-    println!("terrapix-train: {:.0} samples/s ({epochs} epochs of {n_fit} samples in {seconds:.2} s)", (epochs * n_fit) as f64 / seconds);
+    say!("terrapix-train: {:.0} samples/s ({epochs} epochs of {n_fit} samples in {seconds:.2} s)", (epochs * n_fit) as f64 / seconds);
     Ok(())
 }
 
@@ -929,25 +966,30 @@ fn pretrain_cmd(a: PretrainArgs) -> Result<()> {
     terrapix::output::check_target(&a.output, terrapix::output::Kind::Weights)?;
     terrapix::output::check_target(&sidecar, terrapix::output::Kind::Json)?;
     let p = &cfg.pretrain;
-    println!("drawing {} unlabelled locations ({:?})", p.count, p.sampling);
+    say!("drawing {} unlabelled locations ({:?})", p.count, p.sampling);
     let mut drawn = |_: usize, _: usize| signals::received().is_none();
     let data = pretrain::unlabelled(&a.covariates, &a.binding.options(), inputs, p, cfg.fit.seed, &mut drawn)?;
     if data.len() < p.count {
-        println!("  {} of {} locations have every covariate the model needs", data.len(), p.count);
+        say!("  {} of {} locations have every covariate the model needs", data.len(), p.count);
     }
-    println!("pretraining on {} locations on {:?} (NT-Xent, temperature {})", data.len(), train::device(), p.temperature);
+    say!("pretraining on {} locations on {:?} (NT-Xent, temperature {})", data.len(), train::device(), p.temperature);
     let progress_json = a.progress_json;
     let started = std::time::Instant::now();
     let mut report = |done: usize, total: usize, loss: f64| {
-        if progress_json {
-            println!("{}", serde_json::json!({"event": "epoch", "done": done, "total": total, "metrics": {"loss": loss}}));
+        let written = if progress_json {
+            out::line(format_args!("{}", serde_json::json!({"event": "epoch", "done": done, "total": total, "metrics": {"loss": loss}})))
         } else if done == total || done % 5 == 0 || done == 1 {
-            println!("  epoch {done}/{total}: NT-Xent {loss:.4} ({:.1} s)", started.elapsed().as_secs_f64());
+            out::line(format_args!("  epoch {done}/{total}: NT-Xent {loss:.4} ({:.1} s)", started.elapsed().as_secs_f64()))
+        } else {
+            Ok(())
+        };
+        if written.is_err() {
+            return false;
         }
         signals::received().is_none()
     };
     let s = pretrain::pretrain(&data, &cfg, &a.output, &mut report)?;
-    println!(
+    say!(
         "wrote {} and {} ({} locations, final NT-Xent {:.4}); fine-tune with `[fit] init = \"{}\"`",
         a.output.display(),
         sidecar.display(),
@@ -979,9 +1021,9 @@ fn sample_cmd(a: SampleArgs) -> Result<()> {
         return Err(format!("no point could be sampled, nothing was written:\n{}", skipped.join("\n")).into());
     }
     samples.write(&a.output)?;
-    println!("{} of {read} points sampled into {}", samples.len(), a.output.display());
+    say!("{} of {read} points sampled into {}", samples.len(), a.output.display());
     for line in skipped {
-        println!("{line} (see skipped.csv)");
+        say!("{line} (see skipped.csv)");
     }
     Ok(())
 }
@@ -1008,23 +1050,23 @@ fn validate_cmd(a: ValidateArgs) -> Result<()> {
     let (read, samples) =
         sample::sample_points(&a.points, &a.covariates, Some(manifest.inputs.clone()), options, &a.binding.options(), &mut progress)?;
     for (reason, count) in samples.skipped_summary() {
-        println!("  skipped {count}: {reason}");
+        say!("  skipped {count}: {reason}");
     }
     if samples.is_empty() {
         return Err(format!("none of the {read} points could be used, nothing was written").into());
     }
     let groups: Vec<String> = samples.points.iter().map(|p| p.group.clone().unwrap_or_default()).collect();
     let v = terrapix::validate::validate(&model, &samples.tensors, &samples.targets(), &groups, a.figures.as_deref())?;
-    println!("{} on {} of {read} points:", manifest.name, samples.len());
+    say!("{} on {} of {read} points:", manifest.name, samples.len());
     for line in &v.summary {
-        println!("  {line}");
+        say!("  {line}");
     }
     if let Some(out) = &a.output {
         terrapix::output::Staged::write_all(out, terrapix::output::Kind::Json, serde_json::to_string_pretty(&v.report)?.as_bytes())?;
-        println!("wrote {}", out.display());
+        say!("wrote {}", out.display());
     }
     if !v.figures.is_empty() {
-        println!("wrote {} figures into {}", v.figures.len(), a.figures.as_deref().unwrap_or(Path::new("")).display());
+        say!("wrote {} figures into {}", v.figures.len(), a.figures.as_deref().unwrap_or(Path::new("")).display());
     }
     Ok(())
 }
@@ -1032,7 +1074,7 @@ fn validate_cmd(a: ValidateArgs) -> Result<()> {
 fn vrt_cmd(a: VrtArgs) -> Result<()> {
     let engine = a.runtime.engine();
     let written = terrapix::predict::job::write_prediction_vrt(&a.model, &a.covariates, &a.binding.options(), &a.output, &engine)?;
-    println!(
+    say!(
         "wrote {} ({} x {}, bands: {}) and its job {}",
         written.vrt.display(),
         written.width,
@@ -1042,7 +1084,7 @@ fn vrt_cmd(a: VrtArgs) -> Result<()> {
     );
     if !written.model_trusted_by_default {
         let folder = a.model.canonicalize().ok().and_then(|p| p.parent().map(Path::to_path_buf)).unwrap_or_default();
-        println!(
+        say!(
             "note: the model is outside the VRT's folder; GDAL loads it only from a trusted folder: \
              export TERRAPIX_TRUSTED_MODELS={}",
             folder.display()
@@ -1077,7 +1119,7 @@ fn bench_ort(model: &Path, covariates: &[PathBuf], tiles: usize, runtime: &Runti
         total.assemble_seconds += times.assemble_seconds;
         total.infer_seconds += times.infer_seconds;
     }
-    println!(
+    say!(
         "ort-only: {:.3} Mpix/s ({pixels} input pixels; ONNX Runtime {:.3} s, assembly {:.3} s, reading {read_s:.3} s; batch {})",
         pixels as f64 / total.infer_seconds / 1e6,
         total.infer_seconds,

@@ -1,6 +1,6 @@
 //! SIGINT, SIGTERM and SIGHUP: the run in progress is asked to stop (commands that poll
-//! [`received`] cancel and remove their temporaries); whatever does not stop within a few
-//! seconds has its temporaries removed and the process exits with 128 + the signal, as shells
+//! [`received`] cancel and remove their temporaries); whatever does not stop within a
+//! second (checks sit between tiles, batches, folds, epochs and dates) has its temporaries removed and the process exits with 128 + the signal, as shells
 //! expect. Nothing half-written survives either way.
 
 use std::sync::atomic::{AtomicI32, Ordering};
@@ -11,7 +11,7 @@ use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 static RECEIVED: AtomicI32 = AtomicI32::new(0);
 
 /// How long a command may take to stop by itself after a signal.
-const GRACE: Duration = Duration::from_secs(5);
+const GRACE: Duration = Duration::from_millis(900);
 
 /// The signal received, if any.
 pub fn received() -> Option<i32> {
