@@ -3,6 +3,8 @@
 //! temporary is left. The C ABI's misuse cases are in tests/c_abi.rs (a real C program).
 
 mod common;
+#[path = "hostile/surfaces.rs"]
+mod surfaces;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -12,15 +14,19 @@ use std::time::{Duration, Instant};
 use common::*;
 use terrapix::bundle::{Layout, TargetTransform};
 
-/// Every file below `dir` and its bytes.
+/// Every file below `dir` and its bytes (for a file over 64 MiB, its size and modification
+/// time: the cases with huge files check they are never read).
 fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     let mut out = BTreeMap::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
         for e in std::fs::read_dir(&d).unwrap().flatten() {
             let p = e.path();
-            if p.symlink_metadata().unwrap().is_dir() {
+            let meta = p.symlink_metadata().unwrap();
+            if meta.is_dir() {
                 stack.push(p);
+            } else if meta.len() > 64 << 20 {
+                out.insert(p.clone(), format!("{} bytes, modified {:?}", meta.len(), meta.modified().ok()).into_bytes());
             } else {
                 out.insert(p.clone(), std::fs::read(&p).unwrap_or_default());
             }
@@ -82,7 +88,7 @@ impl Fixture {
     }
 
     fn run(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_terrapix")).args(args).current_dir(self.dir.path()).output().unwrap()
+        closing_inherited_files(&mut Command::new(env!("CARGO_BIN_EXE_terrapix"))).args(args).current_dir(self.dir.path()).output().unwrap()
     }
 
     fn ok(&self, args: &[&str]) -> String {
@@ -151,7 +157,7 @@ fn cli_clear_words_for_bad_input() {
     // A raster whose geotransform has a zero pixel size, and one with an extreme value.
     {
         let driver = gdal::DriverManager::get_driver_by_name("GTiff").unwrap();
-        let out = Command::new("gdal_translate")
+        let out = closing_inherited_files(&mut Command::new("gdal_translate"))
             .args(["-q", "-of", "VRT", "covariates.tif", "flat0.vrt"])
             .current_dir(f.dir.path())
             .output()
@@ -299,7 +305,7 @@ fn a_full_disk_is_an_error_and_leaves_the_previous_files() {
     let big = f.path("big.tif");
     // A large enough map that it cannot fit: a 64 x 64 landscape upsampled to 1024 x 1024.
     f.ok(&["predict", "--model", "m.onnx", "--covariates", "covariates.tif", "-o", "small.tif", "-q"]);
-    let out = Command::new("gdal_translate")
+    let out = closing_inherited_files(&mut Command::new("gdal_translate"))
         .args(["-q", "-outsize", "1024", "1024", "-r", "bilinear"])
         .arg(f.path("covariates.tif"))
         .arg(&big)
@@ -346,6 +352,7 @@ fn full_disk_by_rlimit(f: &Fixture) {
     use std::os::unix::process::CommandExt;
     let before = snapshot(f.dir.path());
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_terrapix"));
+    closing_inherited_files(&mut cmd);
     cmd.args(["predict", "--model", "m.onnx", "--covariates", "covariates.tif", "-q", "--compress", "NONE", "-o", "map.tif"]);
     cmd.current_dir(f.dir.path());
     // SAFETY: async-signal-safe calls between fork and exec.
@@ -366,12 +373,16 @@ fn full_disk_by_rlimit(f: &Fixture) {
 fn signals_leave_nothing_and_stale_temporaries_are_removed() {
     let f = Fixture::new();
     let big = f.path("big.tif");
-    let out =
-        Command::new("gdal_translate").args(["-q", "-outsize", "1536", "1536"]).arg(f.path("covariates.tif")).arg(&big).output().unwrap();
+    let out = closing_inherited_files(&mut Command::new("gdal_translate"))
+        .args(["-q", "-outsize", "1536", "1536"])
+        .arg(f.path("covariates.tif"))
+        .arg(&big)
+        .output()
+        .unwrap();
     assert!(out.status.success());
     for (signal, code) in [(libc::SIGTERM, 143), (libc::SIGHUP, 129), (libc::SIGINT, 130)] {
         let before = snapshot(f.dir.path());
-        let mut child = Command::new(env!("CARGO_BIN_EXE_terrapix"))
+        let mut child = closing_inherited_files(&mut Command::new(env!("CARGO_BIN_EXE_terrapix")))
             .args(["predict", "--model", "m.onnx", "--covariates", "big.tif", "-q", "--tile", "32", "-o", "sig.tif"])
             .current_dir(f.dir.path())
             .stdout(Stdio::null())
@@ -414,7 +425,7 @@ fn plugin_env(cmd: &mut Command) -> &mut Command {
 fn gdal_refuses(dir: &Path, program: &str, args: &[&str], needle: &str, trusted: bool) {
     let before = snapshot(dir);
     let mut cmd = Command::new("timeout");
-    cmd.arg("60").arg(program).args(args).current_dir(dir);
+    closing_inherited_files(&mut cmd).arg("60").arg(program).args(args).current_dir(dir);
     plugin_env(&mut cmd);
     if trusted {
         cmd.env("TERRAPIX_TRUSTED_MODELS", dir);
@@ -557,6 +568,7 @@ threads = [threading.Thread(target=read, args=(k,)) for k in range(4)]
 print("wrong reads:", len(bad))
 "#;
     let mut cmd = Command::new("/usr/bin/python3");
+    closing_inherited_files(&mut cmd);
     cmd.arg("-c").arg(script).arg(f.path("p.vrt"));
     let out = plugin_env(&mut cmd).output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);

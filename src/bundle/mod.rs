@@ -46,8 +46,7 @@ pub enum BundleError {
     TooLarge { path: PathBuf, size: u64 },
 }
 
-/// The largest ONNX file protobuf can encode (larger models keep their weights as external data).
-pub const MAX_ONNX_BYTES: u64 = (2 << 30) - 1;
+pub use crate::output::MAX_ONNX_BYTES;
 
 /// A decoded ONNX model and the manifest it carries, if any.
 #[derive(Clone, Debug)]
@@ -140,64 +139,6 @@ fn read_bounded(path: &Path) -> Result<Vec<u8>, BundleError> {
         return Err(BundleError::TooLarge { path: path.into(), size: bytes.len() as u64 });
     }
     Ok(bytes)
-}
-
-/// Whether the regular file at `path` is an ONNX model, told from the headers of its top-level
-/// protobuf fields alone (a few bytes each; their payloads are skipped, never read): every
-/// field a `ModelProto` field of the right wire type, lengths that end exactly at the end of
-/// the file, and a graph among them.
-pub fn is_onnx_file(path: &Path) -> bool {
-    use std::io::{BufReader, Read, Seek};
-    fn varint(r: &mut impl Read) -> Option<u64> {
-        let mut v = 0u64;
-        for shift in (0..64).step_by(7) {
-            let mut b = [0u8; 1];
-            r.read_exact(&mut b).ok()?;
-            v |= u64::from(b[0] & 0x7f) << shift;
-            if b[0] & 0x80 == 0 {
-                return Some(v);
-            }
-        }
-        None
-    }
-    let Ok(file) = std::fs::File::open(path) else { return false };
-    let Some(len) = file.metadata().ok().filter(|m| m.is_file() && m.len() <= MAX_ONNX_BYTES).map(|m| m.len()) else {
-        return false;
-    };
-    let mut r = BufReader::with_capacity(256, file);
-    let (mut at, mut graph) = (0u64, false);
-    for _ in 0..1_000_000 {
-        if at == len {
-            return graph;
-        }
-        let Some(tag) = varint(&mut r) else { return false };
-        let (field, wire) = (tag >> 3, tag & 7);
-        // ir_version and model_version are varints; every other ModelProto field is a message
-        // or string (producer, domain, doc, graph, opsets, metadata, training info, functions).
-        let ok = match field {
-            1 | 5 => wire == 0,
-            2 | 3 | 4 | 6 | 7 | 8 | 14 | 20 | 25 | 26 => wire == 2,
-            _ => false,
-        };
-        if !ok {
-            return false;
-        }
-        if wire == 0 {
-            if varint(&mut r).is_none() {
-                return false;
-            }
-        } else {
-            let Some(n) = varint(&mut r) else { return false };
-            let Ok(pos) = r.stream_position() else { return false };
-            if pos.checked_add(n).is_none_or(|end| end > len) || r.seek_relative(n as i64).is_err() {
-                return false;
-            }
-            graph |= field == 7;
-        }
-        let Ok(pos) = r.stream_position() else { return false };
-        at = pos;
-    }
-    false
 }
 
 /// Whether `bytes` decode as an ONNX model with a graph.

@@ -1049,11 +1049,12 @@ fn validate_cmd(a: ValidateArgs) -> Result<()> {
     let mut progress = |_: usize, _: usize| signals::received().is_none();
     let (read, samples) =
         sample::sample_points(&a.points, &a.covariates, Some(manifest.inputs.clone()), options, &a.binding.options(), &mut progress)?;
-    for (reason, count) in samples.skipped_summary() {
-        say!("  skipped {count}: {reason}");
-    }
+    let skipped: Vec<String> = samples.skipped_summary().iter().map(|(reason, count)| format!("  skipped {count}: {reason}")).collect();
     if samples.is_empty() {
-        return Err(format!("none of the {read} points could be used, nothing was written").into());
+        return Err(format!("none of the {read} points could be used, nothing was written:\n{}", skipped.join("\n")).into());
+    }
+    for line in &skipped {
+        say!("{line}");
     }
     let groups: Vec<String> = samples.points.iter().map(|p| p.group.clone().unwrap_or_default()).collect();
     let v = terrapix::validate::validate(&model, &samples.tensors, &samples.targets(), &groups, a.figures.as_deref())?;

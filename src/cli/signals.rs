@@ -11,7 +11,7 @@ use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 static RECEIVED: AtomicI32 = AtomicI32::new(0);
 
 /// How long a command may take to stop by itself after a signal.
-const GRACE: Duration = Duration::from_millis(900);
+const GRACE: Duration = Duration::from_millis(750);
 
 /// The signal received, if any.
 pub fn received() -> Option<i32> {

@@ -34,19 +34,7 @@ impl CubeSource {
     pub fn open(path: &Path, dates: Option<&[Date]>) -> Result<CubeSource, CubeError> {
         let err = |reason: String| CubeError::Input { path: path.into(), reason };
         let _lock = netcdf_lock();
-        let capture = crate::raster::CplCapture::new();
         let ds = open_raster(path).map_err(err)?;
-        // GDAL exposes at most GDAL_MAX_BAND_COUNT (32,768) steps of a NetCDF variable and only
-        // warns about the rest: a cube must not lose dates silently.
-        if let Some(w) = capture.take(true).filter(|w| w.contains("Limiting number of bands")) {
-            let steps = w.split("instead of").nth(1).map(str::trim).unwrap_or("more");
-            return Err(err(format!(
-                "its time axis has {steps} steps, more than the {} bands GDAL reads of one variable ({w}); split the file \
-                 (e.g. cdo splityear) or raise GDAL_MAX_BAND_COUNT",
-                ds.raster_count()
-            )));
-        }
-        drop(capture);
         if ds.raster_count() == 0 {
             let subs = subdatasets(&ds);
             return Err(err(if subs.is_empty() {
@@ -145,6 +133,17 @@ fn band_dates(ds: &Dataset) -> Result<Vec<Date>, String> {
             ));
         }
         let dim = dims[0];
+        // GDAL exposes at most GDAL_MAX_BAND_COUNT (32,768) steps of a variable and only warns
+        // about the rest: a cube must not lose dates silently.
+        let steps = ds
+            .metadata_item(&format!("NETCDF_DIM_{dim}_DEF"), "")
+            .and_then(|d| d.trim_matches(|c| c == '{' || c == '}').split(',').next().and_then(|s| s.trim().parse::<usize>().ok()));
+        if let Some(steps) = steps.filter(|&s| s > n) {
+            return Err(format!(
+                "its time axis has {steps} steps, more than the {n} bands GDAL reads of one variable (GDAL_MAX_BAND_COUNT): \
+                 split the file (e.g. cdo splityear) or raise GDAL_MAX_BAND_COUNT"
+            ));
+        }
         let units = ds.metadata_item(&format!("{dim}#units"), "").unwrap_or_default();
         let calendar = ds.metadata_item(&format!("{dim}#calendar"), "").unwrap_or_default();
         let cf = CfUnits::parse(&units, &calendar).map_err(|e| format!("its '{dim}' axis: {e}"))?;
@@ -152,7 +151,10 @@ fn band_dates(ds: &Dataset) -> Result<Vec<Date>, String> {
             .map(|b| {
                 let band = ds.rasterband(b).map_err(|e| e.to_string())?;
                 let v = band.metadata_item(&format!("NETCDF_DIM_{dim}"), "").and_then(|v| v.trim().parse::<f64>().ok());
-                v.and_then(|v| cf.date(v)).ok_or_else(|| format!("band {b} has no readable '{dim}' coordinate"))
+                let v = v.ok_or_else(|| format!("band {b} has no readable '{dim}' coordinate"))?;
+                cf.date(v).ok_or_else(|| {
+                    format!("band {b}'s '{dim}' is {v} {units}, which is no date terrapix can read (about 262,000 years either way)")
+                })
             })
             .collect();
     }

@@ -310,7 +310,11 @@ impl CubeWriter {
         for name in &self.names {
             let sub = format!("NETCDF:\"{}\":{name}", staged.path().display());
             let ds = crate::raster::open_raster(Path::new(&sub)).map_err(|e| self.err(e))?;
-            if ds.raster_size() != (self.grid.width, self.grid.height) || ds.raster_count() != self.steps {
+            // Past GDAL_MAX_BAND_COUNT (32,768) GDAL shows fewer bands: the axis length says.
+            let declared = gdal::Metadata::metadata_item(&ds, "NETCDF_DIM_time_DEF", "")
+                .and_then(|d| d.trim_matches(|c| c == '{' || c == '}').split(',').next().and_then(|s| s.trim().parse::<usize>().ok()));
+            let steps_ok = ds.raster_count() == self.steps || declared == Some(self.steps);
+            if ds.raster_size() != (self.grid.width, self.grid.height) || !steps_ok {
                 return Err(self.err(format!("the variable '{name}' does not read back as the expected cube")));
             }
         }

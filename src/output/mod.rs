@@ -102,7 +102,7 @@ impl Kind {
                 h.len() == 4 && (h[..2] == *b"II" || h[..2] == *b"MM") && matches!((h[2], h[3]), (42, 0) | (0, 42) | (43, 0) | (0, 43))
             }
             Kind::Png => head(8) == b"\x89PNG\r\n\x1a\n",
-            Kind::Onnx => crate::bundle::is_onnx_file(path),
+            Kind::Onnx => is_onnx_file(path),
             Kind::Vrt => {
                 let t = text();
                 t.starts_with("<VRTDataset") && t.contains("TERRAPIX_MODEL")
@@ -128,6 +128,67 @@ impl Kind {
             Kind::Folder => folder_is_replaceable(path),
         }
     }
+}
+
+/// The largest ONNX file protobuf can encode (larger models keep their weights as external data).
+pub const MAX_ONNX_BYTES: u64 = (2 << 30) - 1;
+
+/// Whether the regular file at `path` is an ONNX model, told from the headers of its top-level
+/// protobuf fields alone (a few bytes each; their payloads are skipped, never read): every
+/// field a `ModelProto` field of the right wire type, lengths that end exactly at the end of
+/// the file, and a graph among them.
+fn is_onnx_file(path: &Path) -> bool {
+    use std::io::{BufReader, Read, Seek};
+    fn varint(r: &mut impl Read) -> Option<u64> {
+        let mut v = 0u64;
+        for shift in (0..64).step_by(7) {
+            let mut b = [0u8; 1];
+            r.read_exact(&mut b).ok()?;
+            v |= u64::from(b[0] & 0x7f) << shift;
+            if b[0] & 0x80 == 0 {
+                return Some(v);
+            }
+        }
+        None
+    }
+    let Ok(file) = std::fs::File::open(path) else { return false };
+    let Some(len) = file.metadata().ok().filter(|m| m.is_file() && m.len() <= MAX_ONNX_BYTES).map(|m| m.len()) else {
+        return false;
+    };
+    let mut r = BufReader::with_capacity(256, file);
+    let (mut at, mut graph) = (0u64, false);
+    for _ in 0..1_000_000 {
+        if at == len {
+            return graph;
+        }
+        let Some(tag) = varint(&mut r) else { return false };
+        let (field, wire) = (tag >> 3, tag & 7);
+        // ir_version and model_version are varints; every other ModelProto field is a message
+        // or string (producer, domain, doc, graph, opsets, metadata, training info, functions).
+        let ok = match field {
+            1 | 5 => wire == 0,
+            2 | 3 | 4 | 6 | 7 | 8 | 14 | 20 | 25 | 26 => wire == 2,
+            _ => false,
+        };
+        if !ok {
+            return false;
+        }
+        if wire == 0 {
+            if varint(&mut r).is_none() {
+                return false;
+            }
+        } else {
+            let Some(n) = varint(&mut r) else { return false };
+            let Ok(pos) = r.stream_position() else { return false };
+            if pos.checked_add(n).is_none_or(|end| end > len) || r.seek_relative(n as i64).is_err() {
+                return false;
+            }
+            graph |= field == 7;
+        }
+        let Ok(pos) = r.stream_position() else { return false };
+        at = pos;
+    }
+    false
 }
 
 /// The file in a folder terrapix wrote whole that lists what it wrote.
@@ -184,7 +245,9 @@ pub fn refuse_inputs(output: &Path, folder_output: bool, inputs: &[(&str, &Path)
     for &(role, input) in inputs {
         let behind = sources::files_behind(input);
         let named = input == output || behind.names.iter().any(|n| Path::new(n) == output);
-        if named || (!input.to_string_lossy().starts_with("/vsi") && hits(input)) {
+        // A name that is no path on disk (`NETCDF:"f.nc":sm`) is compared through its files.
+        let as_path = !input.to_string_lossy().starts_with("/vsi") && (input.symlink_metadata().is_ok() || behind.files.is_empty());
+        if named || (as_path && hits(input)) {
             return Err(OutputError::IsInput { output: output.into(), role: role.into(), input: input.into() });
         }
         if let Some(file) = behind.files.iter().find(|f| hits(f)) {
@@ -227,7 +290,10 @@ fn live() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
 pub fn remove_live_temporaries_and_exit(code: i32) -> ! {
     let mut live = live();
     remove_all(&mut live);
-    std::process::exit(code)
+    // _exit, not exit: the other threads are still inside GDAL, ONNX Runtime or libtorch, whose
+    // exit-time destructors would run under them (and crash the process instead of ending it).
+    // SAFETY: ends the process at once; nothing after it runs.
+    unsafe { libc::_exit(code) }
 }
 
 /// Removes every temporary this process has open; returns how many.

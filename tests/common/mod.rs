@@ -27,7 +27,24 @@ pub fn shared_data() -> PathBuf {
 }
 
 pub fn terrapix(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_terrapix")).args(args).output().expect("run terrapix")
+    closing_inherited_files(&mut Command::new(env!("CARGO_BIN_EXE_terrapix"))).args(args).output().expect("run terrapix")
+}
+
+/// Makes `cmd`'s child close every file it would inherit but its standard streams. Tests write
+/// cubes in this process while children run: the HDF5 library opens files without
+/// close-on-exec and locks them, so a child holding an inherited descriptor keeps the lock and
+/// this process's next open of that file fails. (Python's subprocess, as hosts use it, closes
+/// them by default; Rust's Command does not.)
+pub fn closing_inherited_files(cmd: &mut Command) -> &mut Command {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: close_range is async-signal-safe; it runs in the child between fork and exec,
+    // after the standard streams are in place.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, 0u32);
+            Ok(())
+        })
+    }
 }
 
 /// Runs terrapix and asserts success; returns stdout.
