@@ -1,5 +1,5 @@
 """Training speed: `terrapix bench-train` against an equivalent PyTorch loop (same CNN-LSTM of
-seed 004's public code, same samples, normalisation, batch, optimiser, loss, validation split
+Zhang et al.'s (2022) CNN-LSTM public code, same samples, normalisation, batch, optimiser, loss, validation split
 and per-epoch validation), both on CPU in the same run. Prints samples/s and the ratio.
 Run by scripts/bench.sh (or: .venv/bin/python scripts/bench_train.py [EPOCHS])."""
 import json, os, subprocess, sys, time

@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-cargo build --release --lib --quiet
+cargo build --release -p terrapix-capi --quiet
 mkdir -p python/terrapix/lib dist
 strip --strip-debug -o python/terrapix/lib/libterrapix.so target/release/libterrapix.so
 rm -rf python/build python/terrapix.egg-info

@@ -4,10 +4,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/.venv/bin:$PATH" LIBTORCH_USE_PYTORCH=1
-echo "== cargo fmt --check"
-cargo fmt --check
+echo "== cargo fmt --all --check"
+cargo fmt --all --check
 echo "== cargo clippy (with the trainer)"
-cargo clippy --release --all-targets --features train --quiet -- -D warnings
+cargo clippy --workspace --release --all-targets --features train --quiet -- -D warnings
 echo "== ruff (QGIS plugin, Python package, their tests)"
 .venv/bin/ruff check qgis-plugin python tests/qgis tests/python
 .venv/bin/ruff format --check qgis-plugin python tests/qgis tests/python

@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-cargo build --release --lib --quiet
+cargo build --release -p terrapix-capi --quiet
 version=$(sed -n 's/^version=//p' qgis-plugin/terrapix/metadata.txt)
 stage=dist/plugin
 rm -rf "$stage" && mkdir -p "$stage/terrapix/lib" dist

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Seed 003 on the synthetic cube: CDF matching, then bias correction, then gap filling, each
+# The soil-moisture workflow on the synthetic cube: CDF matching, then bias correction, then gap filling, each
 # scored against the cube's truth (RMSE, bias, ubRMSE, R). Usage: scripts/soil_moisture_example.sh [DIR]
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -8,10 +8,10 @@ bash scripts/setup.sh --torch --qgis
 # The trainer links libtorch from the torch package of .venv (tch's LIBTORCH_USE_PYTORCH).
 export PATH="$PWD/.venv/bin:$PATH" LIBTORCH_USE_PYTORCH=1
 bash scripts/lint.sh
-echo "== cargo build (the binary and libterrapix.so without libtorch, as shipped)"
+echo "== cargo build (the program and libterrapix.so without libtorch, as shipped)"
 cargo build --release
-echo "== cargo test (with the trainer)"
-cargo test --release --all-targets --features train
+echo "== cargo test (every crate of the workspace, the program with the trainer)"
+cargo test --workspace --release --all-targets --features train
 echo "== Python package: the wheel, then its tests (xarray, Dask cluster, trainer)"
 bash scripts/test_python.sh
 echo "== QGIS plugin: zip, then its tests in a real headless QGIS"

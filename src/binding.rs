@@ -70,6 +70,38 @@ const SPREAD_RATIO: f64 = 10.0;
 /// Binds `manifest`'s covariates to the bands of `rasters` as prediction would, and reports it.
 /// Errors only where prediction could not even start (a raster that cannot be opened, a bad
 /// option or binding); covariates no band provides are listed in `missing`.
+/// The binding of `manifest`'s covariates to the bands of `rasters`, refused (with every
+/// covariate no band provides, the bands there are and the flags that bind them) when it is
+/// incomplete: what `terrapix predict`, `tpx_check_binding()` and QGIS show before a map.
+pub fn check_complete(manifest: &Manifest, rasters: &[PathBuf], options: &BindOptions) -> Result<BindingReport, RasterError> {
+    let report = check(manifest, rasters, options)?;
+    if report.missing.is_empty() {
+        return Ok(report);
+    }
+    let available: Vec<String> = report
+        .available
+        .iter()
+        .take(40)
+        .map(|b| format!("{}:{} '{}'", b.file.file_name().unwrap_or_default().to_string_lossy(), b.band, b.description))
+        .collect();
+    let how = if options.by_order {
+        format!(
+            "binding by order needs one band per covariate: the model reads {} covariates, the rasters have {} bands in all.",
+            manifest.covariates().len(),
+            report.available.len()
+        )
+    } else {
+        format!("No band has that description. Bands available: {}.", available.join(", "))
+    };
+    let quoted: Vec<String> = report.missing.iter().map(|m| format!("'{m}'")).collect();
+    let what = match quoted.as_slice() {
+        [one] => format!("covariate {one} was not found"),
+        _ => format!("{} of the model's {} covariates were not found: {}", quoted.len(), manifest.covariates().len(), quoted.join(", ")),
+    };
+    Err(RasterError::Unbound(format!("{what}. {how} Bind bands explicitly with --bind NAME=FILE:BAND, or by position with --by-order.")))
+}
+
+/// The binding of `manifest`'s covariates to the bands of `rasters`, complete or not.
 pub fn check(manifest: &Manifest, rasters: &[PathBuf], options: &BindOptions) -> Result<BindingReport, RasterError> {
     let names = manifest.covariates();
     options.validate(&names)?;

@@ -27,6 +27,9 @@ pub enum EngineError {
     Mismatch { path: PathBuf, detail: String },
     #[error("inference failed: {0}")]
     Run(String),
+    /// A bundle being written that ONNX Runtime refuses (the message names the output).
+    #[error("{0}")]
+    Refused(String),
 }
 
 /// Runtime settings.
@@ -477,4 +480,18 @@ pub fn check_signature(m: &Manifest, inputs: &[TensorSig], outputs: &[TensorSig]
         }
     }
     Ok(fixed_batch)
+}
+
+/// Writes `bundle` to `output` and opens it with ONNX Runtime before renaming it into place, so
+/// a manifest that does not match the graph is refused before anyone gets the file; `inputs`
+/// (role, path) are the files it must not replace.
+pub fn write_checked(bundle: &Bundle, output: &Path, inputs: &[(&str, &Path)], options: &EngineOptions) -> Result<(), EngineError> {
+    let out = |e: crate::output::OutputError| EngineError::Bundle(BundleError::Output(e.to_string()));
+    crate::output::refuse_inputs(output, false, inputs).map_err(out)?;
+    let staged = bundle.write_staged(output)?;
+    if let Err(e) = Model::from_bundle(staged.path(), bundle, options) {
+        // The temporary's name means nothing to the user: the message names the output.
+        return Err(EngineError::Refused(e.to_string().replace(&staged.path().display().to_string(), &output.display().to_string())));
+    }
+    staged.commit().map_err(out)
 }

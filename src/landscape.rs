@@ -11,7 +11,7 @@ use rand_chacha::ChaCha8Rng;
 
 pub const NODATA: f32 = -9999.0;
 pub const YEARS: std::ops::RangeInclusive<u32> = 2016..=2023;
-/// UTM zone 37N (the forest-steppe of seed 000), 30 m pixels.
+/// UTM zone 37N (the forest-steppe of the forest-steppe study), 30 m pixels.
 pub const EPSG: u32 = 32637;
 pub const PIXEL: f64 = 30.0;
 pub const ORIGIN: (f64, f64) = (455_000.0, 5_845_000.0);
@@ -214,9 +214,7 @@ impl Landscape {
             let mut buf = gdal::raster::Buffer::new((self.size, self.size), data);
             band.write((0, 0), (self.size, self.size), &mut buf)?;
             if !unit.is_empty() {
-                let unit = std::ffi::CString::new(unit).expect("no NUL");
-                // SAFETY: valid band handle, NUL-terminated string.
-                unsafe { gdal_sys::GDALSetRasterUnitType(band.c_rasterband(), unit.as_ptr()) };
+                crate::raster::gdal::set_unit(&mut band, unit);
             }
         }
         ds.close()

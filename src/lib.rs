@@ -16,12 +16,9 @@
 //! - [`landscape`], [`quicklook`]: the seeded sample landscape and PNG previews of maps.
 
 pub mod binding;
-pub mod boundary;
 pub mod bundle;
 pub mod cube;
 pub mod engine;
-pub mod ffi;
-pub mod gdal_plugin;
 pub mod indices;
 pub mod landscape;
 pub mod metrics;
@@ -29,11 +26,10 @@ pub mod output;
 pub mod plan;
 pub mod plot;
 pub mod predict;
+pub mod progress;
 pub mod quicklook;
 pub mod raster;
 pub mod sample;
-#[cfg(feature = "train")]
-pub mod train;
 pub mod util;
 pub mod validate;
 

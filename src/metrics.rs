@@ -2,9 +2,71 @@
 
 use std::collections::BTreeMap;
 
+/// Named metrics (`rmse`, `r2`, `picp_90`...), serialised as a plain JSON object. A name that
+/// is not there reads as NaN: no lookup can panic. serde_json writes a value that is not a
+/// number (a Spearman correlation of constant predictions) as `null`, which reads back as NaN.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
+#[serde(transparent)]
+pub struct Metrics(pub BTreeMap<String, f64>);
+
+impl<'de> serde::Deserialize<'de> for Metrics {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Metrics, D::Error> {
+        let m: BTreeMap<String, Option<f64>> = serde::Deserialize::deserialize(d)?;
+        Ok(m.into_iter().map(|(k, v)| (k, v.unwrap_or(f64::NAN))).collect())
+    }
+}
+
+impl Metrics {
+    /// The metric `name`, NaN when there is none.
+    pub fn get(&self, name: &str) -> f64 {
+        self.0.get(name).copied().unwrap_or(f64::NAN)
+    }
+}
+
+impl std::ops::Index<&str> for Metrics {
+    type Output = f64;
+    fn index(&self, name: &str) -> &f64 {
+        const MISSING: f64 = f64::NAN;
+        self.0.get(name).unwrap_or(&MISSING)
+    }
+}
+
+impl std::ops::Deref for Metrics {
+    type Target = BTreeMap<String, f64>;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Metrics {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.0
+    }
+}
+
+impl From<BTreeMap<String, f64>> for Metrics {
+    fn from(m: BTreeMap<String, f64>) -> Metrics {
+        Metrics(m)
+    }
+}
+
+impl IntoIterator for Metrics {
+    type Item = (String, f64);
+    type IntoIter = std::collections::btree_map::IntoIter<String, f64>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.into_iter()
+    }
+}
+
+impl FromIterator<(String, f64)> for Metrics {
+    fn from_iter<I: IntoIterator<Item = (String, f64)>>(iter: I) -> Metrics {
+        Metrics(iter.into_iter().collect())
+    }
+}
+
 /// RMSE, MAE, bias (mean of predicted - observed), R², Spearman's rho, Lin's concordance
 /// correlation coefficient, RPD (sd / RMSE) and RPIQ (interquartile range / RMSE).
-pub fn regression(obs: &[f32], pred: &[f32]) -> BTreeMap<String, f64> {
+pub fn regression(obs: &[f32], pred: &[f32]) -> Metrics {
     let n = obs.len().min(pred.len()) as f64;
     let (o, p): (Vec<f64>, Vec<f64>) = obs.iter().zip(pred).map(|(a, b)| (*a as f64, *b as f64)).unzip();
     let mean = |v: &[f64]| v.iter().sum::<f64>() / n;
@@ -24,7 +86,7 @@ pub fn regression(obs: &[f32], pred: &[f32]) -> BTreeMap<String, f64> {
     m.insert("ccc".into(), 2.0 * cov / (vo + vp + (mo - mp).powi(2)));
     m.insert("rpd".into(), vo.sqrt() / rmse);
     m.insert("rpiq".into(), (quantile(&o, 0.75) - quantile(&o, 0.25)) / rmse);
-    m
+    Metrics(m)
 }
 
 fn pearson(a: &[f64], b: &[f64]) -> f64 {
@@ -90,7 +152,7 @@ pub fn pinball(y: f64, value: f64, tau: f64) -> f64 {
 
 /// The soil-moisture community's scores of `estimate` against `truth` over the values both
 /// have: RMSE, bias (estimate minus truth), unbiased RMSE and Pearson correlation, and the count.
-#[derive(Clone, Copy, Debug, Default, serde::Serialize)]
+#[derive(Clone, Copy, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct Scores {
     pub rmse: f64,
     pub bias: f64,
@@ -100,22 +162,46 @@ pub struct Scores {
 }
 
 pub fn scores(estimate: &[f32], truth: &[f32]) -> Scores {
-    let pairs: Vec<(f64, f64)> =
-        estimate.iter().zip(truth).filter(|(e, t)| e.is_finite() && t.is_finite()).map(|(e, t)| (*e as f64, *t as f64)).collect();
-    let n = pairs.len() as f64;
-    if pairs.is_empty() {
-        return Scores::default();
+    let mut sums = ScoreSums::default();
+    sums.add(estimate, truth);
+    sums.scores()
+}
+
+/// The sums [`Scores`] need, gathered chunk by chunk (a cube strip by strip).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ScoreSums {
+    n: usize,
+    e: f64,
+    t: f64,
+    ee: f64,
+    tt: f64,
+    et: f64,
+}
+
+impl ScoreSums {
+    /// Adds the pairs where both values are finite.
+    pub fn add(&mut self, estimate: &[f32], truth: &[f32]) {
+        for (&e, &t) in estimate.iter().zip(truth) {
+            if e.is_finite() && t.is_finite() {
+                let (e, t) = (e as f64, t as f64);
+                self.n += 1;
+                (self.e, self.t) = (self.e + e, self.t + t);
+                (self.ee, self.tt, self.et) = (self.ee + e * e, self.tt + t * t, self.et + e * t);
+            }
+        }
     }
-    let (me, mt) = (pairs.iter().map(|p| p.0).sum::<f64>() / n, pairs.iter().map(|p| p.1).sum::<f64>() / n);
-    let rmse = (pairs.iter().map(|(e, t)| (e - t).powi(2)).sum::<f64>() / n).sqrt();
-    let bias = me - mt;
-    let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
-    for (e, t) in &pairs {
-        sxy += (e - me) * (t - mt);
-        sxx += (e - me).powi(2);
-        syy += (t - mt).powi(2);
+
+    pub fn scores(&self) -> Scores {
+        if self.n == 0 {
+            return Scores::default();
+        }
+        let n = self.n as f64;
+        let (me, mt) = (self.e / n, self.t / n);
+        let mse = ((self.ee - 2.0 * self.et + self.tt) / n).max(0.0);
+        let (rmse, bias) = (mse.sqrt(), me - mt);
+        let (sxy, sxx, syy) = (self.et / n - me * mt, (self.ee / n - me * me).max(0.0), (self.tt / n - mt * mt).max(0.0));
+        Scores { rmse, bias, ubrmse: (mse - bias * bias).max(0.0).sqrt(), r: sxy / (sxx * syy).sqrt(), n: self.n }
     }
-    Scores { rmse, bias, ubrmse: (rmse * rmse - bias * bias).max(0.0).sqrt(), r: sxy / (sxx * syy).sqrt(), n: pairs.len() }
 }
 
 #[cfg(test)]

@@ -256,6 +256,17 @@ pub fn sample_points(
         options.columns = inputs.iter().flat_map(|i| i.channels.iter().map(|c| c.covariate.clone())).collect();
     }
     let read = read_points(points, &options)?;
+    // Every sample is held until the folder is written: the sizes are checked before.
+    let per_sample: usize = inputs.iter().map(|i| i.layout.sample_len(i.channels.len()).saturating_mul(4)).sum();
+    let bytes = per_sample.saturating_mul(read.points.len());
+    if bytes > MAX_SAMPLE_BYTES {
+        return Err(SampleError::Invalid(format!(
+            "{} points of {per_sample} bytes each need {:.1} GiB, more than the {} GiB a sampling job holds: sample fewer points or smaller inputs",
+            read.points.len(),
+            bytes as f64 / (1u64 << 30) as f64,
+            MAX_SAMPLE_BYTES >> 30
+        )));
+    }
     let manifest = sampling_manifest(inputs, &options.target)?;
     let samples = if rasters.is_empty() {
         extract_table(&read, &options.columns, manifest)?
@@ -575,5 +586,121 @@ impl Samples {
             *counts.entry(s.reason.clone()).or_default() += 1;
         }
         counts.into_iter().collect()
+    }
+}
+
+/// A sampling job, as `terrapix sample`, `tpx_sample()`, Python's `terrapix.sample` and QGIS's
+/// *Extract covariates at points* give it (serde names are the C ABI's JSON keys).
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SampleRequest {
+    pub points: PathBuf,
+    /// Covariate rasters; none: the inputs' channels are columns of the points table.
+    pub covariates: Vec<PathBuf>,
+    /// Inputs as `NAME:LAYOUT:COVARIATES` specs...
+    pub inputs: Vec<String>,
+    /// ...or the inputs of this bundle; neither: every band of the rasters, per pixel.
+    pub model: Option<PathBuf>,
+    /// The samples folder to write.
+    pub output: PathBuf,
+    /// How to read the points table.
+    pub point_options: PointOptions,
+    /// How covariate bands are bound and aligned.
+    pub bind: BindOptions,
+}
+
+/// What a sampling job did.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct SampleReport {
+    /// Points sampled (rows of the folder).
+    pub count: usize,
+    /// Points read.
+    pub points: usize,
+    /// Points skipped, by reason (their rows are in `skipped.csv`).
+    pub skipped: std::collections::BTreeMap<String, usize>,
+    pub inputs: Vec<InputSpec>,
+}
+
+/// The most bytes of sample tensors a sampling job holds (every sample is in memory until the
+/// folder is written).
+const MAX_SAMPLE_BYTES: usize = 4 << 30;
+
+/// Runs a sampling job: reads the points, extracts the tensors and writes the samples folder
+/// whole. Nothing is written when no point gives a sample (the error lists why).
+pub fn run(request: &SampleRequest, progress: &mut dyn FnMut(usize, usize) -> bool) -> Result<SampleReport, SampleError> {
+    let r = request;
+    let inputs = match (&r.model, r.inputs.is_empty()) {
+        (Some(model), true) => {
+            let bundle = crate::bundle::Bundle::read(model).map_err(|e| SampleError::Invalid(e.to_string()))?;
+            Some(bundle.require_manifest(model).map_err(|e| SampleError::Invalid(e.to_string()))?.inputs.clone())
+        }
+        (None, false) => Some(
+            r.inputs
+                .iter()
+                .map(|s| crate::bundle::spec::parse_input(s))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| SampleError::Invalid(e.to_string()))?,
+        ),
+        (None, true) if !r.covariates.is_empty() => None, // every band of the rasters
+        (Some(_), false) => return Err(SampleError::Invalid("give the inputs as specs or as a model's, not both".into())),
+        (None, true) => {
+            return Err(SampleError::Invalid("give the inputs as specs, a model whose inputs to extract, or covariate rasters".into()))
+        }
+    };
+    let mut inputs_of_run: Vec<(&str, &Path)> = vec![("points", &r.points)];
+    inputs_of_run.extend(r.covariates.iter().map(|c| ("covariate raster", c.as_path())));
+    inputs_of_run.extend(r.model.as_deref().map(|m| ("model", m)));
+    crate::output::refuse_inputs(&r.output, true, &inputs_of_run)?;
+    crate::output::check_target(&r.output, crate::output::Kind::SamplesFolder)?;
+    let (read, samples) = sample_points(&r.points, &r.covariates, inputs, r.point_options.clone(), &r.bind, progress)?;
+    let skipped: std::collections::BTreeMap<String, usize> = samples.skipped_summary().into_iter().collect();
+    if samples.is_empty() {
+        let reasons: Vec<String> = skipped.iter().map(|(reason, count)| format!("skipped {count}: {reason}")).collect();
+        return Err(SampleError::Invalid(format!("no point could be sampled, nothing was written ({})", reasons.join("; "))));
+    }
+    samples.write(&r.output)?;
+    Ok(SampleReport { count: samples.len(), points: read, skipped, inputs: samples.manifest.inputs.clone() })
+}
+
+/// A samples folder as a table: one row per sample, one column per covariate value a person
+/// reads (a pixel input's channels; a window's or patch's centre pixel; a series' steps).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SamplesTable {
+    pub target: String,
+    pub crs_wkt: String,
+    /// Column names, made unique (`ndvi`, `ndvi_7`).
+    pub columns: Vec<String>,
+    pub points: Vec<PointRow>,
+    /// `points.len()` rows of `columns.len()` values.
+    pub values: Vec<Vec<f32>>,
+}
+
+impl SamplesFolder {
+    /// The folder's samples as a table (what QGIS shows as a point layer).
+    pub fn table(&self) -> SamplesTable {
+        let n = self.desc.count;
+        let mut columns: Vec<String> = Vec::new();
+        let mut values = vec![Vec::new(); n];
+        for (spec, t) in self.desc.inputs.iter().zip(&self.tensors) {
+            let names: Vec<&str> = spec.channels.iter().map(|c| c.covariate.as_str()).collect();
+            let len = spec.layout.sample_len(names.len());
+            // (column, offset in one sample)
+            let cells: Vec<(String, usize)> = match spec.layout {
+                crate::bundle::Layout::Pixel => names.iter().enumerate().map(|(c, n)| (n.to_string(), c)).collect(),
+                crate::bundle::Layout::Window { size, .. } | crate::bundle::Layout::Patch { size } => {
+                    let centre = (size / 2) * size + size / 2;
+                    names.iter().enumerate().map(|(c, n)| (n.to_string(), c * size * size + centre)).collect()
+                }
+                crate::bundle::Layout::Series { steps, features } => (0..steps * features).map(|k| (names[k].to_string(), k)).collect(),
+            };
+            for (name, offset) in cells {
+                let unique = if columns.contains(&name) { format!("{name}_{}", columns.len()) } else { name };
+                columns.push(unique);
+                for (i, row) in values.iter_mut().enumerate() {
+                    row.push(t[i * len + offset]);
+                }
+            }
+        }
+        SamplesTable { target: self.desc.target.clone(), crs_wkt: self.desc.crs_wkt.clone(), columns, points: self.rows.clone(), values }
     }
 }

@@ -3,11 +3,11 @@
 //! band, calibration of every quantile band, the share of points inside the area of
 //! applicability and the accuracy inside and outside it, per group; figures and a JSON report.
 
+use crate::metrics::Metrics;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use plotters::prelude::*;
-use serde_json::json;
 
 use crate::bundle::{OutputKind, TargetTransform};
 use crate::engine::Model;
@@ -17,11 +17,168 @@ use crate::plot::{err, fonts, range};
 /// Points per ONNX Runtime call.
 const BATCH: usize = 4096;
 
+#[derive(Debug, thiserror::Error)]
+pub enum ValidateError {
+    #[error(transparent)]
+    Sample(#[from] crate::sample::SampleError),
+    #[error(transparent)]
+    Engine(#[from] crate::engine::EngineError),
+    #[error(transparent)]
+    Bundle(#[from] crate::bundle::BundleError),
+    #[error(transparent)]
+    Output(#[from] crate::output::OutputError),
+    /// Nothing to validate on, or a bundle without a band to score.
+    #[error("{0}")]
+    Invalid(String),
+    #[error("cancelled: nothing was written")]
+    Cancelled,
+}
+
+impl From<String> for ValidateError {
+    fn from(e: String) -> ValidateError {
+        ValidateError::Invalid(e)
+    }
+}
+
+/// A validation job, as `terrapix validate`, `tpx_validate()`, Python's `terrapix.validate`
+/// and QGIS's *Validate model* give it (serde names are the C ABI's JSON keys).
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ValidateRequest {
+    /// The bundle (or a STAC item of one) to check.
+    pub model: PathBuf,
+    /// Independent points with an observed target.
+    pub points: PathBuf,
+    /// Rasters of the model's covariates; none: they are columns of the points table.
+    pub covariates: Vec<PathBuf>,
+    /// The JSON report to write, and a folder for figures.
+    pub output: Option<PathBuf>,
+    pub figures: Option<PathBuf>,
+    /// How to read the points table.
+    pub point_options: crate::sample::PointOptions,
+    /// How covariate bands are bound and aligned.
+    pub bind: crate::raster::BindOptions,
+}
+
+/// Runs a validation job: samples the bundle's inputs at the points exactly as prediction
+/// builds them, predicts, scores, and writes the report and figures (each whole, or nothing).
+pub fn run(
+    request: &ValidateRequest,
+    engine: &crate::engine::EngineOptions,
+    progress: &mut dyn FnMut(usize, usize) -> bool,
+) -> Result<Validation, ValidateError> {
+    let r = request;
+    let mut inputs_of_run: Vec<(&str, &Path)> = vec![("points", &r.points), ("model", &r.model)];
+    inputs_of_run.extend(r.covariates.iter().map(|c| ("covariate raster", c.as_path())));
+    if let Some(out) = &r.output {
+        crate::output::refuse_inputs(out, false, &inputs_of_run)?;
+        crate::output::check_target(out, crate::output::Kind::Json)?;
+    }
+    if let Some(dir) = &r.figures {
+        crate::output::refuse_inputs(dir, true, &inputs_of_run)?;
+        crate::output::check_target(dir, crate::output::Kind::Folder)?;
+    }
+    if r.point_options.target.is_empty() {
+        return Err(ValidateError::Invalid("give the target, the column of observed values to validate against".into()));
+    }
+    let model = Model::open(&r.model, engine)?;
+    let (read, samples) = crate::sample::sample_points(
+        &r.points,
+        &r.covariates,
+        Some(model.manifest.inputs.clone()),
+        r.point_options.clone(),
+        &r.bind,
+        progress,
+    )
+    .map_err(|e| match e {
+        crate::sample::SampleError::Cancelled => ValidateError::Cancelled,
+        other => other.into(),
+    })?;
+    let skipped: BTreeMap<String, usize> = samples.skipped_summary().into_iter().collect();
+    if samples.is_empty() {
+        let reasons: Vec<String> = skipped.iter().map(|(reason, count)| format!("  skipped {count}: {reason}")).collect();
+        return Err(ValidateError::Invalid(format!(
+            "none of the {read} points could be used, nothing was written:\n{}",
+            reasons.join("\n")
+        )));
+    }
+    let groups: Vec<String> = samples.points.iter().map(|p| p.group.clone().unwrap_or_default()).collect();
+    let mut v = validate(&model, &samples.tensors, &samples.targets(), &groups, r.figures.as_deref())?;
+    v.report.skipped = skipped;
+    v.summary.insert(0, format!("{} on {} of {read} points:", model.manifest.name, samples.len()));
+    if let Some(out) = &r.output {
+        let json = serde_json::to_string_pretty(&v.report).map_err(|e| ValidateError::Invalid(e.to_string()))?;
+        crate::output::Staged::write_all(out, crate::output::Kind::Json, json.as_bytes())?;
+    }
+    Ok(v)
+}
+
 /// What validation found, and the lines to show a person.
 pub struct Validation {
-    pub report: serde_json::Value,
+    pub report: ValidationReport,
     pub summary: Vec<String>,
     pub figures: Vec<PathBuf>,
+}
+
+/// The validation report (`terrapix validate -o report.json`, `tpx_validate()`).
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
+pub struct ValidationReport {
+    pub model: String,
+    /// Points validated on, and those the model gave no finite value for.
+    pub points: usize,
+    pub points_without_prediction: usize,
+    /// The band scored (mean, else value, else the first on the target scale).
+    pub band: String,
+    pub metrics: Metrics,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub median_metrics: Option<Metrics>,
+    pub intervals: Vec<IntervalResult>,
+    pub quantiles: Vec<QuantileResult>,
+    /// The std band read as if it were a 90 % interval (mean ± 1.645 std): what it is not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub std_as_90_interval_coverage: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub area_of_applicability: Option<AoaResult>,
+    /// Per group (site, region) of at least 3 points.
+    pub per_group: BTreeMap<String, Metrics>,
+    /// Points that could not be used at all (sampling), by reason.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub skipped: BTreeMap<String, usize>,
+}
+
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
+pub struct IntervalResult {
+    pub level: f64,
+    pub bands: [String; 2],
+    pub metrics: Metrics,
+}
+
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
+pub struct QuantileResult {
+    pub band: String,
+    pub q: f64,
+    pub observed_share_below: f64,
+    pub pinball_loss: f64,
+}
+
+/// Accuracy inside and outside the area of applicability.
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
+pub struct AoaResult {
+    pub inside: AoaPart,
+    pub outside: AoaPart,
+}
+
+/// Points on one side of the AOA, and (with 3 or more) their RMSE, bias and interval coverage.
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
+pub struct AoaPart {
+    pub n: usize,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rmse: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bias: Option<f64>,
+    /// `coverage_90`: the first interval level's coverage.
+    #[serde(flatten)]
+    pub coverage: BTreeMap<String, f64>,
 }
 
 /// The model's bands at `n` points: raw sample tensors in, back-transformed bands out.
@@ -53,7 +210,7 @@ pub fn predict_points(model: &Model, raw: &[Vec<f32>], n: usize) -> Result<Vec<V
     Ok(bands)
 }
 
-fn interval_metrics(y: &[f32], lo: &[f32], hi: &[f32], level: f64) -> BTreeMap<String, f64> {
+fn interval_metrics(y: &[f32], lo: &[f32], hi: &[f32], level: f64) -> Metrics {
     let n = y.len() as f64;
     let alpha = 1.0 - level;
     let (mut hits, mut width, mut score) = (0.0, 0.0, 0.0);
@@ -63,12 +220,12 @@ fn interval_metrics(y: &[f32], lo: &[f32], hi: &[f32], level: f64) -> BTreeMap<S
         width += h - l;
         score += metrics::interval_score(y, l, h, alpha);
     }
-    BTreeMap::from([
+    Metrics(BTreeMap::from([
         ("coverage".to_string(), hits / n),
         ("mean_width".to_string(), width / n),
         ("interval_score".to_string(), score / n),
         ("n".to_string(), n),
-    ])
+    ]))
 }
 
 fn pick(v: &[f32], idx: &[usize]) -> Vec<f32> {
@@ -109,14 +266,16 @@ pub fn validate(model: &Model, raw: &[Vec<f32>], y: &[f32], groups: &[String], f
         overall["r2"],
         overall["ccc"]
     ));
-    let mut report = serde_json::Map::new();
-    report.insert("model".into(), json!(m.name));
-    report.insert("points".into(), json!(n_all));
-    report.insert("points_without_prediction".into(), json!(n_all - usable.len()));
-    report.insert("band".into(), json!(m.outputs[centre].name));
-    report.insert("metrics".into(), json!(overall));
+    let mut report = ValidationReport {
+        model: m.name.clone(),
+        points: n_all,
+        points_without_prediction: n_all - usable.len(),
+        band: m.outputs[centre].name.clone(),
+        metrics: overall.clone(),
+        ..Default::default()
+    };
     if let Some(med) = band(|k| matches!(k, OutputKind::Quantile { q } if (q - 0.5).abs() < 1e-9)) {
-        report.insert("median_metrics".into(), json!(metrics::regression(&y_u, &pick(&bands[med], &usable))));
+        report.median_metrics = Some(metrics::regression(&y_u, &pick(&bands[med], &usable)));
     }
 
     // Interval bands, paired by level.
@@ -140,9 +299,9 @@ pub fn validate(model: &Model, raw: &[Vec<f32>], y: &[f32], groups: &[String], f
             im["mean_width"],
             im["interval_score"]
         ));
-        intervals.push(json!({"level": level, "bands": [m.outputs[i].name, m.outputs[j].name], "metrics": im}));
+        intervals.push(IntervalResult { level, bands: [m.outputs[i].name.clone(), m.outputs[j].name.clone()], metrics: im });
     }
-    report.insert("intervals".into(), json!(intervals));
+    report.intervals = intervals;
 
     // Quantile bands: the share of observations at or below each (q when calibrated) and the
     // pinball loss.
@@ -152,10 +311,10 @@ pub fn validate(model: &Model, raw: &[Vec<f32>], y: &[f32], groups: &[String], f
             let qv = pick(&bands[i], &usable);
             let below = y_u.iter().zip(&qv).filter(|(y, v)| y <= v).count() as f64 / y_u.len() as f64;
             let pinball = y_u.iter().zip(&qv).map(|(&y, &v)| metrics::pinball(y as f64, v as f64, q)).sum::<f64>() / y_u.len() as f64;
-            quantiles.push(json!({"band": b.name, "q": q, "observed_share_below": below, "pinball_loss": pinball}));
+            quantiles.push(QuantileResult { band: b.name.clone(), q, observed_share_below: below, pinball_loss: pinball });
         }
     }
-    report.insert("quantiles".into(), json!(quantiles));
+    report.quantiles = quantiles;
 
     // The spread read as if it were an interval (mean ± 1.645 std on the model scale): what the
     // std band is not.
@@ -170,39 +329,37 @@ pub fn validate(model: &Model, raw: &[Vec<f32>], y: &[f32], groups: &[String], f
             m.outputs[c].name,
             100.0 * share
         ));
-        report.insert("std_as_90_interval_coverage".into(), json!(share));
+        report.std_as_90_interval_coverage = Some(share);
     }
 
     // Inside and outside the area of applicability.
     if let Some(a) = band(|k| matches!(k, OutputKind::Aoa)) {
         let (inside, outside): (Vec<usize>, Vec<usize>) = (0..usable.len()).partition(|&k| bands[a][usable[k]] > 0.5);
-        let part = |name: &str, idx: &[usize]| {
-            let mut entry = serde_json::Map::new();
-            entry.insert("n".into(), json!(idx.len()));
+        let part = |idx: &[usize]| {
+            let mut entry = AoaPart { n: idx.len(), ..Default::default() };
             if idx.len() >= 3 {
                 let (yy, pp) = (pick(&y_u, idx), pick(&pred, idx));
                 let r = metrics::regression(&yy, &pp);
-                entry.insert("rmse".into(), json!(r["rmse"]));
-                entry.insert("bias".into(), json!(r["bias"]));
+                (entry.rmse, entry.bias) = (Some(r["rmse"]), Some(r["bias"]));
                 if let Some(&(level, i, j)) = pairs.first() {
                     let rows: Vec<usize> = idx.iter().map(|&k| usable[k]).collect();
                     let im = interval_metrics(&yy, &pick(&bands[i], &rows), &pick(&bands[j], &rows), level);
-                    entry.insert(format!("coverage_{}", (level * 100.0).round()), json!(im["coverage"]));
+                    entry.coverage.insert(format!("coverage_{}", (level * 100.0).round()), im["coverage"]);
                 }
             }
-            (name.to_string(), serde_json::Value::Object(entry))
+            entry
         };
-        let (ni, vi) = part("inside", &inside);
-        let (no, vo) = part("outside", &outside);
+        let (vi, vo) = (part(&inside), part(&outside));
+        let shown = |p: &AoaPart| p.rmse.map_or_else(|| "-".to_string(), |v| format!("{v:.4}"));
         summary.push(format!(
             "area of applicability: {} of {} points inside ({:.1} %); RMSE inside {}, outside {}",
             inside.len(),
             usable.len(),
             100.0 * inside.len() as f64 / usable.len() as f64,
-            vi.get("rmse").and_then(|v| v.as_f64()).map_or("-".into(), |v| format!("{v:.4}")),
-            vo.get("rmse").and_then(|v| v.as_f64()).map_or("-".into(), |v| format!("{v:.4}")),
+            shown(&vi),
+            shown(&vo),
         ));
-        report.insert("area_of_applicability".into(), json!({ni: vi, no: vo}));
+        report.area_of_applicability = Some(AoaResult { inside: vi, outside: vo });
     }
 
     // Per group (site, region) with at least 3 points.
@@ -224,7 +381,7 @@ pub fn validate(model: &Model, raw: &[Vec<f32>], y: &[f32], groups: &[String], f
         }
         per_group.insert(g.clone(), r);
     }
-    report.insert("per_group".into(), json!(per_group));
+    report.per_group = per_group;
 
     let mut written = Vec::new();
     if let Some(target) = figures {
@@ -247,7 +404,7 @@ pub fn validate(model: &Model, raw: &[Vec<f32>], y: &[f32], groups: &[String], f
         written = written.iter().map(|p| target.join(p.file_name().expect("a file"))).collect();
         folder.commit().map_err(err)?;
     }
-    Ok(Validation { report: serde_json::Value::Object(report), summary, figures: written })
+    Ok(Validation { report, summary, figures: written })
 }
 
 /// Observed against predicted, with each point's interval as a vertical bar (grey when it
@@ -258,7 +415,7 @@ fn observed_vs_predicted(
     pred: &[f32],
     interval: Option<&(f64, Vec<f32>, Vec<f32>)>,
     label: &str,
-    m: &BTreeMap<String, f64>,
+    m: &Metrics,
 ) -> Result<(), String> {
     // Axes fit the points; interval bars running beyond them are cut at the edge.
     let (lo_ax, hi_ax) = range(y.iter().chain(pred).map(|&v| v as f64));

@@ -19,7 +19,7 @@ fn check_header(name: &str, generated: Vec<u8>) {
 
 #[test]
 fn header_is_up_to_date() {
-    let root = repo();
+    let root = repo().join("crates/capi");
     let config = cbindgen::Config::from_file(root.join("cbindgen.toml")).expect("cbindgen.toml");
     let mut generated = Vec::new();
     cbindgen::Builder::new().with_crate(&root).with_config(config).generate().expect("cbindgen generates the header").write(&mut generated);
@@ -30,7 +30,7 @@ fn header_is_up_to_date() {
 /// calls, so the two sides cannot drift apart.
 #[test]
 fn driver_header_is_up_to_date() {
-    let root = repo();
+    let root = repo().join("crates/capi");
     let config = cbindgen::Config::from_file(root.join("cbindgen-driver.toml")).expect("cbindgen-driver.toml");
     let mut generated = Vec::new();
     cbindgen::Builder::new()
@@ -128,6 +128,49 @@ int main(int argc, char **argv) {
     printf("sample %s\n", summary);
     printf("sample progress calls: %d\n", sample_calls > 0);
     tpx_string_free(summary);
+
+    /* The library's workflows through one JSON request each, and their misuse. */
+    char request[4096], *report = NULL;
+    snprintf(request, sizeof request,
+             "{\"model\": \"%s\", \"points\": \"%s\", \"covariates\": [\"%s\"], "
+             "\"point_options\": {\"target\": \"soc\", \"crs\": \"EPSG:32637\"}}", model_path, points, covs);
+    s = tpx_validate(request, 1, 1, count_calls, NULL, &report);
+    if (s != TPX_OK) { printf("validate failed: %s\n", tpx_last_error()); return 19; }
+    printf("validate has metrics: %d\n", strstr(report, "\"rmse\"") != NULL && strstr(report, "\"summary\"") != NULL);
+    tpx_string_free(report);
+    printf("validate null: %d\n", tpx_validate(NULL, 1, 1, NULL, NULL, &report) == TPX_INVALID_ARGUMENT);
+    s = tpx_validate("{\"model\": 3", 1, 1, NULL, NULL, &report);
+    printf("validate malformed: %d (%s)\n", s == TPX_INVALID_ARGUMENT, tpx_last_error());
+    s = tpx_validate("{\"modle\": \"m.onnx\"}", 1, 1, NULL, NULL, &report);
+    printf("validate unknown key: %d (%s)\n", s == TPX_INVALID_ARGUMENT, tpx_last_error());
+    s = tpx_validate("{\"model\": \"a\", \"model\": \"b\"}", 1, 1, NULL, NULL, &report);
+    printf("validate duplicate key: %d (%s)\n", s == TPX_INVALID_ARGUMENT, tpx_last_error());
+    snprintf(request, sizeof request, "{\"model\": \"%s\", \"points\": \"%s\", \"point_options\": {\"tragte\": \"soc\"}}", model_path, points);
+    s = tpx_validate(request, 1, 1, NULL, NULL, &report);
+    printf("validate unknown option: %d (%s)\n", s == TPX_INVALID_ARGUMENT, tpx_last_error());
+    snprintf(request, sizeof request,
+             "{\"model\": \"%s\", \"points\": \"%s\", \"covariates\": [\"%s\"], \"output\": \"%s\", "
+             "\"point_options\": {\"target\": \"soc\", \"crs\": \"EPSG:32637\"}}", model_path, points, covs, points);
+    s = tpx_validate(request, 1, 1, NULL, NULL, &report);
+    printf("validate over its points: %d (%s)\n", s == TPX_WRITE_FAILED, tpx_last_error());
+    s = tpx_cdf_match("{\"source\": \"/no/such/source.nc\", \"reference\": \"/no/such/ref.nc\", \"output\": \"/tmp/x.nc\"}", NULL, NULL, &report);
+    printf("cdf-match missing: %d (%s)\n", s != TPX_OK && s != TPX_INVALID_HANDLE, tpx_last_error());
+    s = tpx_cdf_match("{\"source\": \"a.nc\", \"output\": \"b.nc\", \"options\": {\"min_count\": -1}}", NULL, NULL, &report);
+    printf("cdf-match bad options: %d (%s)\n", s == TPX_INVALID_ARGUMENT, tpx_last_error());
+    snprintf(request, sizeof request, "{\"model\": \"%s\", \"cubes\": [], \"output\": \"/tmp/terrapix-none.nc\"}", model_path);
+    s = tpx_predict_cube(request, 1, 1, NULL, NULL, &report);
+    printf("predict-cube without cubes: %d (%s)\n", s == TPX_INVALID_ARGUMENT, tpx_last_error());
+    char *table = NULL;
+    if (tpx_samples_table(samples, &table) != TPX_OK) { printf("table failed: %s\n", tpx_last_error()); return 20; }
+    printf("table has columns: %d\n", strstr(table, "\"columns\":[\"elevation\"") != NULL);
+    tpx_string_free(table);
+    s = tpx_samples_table("/no/such/folder", &table);
+    printf("table of nothing: %d (%s)\n", s != TPX_OK, tpx_last_error());
+    printf("table null: %d\n", tpx_samples_table(samples, NULL) == TPX_INVALID_ARGUMENT);
+    printf("status names: %s %s %s\n", tpx_status_string(4), tpx_status_string(99), tpx_status_string(-1));
+    char *names = NULL;
+    printf("option names: %d\n", tpx_option_names(&names) == TPX_OK && strstr(names, "\"by_order\"") != NULL);
+    tpx_string_free(names);
     printf("done\n");
     return 0;
 }
@@ -184,6 +227,21 @@ fn a_c_program_uses_the_library() {
         "describe: 1",
         "null model: 1",
         "sample progress calls: 1",
+        "validate has metrics: 1",
+        "validate null: 1",
+        "validate malformed: 1 (request_json:",
+        "validate unknown key: 1 (request_json: unknown field `modle`",
+        "validate duplicate key: 1 (request_json: the key 'model' appears twice",
+        "validate unknown option: 1 (request_json: unknown option 'tragte' in \"point_options\"",
+        "validate over its points: 1 (refusing to write",
+        "cdf-match missing: 1 (",
+        "cdf-match bad options: 1 (request_json:",
+        "predict-cube without cubes: 1 (no time-varying covariate cube is bound",
+        "table has columns: 1",
+        "table of nothing: 1 (cannot read samples '/no/such/folder'",
+        "table null: 1",
+        "status names: TPX_NOT_FOUND TPX_UNKNOWN_STATUS TPX_UNKNOWN_STATUS",
+        "option names: 1",
     ] {
         assert!(stdout.contains(line), "{line}: {stdout}");
     }

@@ -206,7 +206,10 @@ fn cancellation_leaves_no_output() {
     let j = job();
     let model = terrapix::engine::Model::open(&j.model, &Default::default()).unwrap();
     let out = j.dir.path().join("map.tif");
-    let options = terrapix::predict::PredictOptions { tile: 16, ..Default::default() };
+    let options = terrapix::predict::PredictOptions {
+        raster: terrapix::predict::RasterOptions { tile: 16, ..Default::default() },
+        ..Default::default()
+    };
     let mut calls = 0;
     let mut progress = |done: usize, _total: usize| {
         calls += 1;

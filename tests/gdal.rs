@@ -394,8 +394,19 @@ fn a_host_that_loads_libterrapix_registers_the_driver_itself() {
     let reference = d.join("predict.tif");
     predict_ok(&model, &[&covs], &reference, &[]);
     gdal::DriverManager::register_all();
-    terrapix::gdal_plugin::tpx_gdal_register();
-    terrapix::gdal_plugin::tpx_gdal_register(); // idempotent
+    // SAFETY: loads the real libterrapix.so and calls its exported registration function, as a
+    // C host does; the handle stays open for the process.
+    unsafe {
+        let lib = PathBuf::from(env!("CARGO_BIN_EXE_terrapix")).parent().unwrap().join("libterrapix.so");
+        let name = std::ffi::CString::new(lib.to_str().unwrap()).unwrap();
+        let handle = libc::dlopen(name.as_ptr(), libc::RTLD_NOW);
+        assert!(!handle.is_null(), "dlopen {}", lib.display());
+        let register = libc::dlsym(handle, c"tpx_gdal_register".as_ptr());
+        assert!(!register.is_null(), "tpx_gdal_register is exported");
+        let register: extern "C" fn() = std::mem::transmute(register);
+        register();
+        register(); // idempotent
+    }
     assert!(gdal::DriverManager::get_driver_by_name("TERRAPIX").is_ok());
     let ds = gdal::Dataset::open(&vrt).expect("GDAL opens the prediction VRT in-process");
     let band = ds.rasterband(1).unwrap();

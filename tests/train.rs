@@ -8,8 +8,9 @@ mod common;
 use common::*;
 use terrapix::bundle::{Bundle, Layout};
 use terrapix::engine::Model;
-use terrapix::train::config::{Backbone, Climate, ModelConfig, SoilNetConfig, TrainConfig};
-use terrapix::train::{export, fit, nets::Net};
+use terrapix_train::config::{Backbone, Climate, ModelConfig, SoilNetConfig, TrainConfig};
+use terrapix_train::tch;
+use terrapix_train::{export, fit, nets::Net};
 
 /// libtorch's random generator is process-wide: tests that seed it and draw from it in this
 /// binary take turns, or their draws interleave and a seed no longer fixes the result.
@@ -184,7 +185,7 @@ fn same_seed_same_model() {
     let t = fit::Tensors::new(&specs, &data, &y, tch::Device::Cpu);
     let cfg = TrainConfig::default();
     let idx: Vec<usize> = (0..n).collect();
-    let fit_cfg = terrapix::train::config::FitConfig { epochs: 20, ..cfg.fit.clone() };
+    let fit_cfg = terrapix_train::config::FitConfig { epochs: 20, ..cfg.fit.clone() };
     let a = fit::fit(&t, &idx, &cfg.model, &specs, &fit_cfg, 11).unwrap();
     let b = fit::fit(&t, &idx, &cfg.model, &specs, &fit_cfg, 11).unwrap();
     assert_eq!(fit::predict(&a, &t, &idx), fit::predict(&b, &t, &idx));
@@ -232,7 +233,7 @@ fn forest_steppe_survey_spatial_versus_random_cv_with_a_random_forest_baseline()
 fn augmentation_moves_bands_and_keeps_coordinate_channels() {
     let _torch = torch_rng();
     use rand::SeedableRng;
-    use terrapix::train::config::Augment;
+    use terrapix_train::config::Augment;
     let specs = vec![input("x", Layout::Patch { size: 4 }, &["a", "@patch_x", "@patch_y"]), input("z", Layout::Pixel, &["b"])];
     let n = 6;
     let data = random_inputs(&specs, n, 2);
@@ -278,7 +279,7 @@ fn augmentation_moves_bands_and_keeps_coordinate_channels() {
     let y: Vec<f32> = (0..n).map(|i| data[0][i * 18 + 4]).collect();
     let t = fit::Tensors::new(&specs, &data, &y, tch::Device::Cpu);
     let idx: Vec<usize> = (0..n).collect();
-    let cfg = terrapix::train::config::FitConfig { epochs: 5, augment: Some(Augment::default()), ..Default::default() };
+    let cfg = terrapix_train::config::FitConfig { epochs: 5, augment: Some(Augment::default()), ..Default::default() };
     let run = || fit::predict(&fit::fit(&t, &idx, &ModelConfig::Cnn, &specs, &cfg, 4).unwrap(), &t, &idx);
     assert_eq!(run(), run());
 }

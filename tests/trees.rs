@@ -7,10 +7,10 @@ mod common;
 
 use common::*;
 use terrapix::engine::{EngineOptions, Model};
-use terrapix::train::config::TrainConfig;
-use terrapix::train::data::TrainingData;
-use terrapix::train::models::Member;
-use terrapix::train::{self, forest};
+use terrapix_train::config::TrainConfig;
+use terrapix_train::data::TrainingData;
+use terrapix_train::models::Member;
+use terrapix_train::{self as train, forest};
 
 /// Relative difference as ONNX Runtime's own tests compare floats: |a - b| <= rtol * max(|b|, 1).
 fn assert_close(got: f32, want: f64, rtol: f64, what: &str) {

@@ -9,9 +9,9 @@ use common::*;
 use terrapix::bundle::uncertainty::IntervalMethod;
 use terrapix::bundle::OutputKind;
 use terrapix::engine::{EngineOptions, Model};
-use terrapix::train::config::TrainConfig;
-use terrapix::train::data::TrainingData;
-use terrapix::train::{self, applicability};
+use terrapix_train::config::TrainConfig;
+use terrapix_train::data::TrainingData;
+use terrapix_train::{self as train, applicability};
 
 fn config(model: &str, log1p: bool) -> TrainConfig {
     TrainConfig::from_toml(&format!(

@@ -13,10 +13,6 @@ library's message.
 
 from __future__ import annotations
 
-import builtins
-import collections
-import csv
-import json
 import os
 from typing import Any, Sequence
 
@@ -32,7 +28,7 @@ from ._capi import (
     load,
 )
 from . import _program
-from ._program import pretrain, train, validate
+from ._program import pretrain, train
 from ._xarray import predict_xarray
 from .model import Model, PathLike, Progress, _Progress, open_model
 
@@ -49,9 +45,12 @@ __all__ = [
     "WriteError",
     "library_version",
     "predict_xarray",
+    "cdf_match",
+    "predict_cube",
     "run",
     "pretrain",
     "sample",
+    "samples_table",
     "train",
     "validate",
     "write_vrt",
@@ -82,33 +81,105 @@ def sample(
     """Extracts, at the points of ``points`` (CSV, GeoPackage...), the tensors a model needs from
     the rasters ``covariates`` into the folder ``output_dir`` (what ``terrapix sample`` writes and
     ``terrapix train`` reads); returns its summary {"count", "points", "skipped": {reason:
-    count}, "inputs"}. Options: ``target``, ``model``, ``x``, ``y``, ``crs``, ``group``,
-    ``stratum``, ``layer``, ``id``, ``target_nodata`` and the binding options of
-    :meth:`Model.predict_raster`.
+    count}, "inputs"}. Options: ``target``, ``model`` or ``inputs`` (["NAME:LAYOUT:COVARIATES"]),
+    ``x``, ``y``, ``crs``, ``group``, ``stratum``, ``layer``, ``id``, ``target_nodata`` and the
+    binding options of :meth:`Model.predict_raster`.
 
     ``columns`` instead of ``covariates``: covariates that are columns of the points table itself
-    (a survey with its covariates sampled in the field), as one per-pixel input; the
-    ``terrapix`` program does that work (without a progress bar)."""
+    (a survey with its covariates sampled in the field), as one per-pixel input."""
     if output_dir is None:
         raise InvalidArgumentError("sample needs output_dir, the samples folder to write")
-    if not columns:
-        with _Progress(progress, f"sample {os.path.basename(os.fspath(points))}") as report:
-            return load().sample(points, covariates, output_dir, options or None, report)
-    if covariates:
-        raise InvalidArgumentError("give covariate rasters or table columns, not both")
-    flags = _program.flags({"output": output_dir, "input": f"x:pixel:{','.join(columns)}", **options})
-    _program.run("sample", [os.fspath(points), *flags], False)
-    # `open` in this module is terrapix.open.
-    with builtins.open(os.path.join(output_dir, "samples.json")) as f:
-        written = json.load(f)
-    with builtins.open(os.path.join(output_dir, "skipped.csv"), newline="") as f:
-        reasons = collections.Counter(row["reason"] for row in csv.DictReader(f))
-    return {
-        "count": written["count"],
-        "points": written["count"] + sum(reasons.values()),
-        "skipped": dict(reasons),
-        "inputs": written["inputs"],
+    if columns:
+        if covariates:
+            raise InvalidArgumentError("give covariate rasters or table columns, not both")
+        options["inputs"] = [f"x:pixel:{','.join(columns)}"]
+    with _Progress(progress, f"sample {os.path.basename(os.fspath(points))}") as report:
+        return load().sample(points, covariates, output_dir, options or None, report)
+
+
+def samples_table(folder: PathLike) -> dict:
+    """A samples folder as a table: {"target", "crs_wkt", "columns" (one per value a person reads:
+    a pixel input's channels, a window's centre pixel, a series' steps), "points" [{"id", "x",
+    "y", "target", "group", "stratum"}], "values" (one row per point)}."""
+    return load().samples_table(folder)
+
+
+def validate(
+    model: PathLike,
+    points: PathLike,
+    *,
+    covariates: Sequence[PathLike] = (),
+    output: PathLike | None = None,
+    figures: PathLike | None = None,
+    threads: int = 0,
+    progress: Progress = False,
+    **options: Any,
+) -> dict:
+    """Checks a bundle on independent points (as ``terrapix validate``): accuracy, coverage of its
+    intervals, its quantiles and area of applicability; returns the report (and its summary
+    lines as "summary"), also written to ``output`` when given, with figures into ``figures``.
+    Options: ``target`` (required), ``x``, ``y``, ``crs``, ``group``, ``stratum``, ``layer``,
+    ``id``, ``target_nodata`` and the binding options of :meth:`Model.predict_raster`. Runs in
+    the library: no trainer needed."""
+    lib = load()
+    request = lib.nest(options, "point_options", "bind")
+    request.update(model=model, points=points, covariates=list(covariates), output=output, figures=figures)
+    with _Progress(progress, f"validate {os.path.basename(os.fspath(model))}") as report:
+        return lib.validate(request, threads, 1, report)
+
+
+def cdf_match(
+    source: PathLike,
+    reference: PathLike | None,
+    output: PathLike,
+    *,
+    method: str = "beta",
+    points: int = 51,
+    min_count: int = 3,
+    range: tuple[float, float] = (0.0, 1.0),  # noqa: A002 (the command line's name)
+    progress: Progress = True,
+    **options: Any,
+) -> dict:
+    """Matches the cube ``source``'s distribution onto ``reference``'s over their common dates and
+    writes the matched record to ``output`` (as ``terrapix cdf-match``); returns the report.
+    ``method`` "beta" (a Beta fitted by moments) or "empirical" (``points`` quantiles). Options:
+    ``zones``, ``save_mapping``, ``apply`` (a stored mapping instead of a reference),
+    ``source_dates``, ``reference_dates``."""
+    kind = {"kind": "beta"} if method == "beta" else {"kind": method, "points": points}
+    request = {"source": source, "reference": reference, "output": output, **options}
+    if reference is None:
+        request.pop("reference")
+    else:
+        request["options"] = {"method": kind, "min_count": min_count, "range": list(range)}
+    with _Progress(progress, f"cdf-match {os.path.basename(os.fspath(source))}") as report:
+        return load().cdf_match(request, report)
+
+
+def predict_cube(
+    model: PathLike,
+    cubes: dict[str, PathLike],
+    output: PathLike,
+    *,
+    statics: Sequence[PathLike] = (),
+    offset: str | None = None,
+    clip: tuple[float, float] | None = None,
+    threads: int = 0,
+    progress: Progress = True,
+) -> dict:
+    """Maps every date of the covariate ``cubes`` ({name: cube}) with a bundle or a model set's
+    folder and writes the predicted cube to ``output`` (as ``terrapix predict-cube``); returns
+    the report. ``offset``: the covariate the predictions are a residual on; ``clip``: the range
+    of target-scale bands."""
+    request = {
+        "model": model,
+        "cubes": [{"name": n, "path": p} for n, p in cubes.items()],
+        "statics": list(statics),
+        "offset": offset,
+        "clip": list(clip) if clip else None,
+        "output": output,
     }
+    with _Progress(progress, f"predict-cube {os.path.basename(os.fspath(model))}") as report:
+        return load().predict_cube(request, threads, 1, report)
 
 
 def run(command: str, *arguments: PathLike, **options: Any) -> list[str]:

@@ -162,6 +162,12 @@ _SIGNATURES = {
         [_c.c_char_p, _STRINGS, _c.c_size_t, _c.c_char_p, _c.c_char_p, PROGRESS_FN, _c.c_void_p, _c.POINTER(_c.c_void_p)],
     ),
     "tpx_gdal_register": (None, []),
+    "tpx_validate": (_c.c_int, [_c.c_char_p, _c.c_int, _c.c_int, PROGRESS_FN, _c.c_void_p, _c.POINTER(_c.c_void_p)]),
+    "tpx_cdf_match": (_c.c_int, [_c.c_char_p, PROGRESS_FN, _c.c_void_p, _c.POINTER(_c.c_void_p)]),
+    "tpx_predict_cube": (_c.c_int, [_c.c_char_p, _c.c_int, _c.c_int, PROGRESS_FN, _c.c_void_p, _c.POINTER(_c.c_void_p)]),
+    "tpx_samples_table": (_c.c_int, [_c.c_char_p, _c.POINTER(_c.c_void_p)]),
+    "tpx_option_names": (_c.c_int, [_c.POINTER(_c.c_void_p)]),
+    "tpx_status_string": (_c.c_char_p, [_c.c_int]),
 }
 
 
@@ -233,6 +239,65 @@ class Library:
         callback.reraise()
         self._check(status)
         return json.loads(self._owned_string(summary.value))
+
+    def _json_call(self, function, *arguments, progress=None):
+        """Calls a C function whose last argument receives a JSON string; returns it decoded.
+        ``progress(fraction)`` (when the function takes a callback, before the user data)
+        returning False cancels (raises CancelledError, nothing written)."""
+        out = ctypes.c_void_p()
+        callback = _Callback(progress) if progress is not False else None
+        if callback is not None:
+            status = function(*arguments, callback.c, None, ctypes.byref(out))
+            callback.reraise()
+        else:
+            status = function(*arguments, ctypes.byref(out))
+        self._check(status)
+        return json.loads(self._owned_string(out.value))
+
+    def option_names(self):
+        """The keys of the option sets requests nest: {"point_options": [...], "bind": [...],
+        "raster": [...]} (the library's own field names)."""
+        if not hasattr(self, "_option_names"):
+            self._option_names = self._json_call(self._lib.tpx_option_names, progress=False)
+        return self._option_names
+
+    def nest(self, options, *sets):
+        """Sorts flat keyword ``options`` into a request: keys of each named option set (see
+        :meth:`option_names`) go into that set's object; the others stay at the top."""
+        names = self.option_names()
+        request = {}
+        for key, value in options.items():
+            owner = next((s for s in sets if key in names[s]), None)
+            if owner is None:
+                request[key] = value
+            else:
+                request.setdefault(owner, {})[key] = value
+        return request
+
+    def validate(self, request, threads=0, intra_threads=1, progress=None):
+        """tpx_validate(): a validation request (see include/terrapix.h); returns the report."""
+        return self._json_call(self._lib.tpx_validate, _request(request), threads, intra_threads, progress=progress)
+
+    def cdf_match(self, request, progress=None):
+        """tpx_cdf_match(): a CDF-matching request; returns the match's report."""
+        return self._json_call(self._lib.tpx_cdf_match, _request(request), progress=progress)
+
+    def predict_cube(self, request, threads=0, intra_threads=1, progress=None):
+        """tpx_predict_cube(): a cube-prediction request; returns the report."""
+        return self._json_call(self._lib.tpx_predict_cube, _request(request), threads, intra_threads, progress=progress)
+
+    def samples_table(self, folder):
+        """tpx_samples_table(): a samples folder as {"target", "crs_wkt", "columns", "points", "values"}."""
+        return self._json_call(self._lib.tpx_samples_table, os.fspath(folder).encode(), progress=False)
+
+    def status_name(self, status):
+        """The name of a status code, e.g. "TPX_NOT_FOUND"."""
+        return self._lib.tpx_status_string(status).decode()
+
+
+def _request(request):
+    """A request dict as the C ABI's JSON (paths as strings)."""
+    return json.dumps(request, default=os.fspath).encode()
 
 
 class Model:

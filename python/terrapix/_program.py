@@ -1,7 +1,7 @@
-"""Training and validating through the ``terrapix`` program: training needs libtorch, which the
-wheel does not carry, so it runs where the program is built with the trainer (cargo feature
-``train``). Found, in order: ``TERRAPIX_BIN``, then ``terrapix`` on PATH.
-Training reports its folds as JSON lines (``--progress-json``), shown as a tqdm bar."""
+"""Training through the ``terrapix`` program: training needs libtorch, which the wheel does not
+carry, so it runs where the program is built with the trainer (cargo feature ``train``). Found,
+in order: ``TERRAPIX_BIN``, then ``terrapix`` on PATH. Training reports its folds as JSON lines
+(``--progress-json``), shown as a tqdm bar. Everything else runs in the library."""
 
 from __future__ import annotations
 
@@ -144,16 +144,3 @@ def pretrain(
     run("pretrain", arguments, progress)
     with open(os.fspath(output) + ".json") as f:
         return json.load(f)
-
-
-def validate(model: PathLike, points: PathLike, *, covariates: Iterable[PathLike] = (), **options: Any) -> dict:
-    """Checks a bundle on independent points (``terrapix validate``): accuracy, coverage of its
-    intervals, its quantiles and area of applicability; returns the report. Options as for the
-    command line: ``target``, ``x``, ``y``, ``crs``, ``figures``, ``bind``, ``by_order``..."""
-    with tempfile.TemporaryDirectory() as tmp:
-        report = options.pop("output", None) or os.path.join(tmp, "validation.json")
-        covs = list(covariates)
-        arguments = [os.fspath(points), *flags({"model": model, "covariates": covs or None, "output": report, **options})]
-        run("validate", arguments, progress=False)
-        with open(report) as f:
-            return json.load(f)

@@ -2,6 +2,7 @@
 //! model expects, and its outputs back into map bands. Stored as JSON in the ONNX
 //! `metadata_props` under [`MANIFEST_KEY`].
 
+use crate::metrics::Metrics;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -27,7 +28,7 @@ pub mod limits {
 
 /// Channel sources that are not covariate bands but computed per pixel by terrapix.
 pub mod generated {
-    /// x position inside a patch, linearly from -1 (left) to 1 (right), as in seed 002.
+    /// x position inside a patch, linearly from -1 (left) to 1 (right), as in the biomass patch CNN.
     pub const PATCH_X: &str = "@patch_x";
     /// y position inside a patch, from -1 (top) to 1 (bottom).
     pub const PATCH_Y: &str = "@patch_y";
@@ -318,24 +319,9 @@ pub struct Provenance {
 pub struct CvMetrics {
     pub scheme: String,
     pub folds: usize,
-    #[serde(deserialize_with = "metrics_map")]
-    pub overall: BTreeMap<String, f64>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty", deserialize_with = "metrics_maps")]
-    pub per_fold: Vec<BTreeMap<String, f64>>,
-}
-
-/// A metric that is not a number (a Spearman correlation of constant predictions) is written
-/// by serde_json as `null`: it reads back as NaN.
-fn metrics_map<'de, D: serde::Deserializer<'de>>(d: D) -> Result<BTreeMap<String, f64>, D::Error> {
-    BTreeMap::<String, Option<f64>>::deserialize(d).map(nan_for_null)
-}
-
-fn metrics_maps<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<BTreeMap<String, f64>>, D::Error> {
-    Ok(Vec::<BTreeMap<String, Option<f64>>>::deserialize(d)?.into_iter().map(nan_for_null).collect())
-}
-
-fn nan_for_null(m: BTreeMap<String, Option<f64>>) -> BTreeMap<String, f64> {
-    m.into_iter().map(|(k, v)| (k, v.unwrap_or(f64::NAN))).collect()
+    pub overall: Metrics,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub per_fold: Vec<Metrics>,
 }
 
 impl Manifest {

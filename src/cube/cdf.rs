@@ -4,7 +4,7 @@
 //! A mapping is a list of knots (source value -> reference value) at the same probabilities of
 //! both distributions, applied by linear interpolation between knots and linear extrapolation
 //! beyond the end ones (the slope of the end segment), then clipped to the physical range.
-//! - Parametric (seed 003): a Beta distribution fitted to each product by the method of moments
+//! - Parametric (the CCI-onto-SMAP soil-moisture workflow): a Beta distribution fitted to each product by the method of moments
 //!   on the physical range, knots at its 1, 5, 10, 20 .. 90, 95 and 99 % quantiles, plus the
 //!   observed minimum and maximum as end knots.
 //! - Empirical: the type-7 sample quantiles of each product at `points` evenly spaced

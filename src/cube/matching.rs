@@ -529,3 +529,54 @@ mod tests {
         }
     }
 }
+
+/// A CDF match, as `terrapix cdf-match`, `tpx_cdf_match()`, Python's `terrapix.cdf_match` and
+/// QGIS's *CDF matching of a cube* give it (serde names are the C ABI's JSON keys).
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CdfMatchRequest {
+    /// The product to correct.
+    pub source: PathBuf,
+    /// The product to match (on the source's grid); not with `apply`.
+    pub reference: Option<PathBuf>,
+    /// The matched source (CF NetCDF).
+    pub output: PathBuf,
+    /// How the mapping is fitted (not with `apply`).
+    pub options: CdfOptions,
+    /// An integer raster on the grid: pixels of one zone share one mapping.
+    pub zones: Option<PathBuf>,
+    /// Also store the fitted mapping (GeoTIFF) here, to reapply with `apply`.
+    pub save_mapping: Option<PathBuf>,
+    /// Apply this stored mapping instead of fitting one.
+    pub apply: Option<PathBuf>,
+    /// Files of dates (one per band) of stacks whose bands carry none.
+    pub source_dates: Option<PathBuf>,
+    pub reference_dates: Option<PathBuf>,
+}
+
+/// Runs a CDF match (or applies a stored mapping): refuses outputs that name an input, then
+/// fits and applies. Nothing is written on an error or a stop.
+pub fn run(request: &CdfMatchRequest, progress: &mut dyn FnMut(usize, usize) -> bool) -> Result<MatchReport, CubeError> {
+    let r = request;
+    let out_err = |path: &Path, e: crate::output::OutputError| CubeError::Output { path: path.into(), reason: e.to_string() };
+    let mut inputs: Vec<(&str, &Path)> = vec![("source", &r.source)];
+    inputs.extend(r.reference.as_deref().map(|p| ("reference", p)));
+    inputs.extend(r.apply.as_deref().map(|p| ("mapping", p)));
+    inputs.extend(r.zones.as_deref().map(|p| ("zones", p)));
+    crate::output::refuse_inputs(&r.output, false, &inputs).map_err(|e| out_err(&r.output, e))?;
+    if let Some(m) = &r.save_mapping {
+        crate::output::refuse_inputs(m, false, &inputs).map_err(|e| out_err(m, e))?;
+        crate::output::refuse_inputs(m, false, &[("output", &r.output)]).map_err(|e| out_err(m, e))?;
+    }
+    let dates = |p: &Option<PathBuf>| p.as_deref().map(super::read::read_dates_file).transpose();
+    let source = CubeInput { path: r.source.clone(), dates: dates(&r.source_dates)? };
+    match (&r.apply, &r.reference) {
+        (Some(mapping), None) if r.zones.is_none() && r.save_mapping.is_none() => cdf_apply(mapping, &source, &r.output, progress),
+        (Some(_), _) => Err(CubeError::Mismatch("a stored mapping is applied alone: no reference, zones or mapping to save".into())),
+        (None, Some(reference)) => {
+            let reference = CubeInput { path: reference.clone(), dates: dates(&r.reference_dates)? };
+            cdf_match(&source, &reference, r.zones.as_deref(), &r.output, r.save_mapping.as_deref(), &r.options, progress)
+        }
+        (None, None) => Err(CubeError::Mismatch("give the reference to match, or a stored mapping to apply".into())),
+    }
+}

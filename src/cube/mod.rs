@@ -1,4 +1,4 @@
-//! Cubes: rasters with a time axis (seed 003's soil-moisture records).
+//! Cubes: rasters with a time axis (the soil-moisture workflow's soil-moisture records).
 //!
 //! - [`time`]: dates from CF time coordinates or per-band dates; products aligned on common dates;
 //! - [`read`]: a cube through GDAL (NetCDF variable, GeoTIFF/HDF5 stack), strips of rows over dates;
@@ -10,12 +10,9 @@
 //! - `gapfill` (feature `train`): gap filling validated by artificial masking, with intervals and a flag;
 //! - [`synthetic`]: the seeded test cube (truth, reference, biased and gappy source, covariates).
 
-#[cfg(feature = "train")]
-pub mod bias;
 pub mod cdf;
-#[cfg(feature = "train")]
-pub mod gapfill;
 pub mod matching;
+pub mod models;
 pub mod predict;
 pub mod read;
 pub mod synthetic;
@@ -37,20 +34,6 @@ pub enum CubeError {
     Raster(#[from] crate::raster::RasterError),
     #[error("cancelled: nothing was written")]
     Cancelled,
-}
-
-/// The trainer settings of seed 003's models (bias correction, gap filling): gradient-boosted
-/// trees, at most 400 rounds at 0.05 with early stopping, 40 samples per leaf; no DI/AOA bands
-/// (the DI of every pixel and date costs more than it tells for these models).
-#[cfg(feature = "train")]
-pub(crate) fn boosted_trees() -> crate::train::config::TrainConfig {
-    use crate::train::config::{BoostParams, ModelConfig, TrainConfig};
-    let mut config = TrainConfig {
-        model: ModelConfig::GradientBoosting(BoostParams { trees: 400, learning_rate: 0.05, min_leaf: 40, ..Default::default() }),
-        ..Default::default()
-    };
-    config.uncertainty.aoa = false;
-    config
 }
 
 /// The netCDF and HDF5 libraries GDAL reads cubes with are not thread-safe: every use of a cube
@@ -99,4 +82,39 @@ pub fn gather_series(data: &[f32], pixels: usize, steps: &[usize]) -> Vec<f32> {
         }
     });
     out
+}
+
+/// Scores the cube `estimate` against `truth` over their common dates and the values both have
+/// (`terrapix cube-scores`); returns the number of common dates and the scores. No common date,
+/// or no value in both, is an error: there is nothing to score.
+pub fn score(estimate: &std::path::Path, truth: &std::path::Path) -> Result<(usize, crate::metrics::Scores), CubeError> {
+    let (e, t) = (read::CubeSource::open(estimate, None)?, read::CubeSource::open(truth, None)?);
+    if !e.grid.same_as(&t.grid) {
+        return Err(CubeError::Mismatch(format!("'{}' and '{}' are not on one grid", estimate.display(), truth.display())));
+    }
+    let al = time::align(&[("the estimate", &e.dates), ("the truth", &t.dates)]).map_err(CubeError::Mismatch)?;
+    if al.common.is_empty() {
+        return Err(CubeError::Mismatch(format!(
+            "'{}' and '{}' have no date in common: nothing to score",
+            estimate.display(),
+            truth.display()
+        )));
+    }
+    // Strip by strip: a long record of a large grid is never held whole.
+    let rows = strip_rows(e.grid.width, e.grid.height, 2 * al.common.len(), 256 << 20)?;
+    let (mut ev, mut tv) = (Vec::new(), Vec::new());
+    let mut acc = crate::metrics::ScoreSums::default();
+    for r in chunks(e.grid.height, rows) {
+        e.read_strip(&al.indices[0], r.clone(), &mut ev)?;
+        t.read_strip(&al.indices[1], r, &mut tv)?;
+        acc.add(&ev, &tv);
+    }
+    let s = acc.scores();
+    if s.n == 0 {
+        return Err(CubeError::Mismatch(format!(
+            "no pixel of the {} common dates has a value in both cubes: nothing to score",
+            al.common.len()
+        )));
+    }
+    Ok((al.common.len(), s))
 }

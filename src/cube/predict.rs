@@ -16,12 +16,12 @@ use gdal::Metadata;
 use rayon::prelude::*;
 
 use super::matching::CubeInput;
+use super::models::ModelSet;
 use super::read::CubeSource;
 use super::time::{align, month, summarise, Date};
 use super::write::{CubeWriter, Variable};
 use super::{netcdf_lock, CubeError};
-use crate::bundle::{Manifest, OutputKind};
-use crate::engine::Model;
+use crate::bundle::OutputKind;
 use crate::plan::Block;
 use crate::predict::Predictor;
 use crate::raster::{open_raster, Grid};
@@ -39,43 +39,6 @@ pub fn check_range(lo: f64, hi: f64, what: &str) -> Result<(), CubeError> {
 
 /// Calendar covariates filled from each date when nothing else has their name.
 pub const CALENDAR: &[&str] = &["month", "doy"];
-
-/// One model for every date, or one per calendar month.
-pub struct ModelSet {
-    /// `(month, model)`: month 1-12, or 0 for every month.
-    pub models: Vec<(u32, Model)>,
-}
-
-impl ModelSet {
-    pub fn manifest(&self) -> &Manifest {
-        &self.models[0].1.manifest
-    }
-
-    fn for_month(&self, m: u32) -> Option<usize> {
-        self.models.iter().position(|(k, _)| *k == m).or_else(|| self.models.iter().position(|(k, _)| *k == 0))
-    }
-
-    /// Checks that every model reads the same covariates and writes the same bands.
-    pub fn check(&self) -> Result<(), CubeError> {
-        let first = self.manifest();
-        for (m, model) in &self.models[1..] {
-            let other = &model.manifest;
-            if other.covariates() != first.covariates() || other.outputs.iter().map(|o| &o.name).ne(first.outputs.iter().map(|o| &o.name)) {
-                return Err(CubeError::Mismatch(format!(
-                    "the model of month {m} reads other covariates or writes other bands than the first"
-                )));
-            }
-        }
-        if self.models.iter().all(|(m, _)| *m != 0) {
-            let mut months: Vec<u32> = self.models.iter().map(|(m, _)| *m).collect();
-            months.sort_unstable();
-            if months != (1..=12).collect::<Vec<_>>() {
-                return Err(CubeError::Mismatch(format!("a monthly model set needs one model per month 1..12, not {months:?}")));
-            }
-        }
-        Ok(())
-    }
-}
 
 /// What feeds the model's covariates.
 #[derive(Clone, Debug, Default)]
@@ -344,7 +307,7 @@ pub fn predict_cube(
 }
 
 /// The bands of static rasters on `grid`, by description: (name, file, plane).
-pub(crate) fn read_statics(files: &[PathBuf], grid: &Grid) -> Result<Vec<(String, PathBuf, Vec<f32>)>, CubeError> {
+pub fn read_statics(files: &[PathBuf], grid: &Grid) -> Result<Vec<(String, PathBuf, Vec<f32>)>, CubeError> {
     let mut out = Vec::new();
     for f in files {
         let err = |reason: String| CubeError::Input { path: f.clone(), reason };
@@ -369,4 +332,64 @@ pub(crate) fn read_statics(files: &[PathBuf], grid: &Grid) -> Result<Vec<(String
         }
     }
     Ok(out)
+}
+
+/// A cube prediction, as `terrapix predict-cube`, `tpx_predict_cube()`, Python's
+/// `terrapix.predict_cube` and QGIS give it (serde names are the C ABI's JSON keys).
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PredictCubeRequest {
+    /// A bundle, or the folder of a model set (see [`super::models`]).
+    pub model: PathBuf,
+    /// Time-varying covariates, in order (the first one's grid is the map's).
+    pub cubes: Vec<NamedCube>,
+    /// Rasters whose bands, by description, are static covariates.
+    pub statics: Vec<PathBuf>,
+    /// The covariate the model's target-scale bands are a residual on (added back).
+    pub offset: Option<String>,
+    /// Clip target-scale bands to [low, high].
+    pub clip: Option<(f64, f64)>,
+    /// The predicted cube (CF NetCDF, one variable per model output).
+    pub output: PathBuf,
+}
+
+/// A time-varying covariate: its name in the model and its cube (`{"name": "ndvi", "path":
+/// "ndvi.nc"}`; on the command line `ndvi=ndvi.nc`).
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NamedCube {
+    pub name: String,
+    pub path: PathBuf,
+}
+
+impl std::str::FromStr for NamedCube {
+    type Err = String;
+    fn from_str(text: &str) -> Result<NamedCube, String> {
+        let (name, path) = text.split_once('=').ok_or_else(|| format!("'{text}' is not NAME=CUBE (e.g. ndvi=ndvi.nc)"))?;
+        Ok(NamedCube { name: name.trim().to_string(), path: path.into() })
+    }
+}
+
+/// Runs a cube prediction: opens the model (set), refuses an output that names an input, and
+/// predicts every common date of the bound cubes.
+pub fn run(
+    request: &PredictCubeRequest,
+    engine: &crate::engine::EngineOptions,
+    progress: &mut dyn FnMut(usize, usize) -> bool,
+) -> Result<CubePredictReport, CubeError> {
+    let r = request;
+    let mut inputs: Vec<(&str, &Path)> = vec![("model", &r.model)];
+    inputs.extend(r.cubes.iter().map(|c| ("covariate cube", c.path.as_path())));
+    inputs.extend(r.statics.iter().map(|s| ("static raster", s.as_path())));
+    crate::output::refuse_inputs(&r.output, false, &inputs)
+        .map_err(|e| CubeError::Output { path: r.output.clone(), reason: e.to_string() })?;
+    let models = ModelSet::open(&r.model, engine)?;
+    let options = CubePredictOptions {
+        offset: r.offset.clone(),
+        clip: r.clip,
+        attributes: vec![("history".into(), format!("terrapix {} predict-cube --model {}", crate::VERSION, r.model.display()))],
+        ..Default::default()
+    };
+    let cubes = r.cubes.iter().map(|c| (c.name.clone(), CubeInput { path: c.path.clone(), dates: None })).collect();
+    predict_cube(&models, &CubeBindings { cubes, statics: r.statics.clone() }, &r.output, &options, progress)
 }

@@ -184,3 +184,42 @@ pub fn read_dates_file(path: &Path) -> Result<Vec<Date>, CubeError> {
         .map(|(i, l)| parse_date(l).ok_or_else(|| err(format!("line {}: '{l}' is not a date (YYYY-MM-DD)", i + 1))))
         .collect()
 }
+
+/// What a cube is: its variable, grid and time axis (`terrapix cube-info`).
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct CubeInfo {
+    pub variable: String,
+    pub unit: String,
+    pub width: usize,
+    pub height: usize,
+    pub origin: (f64, f64),
+    pub pixel: (f64, f64),
+    pub dates: usize,
+    pub first: Option<String>,
+    pub last: Option<String>,
+    /// Days between the first and last date without a step: how many, and the first few.
+    pub days_without_step: usize,
+    pub first_days_without_step: Vec<String>,
+}
+
+/// Describes the cube at `path` (`dates`: a file of the band dates of a stack that has none).
+pub fn describe(path: &Path, dates: Option<&Path>) -> Result<CubeInfo, CubeError> {
+    let dates = dates.map(read_dates_file).transpose()?;
+    let c = CubeSource::open(path, dates.as_deref())?;
+    let g = &c.grid;
+    let al = super::time::align(&[("the cube", &c.dates)]).map_err(CubeError::Mismatch)?;
+    let (shown, gaps) = super::time::missing_days(&al.common, 5);
+    Ok(CubeInfo {
+        variable: c.name.clone(),
+        unit: c.unit.clone(),
+        width: g.width,
+        height: g.height,
+        origin: (g.geotransform[0], g.geotransform[3]),
+        pixel: (g.geotransform[1], g.geotransform[5]),
+        dates: al.common.len(),
+        first: al.common.first().map(|d| d.to_string()),
+        last: al.common.last().map(|d| d.to_string()),
+        days_without_step: gaps,
+        first_days_without_step: shown.iter().map(|d| d.to_string()).collect(),
+    })
+}

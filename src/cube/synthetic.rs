@@ -1,4 +1,4 @@
-//! The seeded synthetic soil-moisture cube of seed 003's tests, README and benchmarks.
+//! The seeded synthetic soil-moisture cube of the soil-moisture workflow's tests, README and benchmarks.
 //!
 //! A daily "true" surface soil moisture (m3/m3) from a bucket model: rain storms (moving blobs,
 //! more over high ground) fill a layer whose capacity grows with clay, evaporation driven by
@@ -77,6 +77,13 @@ impl SynthOptions {
         }
         Ok(())
     }
+}
+
+/// Generates the cube of `options` (checked first) and writes it into the folder `dir`
+/// (`terrapix synth-cube`).
+pub fn write_cube(options: &SynthOptions, dir: &Path) -> Result<Written, CubeError> {
+    options.check()?;
+    generate(options).write(dir)
 }
 
 /// The generated cube, in memory: `[day][pixel]` planes (NaN: missing).

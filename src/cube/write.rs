@@ -3,16 +3,13 @@
 //! and provenance attributes; strips of rows over every date are written as they come. Written
 //! under a temporary name and renamed once complete, like every terrapix output.
 
-use std::ffi::{CString, NulError};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
-use std::ptr::{null, null_mut};
-
-use gdal_sys::*;
 
 use super::time::{days_since_epoch, Date, EPOCH_UNITS};
 use super::{netcdf_lock, CubeError};
 use crate::output::{Kind, Staged};
+use crate::raster::gdal::md;
 use crate::raster::{CplCapture, Grid};
 
 /// A variable of the written cube, on (time, y, x).
@@ -41,19 +38,13 @@ pub const FLAG_FILL: u8 = 255;
 pub struct CubeWriter {
     staged: Option<Staged>,
     target: PathBuf,
-    ds: GDALDatasetH,
-    arrays: Vec<GDALMDArrayH>,
+    /// Released in this order: the arrays, then the dataset (see [`CubeWriter::close`]).
+    arrays: Vec<md::Array>,
+    ds: Option<md::Dataset>,
     flags: Vec<bool>,
     names: Vec<String>,
     grid: Grid,
     steps: usize,
-}
-
-// The handles are used from one thread at a time (the writer is moved, never shared).
-unsafe impl Send for CubeWriter {}
-
-fn cstr(s: &str) -> Result<CString, NulError> {
-    CString::new(s)
 }
 
 impl CubeWriter {
@@ -74,63 +65,37 @@ impl CubeWriter {
         let mut w = CubeWriter {
             staged: None,
             target: path.into(),
-            ds: null_mut(),
             arrays: Vec::new(),
+            ds: None,
             flags: variables.iter().map(|v| v.flags).collect(),
             names: variables.iter().map(|v| v.name.clone()).collect(),
             grid: grid.clone(),
             steps: dates.len(),
         };
-        let tmp = cstr(&staged.path().to_string_lossy()).map_err(|e| out(e.to_string()))?;
+        let tmp = staged.path().to_path_buf();
         w.staged = Some(staged);
         // Taken after `w`, so released before `w` drops (its drop takes it) on an early return.
         let _lock = netcdf_lock();
         let capture = CplCapture::new();
-        // SAFETY: every handle below is checked for NULL before use and released once; strings
-        // outlive the calls that take them.
-        unsafe {
-            let driver = GDALGetDriverByName(c"netCDF".as_ptr());
-            if driver.is_null() {
-                return Err(out("this GDAL has no netCDF driver".into()));
-            }
-            w.ds = GDALCreateMultiDimensional(driver, tmp.as_ptr(), null_mut(), null_mut());
-            if w.ds.is_null() {
-                return Err(out(capture.take(false).unwrap_or_else(|| "GDAL could not create it".into())));
-            }
-            let root = GDALDatasetGetRootGroup(w.ds);
-            let result = w.define(root, grid, dates, variables, global);
-            GDALGroupRelease(root);
-            result.map_err(|e| out(capture.take(false).unwrap_or(e)))?;
-        }
+        w.ds = Some(md::Dataset::create_netcdf(&tmp).map_err(|e| out(capture.take(false).unwrap_or(e)))?);
+        let result = w.define(grid, dates, variables, global);
+        result.map_err(|e| out(capture.take(false).unwrap_or(e)))?;
         if let Some(e) = capture.take(false) {
             return Err(out(e));
         }
         Ok(w)
     }
 
-    unsafe fn define(
-        &mut self,
-        root: GDALGroupH,
-        grid: &Grid,
-        dates: &[Date],
-        variables: &[Variable],
-        global: &[(String, String)],
-    ) -> Result<(), String> {
-        let e = |x: NulError| x.to_string();
+    fn define(&mut self, grid: &Grid, dates: &[Date], variables: &[Variable], global: &[(String, String)]) -> Result<(), String> {
+        let root = self.ds.as_ref().expect("created").root()?;
         let geographic = is_geographic(&grid.wkt);
         let (yname, xname) = if geographic { ("lat", "lon") } else { ("y", "x") };
         let (nt, ny, nx) = (dates.len() as u64, grid.height as u64, grid.width as u64);
-        let dim = |name: &str, kind: &str, dir: &str, n: u64| -> Result<GDALDimensionH, String> {
-            let (name, kind, dir) = (cstr(name).map_err(e)?, cstr(kind).map_err(e)?, cstr(dir).map_err(e)?);
-            let d = GDALGroupCreateDimension(root, name.as_ptr(), kind.as_ptr(), dir.as_ptr(), n, null_mut());
-            if d.is_null() {
-                Err("could not create a dimension".into())
-            } else {
-                Ok(d)
-            }
-        };
-        let mut dims =
-            [dim("time", "TEMPORAL", "", nt)?, dim(yname, "HORIZONTAL_Y", "NORTH", ny)?, dim(xname, "HORIZONTAL_X", "EAST", nx)?];
+        let dims = [
+            root.create_dimension("time", "TEMPORAL", "", nt)?,
+            root.create_dimension(yname, "HORIZONTAL_Y", "NORTH", ny)?,
+            root.create_dimension(xname, "HORIZONTAL_X", "EAST", nx)?,
+        ];
         let g = grid.geotransform;
         let times: Vec<f64> = dates.iter().map(|d| days_since_epoch(*d)).collect();
         let ys: Vec<f64> = (0..grid.height).map(|r| g[3] + (r as f64 + 0.5) * g[5]).collect();
@@ -141,86 +106,47 @@ impl CubeWriter {
         } else {
             (("projection_y_coordinate", "y coordinate of projection"), ("projection_x_coordinate", "x coordinate of projection"))
         };
-        // (name, dimension, values, attributes)
+        // (name, dimension, values, unit, attributes)
         #[allow(clippy::type_complexity)]
-        let coords: [(&str, usize, &[f64], Vec<(&str, &str)>); 3] = [
-            ("time", 0, &times, vec![("standard_name", "time"), ("long_name", "time"), ("axis", "T"), ("calendar", "standard")]),
-            (yname, 1, &ys, vec![("standard_name", names.0 .0), ("long_name", names.0 .1), ("axis", "Y")]),
-            (xname, 2, &xs, vec![("standard_name", names.1 .0), ("long_name", names.1 .1), ("axis", "X")]),
+        let coords: [(&str, usize, &[f64], &str, Vec<(&str, &str)>); 3] = [
+            (
+                "time",
+                0,
+                &times,
+                EPOCH_UNITS,
+                vec![("standard_name", "time"), ("long_name", "time"), ("axis", "T"), ("calendar", "standard")],
+            ),
+            (yname, 1, &ys, units.0, vec![("standard_name", names.0 .0), ("long_name", names.0 .1), ("axis", "Y")]),
+            (xname, 2, &xs, units.1, vec![("standard_name", names.1 .0), ("long_name", names.1 .1), ("axis", "X")]),
         ];
-        let f64t = GDALExtendedDataTypeCreate(GDALDataType::GDT_Float64);
-        let mut result = Ok(());
-        for (name, d, values, attrs) in coords {
-            let cname = cstr(name).map_err(e)?;
-            let a = GDALGroupCreateMDArray(root, cname.as_ptr(), 1, &mut dims[d], f64t, null_mut());
-            if a.is_null() {
-                result = Err(format!("could not create the '{name}' coordinate"));
-                break;
-            }
-            let unit = match d {
-                0 => EPOCH_UNITS,
-                1 => units.0,
-                _ => units.1,
-            };
-            let cu = cstr(unit).map_err(e)?;
-            GDALMDArraySetUnit(a, cu.as_ptr());
+        for (name, d, values, unit, attrs) in coords {
+            let a = root.create_array(name, &[&dims[d]], md::Type::Float64, &[])?;
+            a.set_unit(unit)?;
             for (k, v) in attrs {
-                string_attribute(Owner::Array(a), k, v)?;
+                a.set_string_attribute(k, v)?;
             }
-            let start = [0u64];
-            let count = [values.len()];
-            if GDALMDArrayWrite(a, start.as_ptr(), count.as_ptr(), null(), null(), f64t, values.as_ptr().cast(), null(), 0) == 0 {
-                result = Err(format!("could not write the '{name}' coordinate"));
-            }
-            GDALMDArrayRelease(a);
+            a.write_f64(&[0], &[values.len()], values).map_err(|e| format!("the '{name}' coordinate: {e}"))?;
         }
-        GDALExtendedDataTypeRelease(f64t);
-        result?;
-        let srs = if grid.wkt.is_empty() {
-            null_mut()
-        } else {
-            let wkt = cstr(&grid.wkt).map_err(e)?;
-            OSRNewSpatialReference(wkt.as_ptr())
-        };
         // One chunk per date (for grids up to 1024 x 1024), as reading and writing go by date.
         let block = format!("BLOCKSIZE=1,{},{}", ny.min(1024), nx.min(1024));
-        let options = [cstr("COMPRESS=DEFLATE").map_err(e)?, cstr("ZLEVEL=1").map_err(e)?, cstr(&block).map_err(e)?];
-        let mut option_ptrs: Vec<*mut libc::c_char> = options.iter().map(|o| o.as_ptr() as *mut _).collect();
-        option_ptrs.push(null_mut());
-        let mut result = Ok(());
+        let options = ["COMPRESS=DEFLATE", "ZLEVEL=1", block.as_str()];
+        let all: Vec<&md::Dimension> = dims.iter().collect();
         for v in variables {
-            let t = GDALExtendedDataTypeCreate(if v.flags { GDALDataType::GDT_Byte } else { GDALDataType::GDT_Float32 });
-            let cname = cstr(&v.name).map_err(e)?;
-            let a = GDALGroupCreateMDArray(root, cname.as_ptr(), 3, dims.as_mut_ptr(), t, option_ptrs.as_mut_ptr());
-            GDALExtendedDataTypeRelease(t);
-            if a.is_null() {
-                result = Err(format!("could not create the variable '{}'", v.name));
-                break;
+            let a = root.create_array(&v.name, &all, if v.flags { md::Type::Byte } else { md::Type::Float32 }, &options)?;
+            a.set_nodata(if v.flags { FLAG_FILL as f64 } else { FILL as f64 });
+            if !v.units.is_empty() {
+                a.set_unit(&v.units)?;
+            }
+            a.set_spatial_ref(&grid.wkt)?;
+            a.set_string_attribute("long_name", &v.long_name)?;
+            for (k, val) in &v.attributes {
+                a.set_string_attribute(k, val)?;
             }
             self.arrays.push(a);
-            GDALMDArraySetNoDataValueAsDouble(a, if v.flags { FLAG_FILL as f64 } else { FILL as f64 });
-            if !v.units.is_empty() {
-                let cu = cstr(&v.units).map_err(e)?;
-                GDALMDArraySetUnit(a, cu.as_ptr());
-            }
-            if !srs.is_null() {
-                GDALMDArraySetSpatialRef(a, srs);
-            }
-            string_attribute(Owner::Array(a), "long_name", &v.long_name)?;
-            for (k, val) in &v.attributes {
-                string_attribute(Owner::Array(a), k, val)?;
-            }
         }
-        if !srs.is_null() {
-            OSRDestroySpatialReference(srs);
-        }
-        result?;
-        string_attribute(Owner::Group(root), "Conventions", "CF-1.8")?;
+        root.set_string_attribute("Conventions", "CF-1.8")?;
         for (k, v) in global {
-            string_attribute(Owner::Group(root), k, v)?;
-        }
-        for d in dims {
-            GDALDimensionRelease(d);
+            root.set_string_attribute(k, v)?;
         }
         Ok(())
     }
@@ -239,42 +165,24 @@ impl CubeWriter {
     /// Writes rows `rows` of the dates `steps` of variable `var`: `data` laid out `[step][row][col]`.
     pub fn write_block(&mut self, var: usize, steps: Range<usize>, rows: Range<usize>, data: &[f32]) -> Result<(), CubeError> {
         let (w, h) = (self.grid.width, rows.len());
-        assert_eq!(data.len(), steps.len() * w * h, "a block holds its dates x rows x columns");
+        if data.len() != steps.len() * w * h {
+            return Err(self.err(format!("a block of {} dates x {h} rows x {w} columns got {} values", steps.len(), data.len())));
+        }
         let _lock = netcdf_lock();
         let capture = CplCapture::new();
         let start = [steps.start as u64, rows.start as u64, 0];
         let count = [steps.len(), h, w];
-        // SAFETY: the array handle is valid until drop; the buffers match `count`.
-        let ok = unsafe {
-            if self.flags[var] {
-                let bytes: Vec<u8> = data.iter().map(|v| if v.is_finite() { *v as u8 } else { FLAG_FILL }).collect();
-                let t = GDALExtendedDataTypeCreate(GDALDataType::GDT_Byte);
-                let ok =
-                    GDALMDArrayWrite(self.arrays[var], start.as_ptr(), count.as_ptr(), null(), null(), t, bytes.as_ptr().cast(), null(), 0);
-                GDALExtendedDataTypeRelease(t);
-                ok
-            } else {
-                let filled: Vec<f32> = data.iter().map(|v| if v.is_finite() { *v } else { FILL }).collect();
-                let t = GDALExtendedDataTypeCreate(GDALDataType::GDT_Float32);
-                let ok = GDALMDArrayWrite(
-                    self.arrays[var],
-                    start.as_ptr(),
-                    count.as_ptr(),
-                    null(),
-                    null(),
-                    t,
-                    filled.as_ptr().cast(),
-                    null(),
-                    0,
-                );
-                GDALExtendedDataTypeRelease(t);
-                ok
-            }
+        let array = &self.arrays[var];
+        let written = if self.flags[var] {
+            let bytes: Vec<u8> = data.iter().map(|v| if v.is_finite() { *v as u8 } else { FLAG_FILL }).collect();
+            array.write_u8(&start, &count, &bytes)
+        } else {
+            let filled: Vec<f32> = data.iter().map(|v| if v.is_finite() { *v } else { FILL }).collect();
+            array.write_f32(&start, &count, &filled)
         };
-        match capture.take(false) {
-            Some(msg) => Err(self.err(msg)),
-            None if ok == 0 => Err(self.err("GDAL could not write the values")),
-            None => Ok(()),
+        match (capture.take(false), written) {
+            (Some(msg), _) | (None, Err(msg)) => Err(self.err(msg)),
+            (None, Ok(())) => Ok(()),
         }
     }
 
@@ -282,18 +190,10 @@ impl CubeWriter {
         CubeError::Output { path: self.target.clone(), reason: reason.to_string() }
     }
 
-    /// Releases the handles (the caller holds the lock).
+    /// Releases the arrays, then closes the file (the caller holds the lock).
     fn close(&mut self) {
-        // SAFETY: each handle is released once and nulled.
-        unsafe {
-            for a in self.arrays.drain(..) {
-                GDALMDArrayRelease(a);
-            }
-            if !self.ds.is_null() {
-                GDALClose(self.ds);
-                self.ds = null_mut();
-            }
-        }
+        self.arrays.clear();
+        self.ds = None;
     }
 
     /// Closes the file, checks that it reads back as a cube of the expected size, and renames it
@@ -324,38 +224,10 @@ impl CubeWriter {
 
 impl Drop for CubeWriter {
     fn drop(&mut self) {
-        if !self.ds.is_null() {
+        if self.ds.is_some() {
             let _lock = netcdf_lock();
             self.close(); // before the staged temporary is removed
         }
-    }
-}
-
-/// What a string attribute is attached to.
-#[derive(Clone, Copy)]
-enum Owner {
-    Array(GDALMDArrayH),
-    Group(GDALGroupH),
-}
-
-/// Writes the string attribute `key` = `value` on `owner`.
-unsafe fn string_attribute(owner: Owner, key: &str, value: &str) -> Result<(), String> {
-    let (k, v) = (cstr(key).map_err(|e| e.to_string())?, cstr(value).map_err(|e| e.to_string())?);
-    let t = GDALExtendedDataTypeCreateString(0);
-    let h = match owner {
-        Owner::Array(a) => GDALMDArrayCreateAttribute(a, k.as_ptr(), 0, null(), t, null_mut()),
-        Owner::Group(g) => GDALGroupCreateAttribute(g, k.as_ptr(), 0, null(), t, null_mut()),
-    };
-    GDALExtendedDataTypeRelease(t);
-    if h.is_null() {
-        return Err(format!("could not create the attribute '{key}'"));
-    }
-    let ok = GDALAttributeWriteString(h, v.as_ptr());
-    GDALAttributeRelease(h);
-    if ok == 0 {
-        Err(format!("could not write the attribute '{key}'"))
-    } else {
-        Ok(())
     }
 }
 
@@ -402,4 +274,22 @@ pub fn export_geotiffs(
     }
     staged.commit().map_err(folder_err)?;
     Ok(written)
+}
+
+/// What an export wrote.
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
+pub struct ExportReport {
+    pub files: Vec<PathBuf>,
+    pub first: Option<String>,
+    pub last: Option<String>,
+}
+
+/// Exports every date of the cube at `cube` as a GeoTIFF into the folder `dir`, whole
+/// (`terrapix cube-export`); `dir` may not hold the cube or be its folder.
+pub fn export(cube: &Path, dir: &Path, progress: &mut dyn FnMut(usize, usize) -> bool) -> Result<ExportReport, CubeError> {
+    crate::output::refuse_inputs(dir, true, &[("cube", cube)])
+        .map_err(|e| CubeError::Output { path: dir.into(), reason: e.to_string() })?;
+    let source = super::read::CubeSource::open(cube, None)?;
+    let files = export_geotiffs(&source, dir, progress)?;
+    Ok(ExportReport { files, first: source.dates.first().map(|d| d.to_string()), last: source.dates.last().map(|d| d.to_string()) })
 }

@@ -4,6 +4,7 @@
 //! Workers out of phase overlap reading with inference; the hand-over channel is bounded, so
 //! memory depends on the tile size and worker count, never on the raster size.
 
+pub mod bench;
 pub mod block;
 pub mod job;
 pub mod window;
@@ -25,7 +26,22 @@ use crate::raster::{BandInfo, BindOptions, Covariates, MapWriter, OutputOptions,
 #[derive(Clone, Debug, Default)]
 pub struct PredictOptions {
     pub bind: BindOptions,
-    pub output: OutputOptions,
+    pub raster: RasterOptions,
+    /// Cap GDAL's (process-wide) block cache at this many bytes, unless GDAL_CACHEMAX is set.
+    /// Left alone when None: a host such as QGIS owns that setting.
+    pub gdal_cache: Option<i64>,
+}
+
+/// How a map is written and computed: the one set of options of `terrapix predict`'s flags,
+/// `tpx_predict_raster()`'s options JSON, Python's `predict_raster` and QGIS's *Predict map*
+/// (serde names are the JSON keys).
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct RasterOptions {
+    /// GeoTIFF compression (DEFLATE, LZW, ZSTD, NONE...).
+    pub compress: String,
+    /// Write a Cloud Optimized GeoTIFF.
+    pub cog: bool,
     /// Samples per inference call (0 = automatic).
     pub batch: usize,
     /// Tile side in output cells (0 = automatic).
@@ -34,9 +50,19 @@ pub struct PredictOptions {
     pub workers: usize,
     /// Names of the model outputs to write, in this order (empty = all).
     pub outputs: Vec<String>,
-    /// Cap GDAL's (process-wide) block cache at this many bytes, unless GDAL_CACHEMAX is set.
-    /// Left alone when None: a host such as QGIS owns that setting.
-    pub gdal_cache: Option<i64>,
+}
+
+impl Default for RasterOptions {
+    fn default() -> Self {
+        RasterOptions { compress: "DEFLATE".into(), cog: false, batch: 0, tile: 0, workers: 0, outputs: Vec::new() }
+    }
+}
+
+impl RasterOptions {
+    /// The GeoTIFF settings.
+    pub fn output(&self) -> OutputOptions {
+        OutputOptions { compress: self.compress.clone(), cog: self.cog, ..Default::default() }
+    }
 }
 
 /// What a run did, for the CLI's summary and the benchmarks.
@@ -91,21 +117,23 @@ pub fn predict_raster(
     }
     crate::output::refuse_inputs(output, false, &inputs)?;
     let covs = Covariates::bind(covariates, &manifest.covariates(), &options.bind)?;
-    let predictor = Predictor::new(model, options.batch);
+    let predictor = Predictor::new(model, options.raster.batch);
     let (cell, halo) = (predictor.cell(), predictor.halo());
     let grid = covs.grid.coarsened(cell);
-    let keep = selected_outputs(manifest, &options.outputs)?;
+    let keep = selected_outputs(manifest, &options.raster.outputs)?;
     let bands: Vec<BandInfo> = keep
         .iter()
         .map(|&k| &manifest.outputs[k])
         .map(|o| BandInfo { description: manifest.band_description(o), unit: manifest.band_unit(o) })
         .collect();
-    let tiles = plan_tiles(grid.width, grid.height, options.output.block, options.tile, cell, halo, predictor.bands);
+    let settings = options.raster.output();
+    let tiles = plan_tiles(grid.width, grid.height, settings.block, options.raster.tile, cell, halo, predictor.bands);
     let total = tiles.len();
 
     let edge = manifest.nodata.edge;
     let geo = covs.grid.geotransform;
-    let workers = crate::engine::clamp_threads(if options.workers > 0 { options.workers } else { model.parallelism() }, "workers");
+    let workers =
+        crate::engine::clamp_threads(if options.raster.workers > 0 { options.raster.workers } else { model.parallelism() }, "workers");
     let smallest = tiles.iter().map(|t| (t.w * cell + 2 * halo) * (t.h * cell + 2 * halo)).min().unwrap_or(0);
     if smallest.saturating_mul(predictor.bands.max(1)).saturating_mul(4) > MAX_TILE_BYTES {
         return Err(PredictError::Invalid(format!(
@@ -116,7 +144,7 @@ pub fn predict_raster(
         )));
     }
     // Created only once the job is known to fit, so a refused job never touches the output.
-    let mut writer = MapWriter::create(output, &grid, &bands, manifest.nodata.output_nodata, &options.output)?;
+    let mut writer = MapWriter::create(output, &grid, &bands, manifest.nodata.output_nodata, &settings)?;
     let stop = AtomicBool::new(false);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(workers)

@@ -13,8 +13,12 @@ use terrapix::bundle::{
     Bundle, Channel, InputSpec, Layout, Manifest, NodataPolicy, OutputBand, OutputKind, Provenance, Target, TargetTransform, SCHEMA_VERSION,
 };
 
+pub mod cube;
+
+/// The repository's root (the tests belong to crates/cli, which names them).
 pub fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    let cli = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    cli.join("../..").canonicalize().expect("the repository root")
 }
 
 /// A path as the &str a command line takes.

@@ -2,6 +2,7 @@
 real libterrapix, ONNX Runtime, GDAL, xarray, rioxarray and Dask: every prediction is compared
 with what `terrapix predict` writes for the same rasters."""
 
+import json
 import os
 import subprocess
 import threading
@@ -367,3 +368,73 @@ def test_an_error_in_a_progress_callback_reaches_the_caller(land, model, tmp_pat
     with pytest.raises(RuntimeError, match="the callback broke"):
         model.predict_raster([d / "covariates.tif"], out, progress=broken)
     assert not out.exists()
+
+
+def test_validate_cdf_match_and_cubes_run_in_the_library_without_the_program(land, model, tmp_path, monkeypatch):
+    """Validation, CDF matching, cube prediction and the samples table need no trainer: with no
+    terrapix program anywhere, they run in libterrapix and give what the command line gives."""
+    d, _ = land
+    cube = tmp_path / "cube"
+    subprocess.run([CLI, "synth-cube", str(cube), "--width", "8", "--height", "6", "--days", "800"], check=True)
+    expected = tmp_path / "cli.nc"
+    subprocess.run(
+        [
+            CLI,
+            "cdf-match",
+            "--source",
+            str(cube / "source.nc"),
+            "--reference",
+            str(cube / "reference.nc"),
+            "-o",
+            str(expected),
+            "-q",
+        ],
+        check=True,
+    )
+    monkeypatch.setenv("TERRAPIX_BIN", str(tmp_path / "no-such-program"))
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    crs = rioxarray.open_rasterio(d / "covariates.tif").rio.crs.to_string()
+    report = terrapix.validate(
+        model.path, d / "samples.csv", covariates=[d / "covariates.tif"], target="soc", crs=crs, output=tmp_path / "v.json"
+    )
+    assert report["metrics"]["rmse"] > 0 and report["summary"][0].startswith(model.manifest["name"])
+    assert json.loads((tmp_path / "v.json").read_text())["points"] == report["points"]
+    matched = tmp_path / "matched.nc"
+    r = terrapix.cdf_match(cube / "source.nc", cube / "reference.nc", matched, progress=False)
+    assert r["fitted"] == 48 and r["overlap"] == 344
+    a, b = xr.open_dataset(matched)["sm"].values, xr.open_dataset(expected)["sm"].values
+    assert same(a, b)
+    folder = tmp_path / "samples"
+    terrapix.sample(d / "samples.csv", [d / "covariates.tif"], folder, target="soc", crs=crs, progress=False)
+    table = terrapix.samples_table(folder)
+    assert table["columns"][0] == "elevation" and len(table["values"]) == len(table["points"]) > 300
+
+
+def test_hostile_calls_are_exceptions_that_lose_nothing(land, model, tmp_path):
+    """Careless and hostile input to every function of the package: a clear exception of the
+    right class, and the inputs as they were."""
+    d, _ = land
+    before = {p: p.read_bytes() for p in d.iterdir() if p.is_file()}
+    crs = rioxarray.open_rasterio(d / "covariates.tif").rio.crs.to_string()
+    with pytest.raises(terrapix.InvalidArgumentError, match="holds no pixels"):
+        model.predict_array(np.zeros((len(model.covariates), 0, 0), np.float32))
+    with pytest.raises(terrapix.InvalidArgumentError, match="not an array of numbers"):
+        model.predict_array([["a", "b"]])
+    with pytest.raises(terrapix.InvalidArgumentError, match="give the target"):
+        terrapix.validate(model.path, d / "samples.csv", covariates=[d / "covariates.tif"], crs=crs)
+    with pytest.raises(terrapix.WriteError, match="it is the points"):
+        terrapix.validate(
+            model.path, d / "samples.csv", covariates=[d / "covariates.tif"], target="soc", crs=crs, output=d / "samples.csv"
+        )
+    with pytest.raises(terrapix.InvalidArgumentError, match="unknown field `bogus`"):
+        terrapix.validate(model.path, d / "samples.csv", bogus=1, target="soc")
+    with pytest.raises(terrapix.WriteError, match="it is the reference"):
+        terrapix.cdf_match(d / "truth.tif", d / "covariates.tif", d / "covariates.tif", progress=False)
+    with pytest.raises(terrapix.TerrapixError, match="no time-varying covariate cube"):
+        terrapix.predict_cube(model.path, {}, tmp_path / "c.nc", progress=False)
+    with pytest.raises(terrapix.TerrapixError, match="cannot read samples"):
+        terrapix.samples_table(tmp_path / "nothing")
+    with pytest.raises(terrapix.WriteError, match="it is the points"):
+        terrapix.sample(d / "samples.csv", [d / "covariates.tif"], d, target="soc", crs=crs, progress=False)
+    assert {p: p.read_bytes() for p in d.iterdir() if p.is_file()} == before
+    assert not [p for p in d.iterdir() if ".tmp-" in p.name]

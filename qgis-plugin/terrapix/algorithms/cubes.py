@@ -1,4 +1,4 @@
-"""Soil-moisture records (seed 003): CDF matching, bias correction and gap filling of cubes,
+"""Soil-moisture records (the CCI-onto-SMAP soil-moisture workflow): CDF matching, bias correction and gap filling of cubes,
 through the terrapix program. Outputs are CF NetCDF cubes; they load as temporal mesh layers,
 so QGIS's temporal controller steps through their dates."""
 
@@ -22,7 +22,7 @@ from qgis.core import (
     QgsStyle,
 )
 
-from .. import styling, trainer
+from .. import library, styling, trainer
 from .base import TerrapixAlgorithm
 
 CUBE_HELP = (
@@ -202,23 +202,41 @@ class CdfMatch(TerrapixAlgorithm):
         )
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802 (QGIS's name)
-        self.require_trainer()
+        lib = self.library()
         output = self.parameterAsFileOutput(parameters, "OUTPUT", context)
-        arguments = [
-            "--source", cube_path(self, parameters, "SOURCE", context),
-            "--reference", cube_path(self, parameters, "REFERENCE", context),
-            "-o", output,
-            "--method", self.METHODS[self.parameterAsEnum(parameters, "METHOD", context)],
-            "--min-count", str(self.parameterAsInt(parameters, "MIN_COUNT", context)),
-            "--range", f"{self.parameterAsDouble(parameters, 'LOW', context)},{self.parameterAsDouble(parameters, 'HIGH', context)}",
-            "-q",
-        ]  # fmt: skip
+        method = self.METHODS[self.parameterAsEnum(parameters, "METHOD", context)]
+        request = {
+            "source": cube_path(self, parameters, "SOURCE", context),
+            "reference": cube_path(self, parameters, "REFERENCE", context),
+            "output": output,
+            "options": {
+                "method": {"kind": "beta"} if method == "beta" else {"kind": "empirical", "points": 51},
+                "min_count": self.parameterAsInt(parameters, "MIN_COUNT", context),
+                "range": [
+                    self.parameterAsDouble(parameters, "LOW", context),
+                    self.parameterAsDouble(parameters, "HIGH", context),
+                ],
+            },
+        }
         mapping = self.parameterAsFileOutput(parameters, "MAPPING", context)
         if mapping:
-            arguments += ["--save-mapping", mapping]
-        status, _ = run(self, "cdf-match", arguments, feedback, "CDF matching")
-        if status is None:
+            request["save_mapping"] = mapping
+
+        def progress(fraction):
+            feedback.setProgress(100.0 * fraction)
+            return not feedback.isCanceled()
+
+        try:
+            r = lib.cdf_match(request, progress)
+        except library.CancelledError:
             return self.cancelled(feedback)
+        except library.TerrapixError as e:
+            raise self.fail(e) from e
+        feedback.pushInfo(
+            self.tr("fitted {} of {} pixels; {} values mapped, {} clipped to the range").format(
+                r["fitted"], r["pixels"], r["mapped"], r["clipped"]
+            )
+        )
         # The matched cube's variable is the source's (its long name: "VAR CDF-matched to REF").
         variable = variable_of(cube_path(self, parameters, "SOURCE", context)) or "sm"
         load_cube(context, output, f"CDF-matched \u00b7 {os.path.basename(output)}", "", variable, feedback)

@@ -1,11 +1,6 @@
 """Extract covariates at points: field samples + covariate rasters -> a point layer of the
 values and a samples folder that the trainer reads (tpx_sample)."""
 
-import csv
-import json
-import os
-
-import numpy as np
 from qgis.core import (
     QgsCoordinateReferenceSystem,
     QgsFeature,
@@ -29,29 +24,9 @@ from .. import library
 from .base import TerrapixAlgorithm, add_model_parameter
 
 
-def value_columns(inputs, arrays):
-    """(column names, n x columns values): pixel inputs give one column per channel; windows
-    and patches their centre pixel; series one column per step and feature (their channels)."""
-    names, columns = [], []
-    for spec, a in zip(inputs, arrays):
-        kind, channels = spec["layout"]["kind"], [c["covariate"] for c in spec["channels"]]
-        if kind == "pixel":
-            names += channels
-            columns += [a[:, i] for i in range(len(channels))]
-        elif kind in ("window", "patch"):
-            cy, cx = a.shape[2] // 2, a.shape[3] // 2
-            names += channels
-            columns += [a[:, i, cy, cx] for i in range(len(channels))]
-        else:  # series [n, T, F]: channels listed step-major (t0f0, t0f1, ..., t1f0, ...)
-            steps, features = a.shape[1], a.shape[2]
-            for t in range(steps):
-                for f in range(features):
-                    names.append(channels[t * features + f])
-                    columns.append(a[:, t, f])
-    unique = []
-    for n in names:
-        unique.append(n if n not in unique else f"{n}_{len(unique)}")
-    return unique, (np.stack(columns, axis=1) if columns else np.zeros((0, 0)))
+def number(value):
+    """A JSON number, NaN for null (how JSON writes a missing value)."""
+    return float("nan") if value is None else float(value)
 
 
 class ExtractAtPoints(TerrapixAlgorithm):
@@ -128,12 +103,9 @@ class ExtractAtPoints(TerrapixAlgorithm):
         for reason, count in summary["skipped"].items():
             feedback.pushWarning(self.tr("skipped {}: {} (see skipped.csv)").format(count, reason))
 
-        with open(os.path.join(folder, "samples.json"), encoding="utf-8") as f:
-            described = json.load(f)
-        arrays = [np.load(os.path.join(folder, name)) for name in described["files"]]
-        names, values = value_columns(described["inputs"], arrays)
-        with open(os.path.join(folder, "points.csv"), encoding="utf-8", newline="") as f:
-            rows = list(csv.DictReader(f))
+        # The library's one reader of samples folders: the values a person reads at each point.
+        table = lib.samples_table(folder)
+        names, values, rows = table["columns"], table["values"], table["points"]
 
         fields = QgsFields()
         fields.append(QgsField("id", QVariant.String))
@@ -145,7 +117,7 @@ class ExtractAtPoints(TerrapixAlgorithm):
                 fields.append(QgsField(options[key], QVariant.String))
         for n in names:
             fields.append(QgsField(n, QVariant.Double))
-        crs = QgsCoordinateReferenceSystem.fromWkt(described["crs_wkt"])
+        crs = QgsCoordinateReferenceSystem.fromWkt(table["crs_wkt"])
         sink, dest = self.parameterAsSink(parameters, "OUTPUT", context, fields, QgsWkbTypes.Point, crs)
         for i, row in enumerate(rows):
             if feedback.isCanceled():
@@ -154,9 +126,9 @@ class ExtractAtPoints(TerrapixAlgorithm):
             feature.setGeometry(QgsGeometry.fromPointXY(QgsPointXY(float(row["x"]), float(row["y"]))))
             attributes = [row["id"]]
             if has_target:
-                attributes.append(float(row["target"]))
+                attributes.append(number(row["target"]))
             attributes += [row[key] for key in ("group", "stratum") if key in options]
-            attributes += [float(v) for v in values[i]]
+            attributes += [number(v) for v in values[i]]
             feature.setAttributes(attributes)
             sink.addFeature(feature, QgsFeatureSink.FastInsert)
         return {"OUTPUT": dest, "SAMPLES": folder, "COUNT": summary["count"]}

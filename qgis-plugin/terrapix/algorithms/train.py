@@ -69,7 +69,7 @@ class CrossValidate(TerrapixAlgorithm):
             QgsProcessingParameterEnum("ARCHITECTURE", self.tr("Model"), options=ARCHITECTURES, defaultValue=0),
             "mlp, lstm, cnn_lstm, cnn, coord_cnn: networks (libtorch), for the inputs the samples were "
             "extracted for; random_forest, quantile_forest, gradient_boosting: tree ensembles on the pixel values; "
-            "soilnet: seed 001's image branch (a ResNet-18 here) on the window input fused with its climate "
+            "soilnet: SoilNet's image branch (a ResNet-18 here) on the window input fused with its climate "
             "branch (an LSTM) on the series input.",
         )
         self.param(
@@ -198,7 +198,7 @@ class PretrainSoilNet(TerrapixAlgorithm):
     DISPLAY = "Pretrain SoilNet"
     GROUP = "Training"
     HELP = (
-        "Seed 001's self-supervised pretraining: draws unlabelled locations from covariate rasters, "
+        "SoilNet's self-supervised pretraining: draws unlabelled locations from covariate rasters, "
         "cuts the image window and the climate series at each with the inputs the model will use, and "
         "trains the SoilNet image and climate branches so that the two embeddings of the same location "
         "agree (NT-Xent). Train model then fine-tunes from the weights (Pretrained weights) on the "

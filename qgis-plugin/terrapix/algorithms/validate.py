@@ -1,11 +1,8 @@
 """Validate a model on independent points: accuracy, coverage of its interval bands, its
-quantiles and the area of applicability, through `terrapix validate`."""
-
-import json
+quantiles and the area of applicability, in the library (no trainer needed)."""
 
 from qgis.core import (
     QgsProcessing,
-    QgsProcessingException,
     QgsProcessingOutputNumber,
     QgsProcessingOutputString,
     QgsProcessingParameterFeatureSource,
@@ -15,7 +12,7 @@ from qgis.core import (
     QgsProcessingParameterMultipleLayers,
 )
 
-from .. import trainer
+from .. import library
 from .base import TerrapixAlgorithm, add_model_parameter
 
 
@@ -69,26 +66,36 @@ class ValidateModel(TerrapixAlgorithm):
         self.addOutput(QgsProcessingOutputString("SUMMARY", self.tr("Summary")))
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802 (QGIS's name)
-        self.require_trainer()
-        model = self.parameterAsFile(parameters, "MODEL", context)
-        points = self.parameterAsCompatibleSourceLayerPath(parameters, "POINTS", context, ["gpkg", "shp"], "gpkg", feedback)
+        lib = self.library()
         report = self.parameterAsFileOutput(parameters, "REPORT", context)
         figures = self.parameterAsString(parameters, "FIGURES", context)
-        arguments = ["--model", model, points, "--target", self.parameterAsString(parameters, "TARGET", context)]
+        point_options = {"target": self.parameterAsString(parameters, "TARGET", context)}
         group = self.parameterAsString(parameters, "GROUP_FIELD", context)
         if group:
-            arguments += ["--group", group]
-        rasters = [layer.source() for layer in self.parameterAsLayerList(parameters, "COVARIATES", context)]
-        if rasters:
-            arguments += ["--covariates", *rasters]
-        arguments += ["-o", report, "--figures", figures]
-        status, lines = trainer.run(arguments, feedback, command="validate")
-        if status is None:
+            point_options["group"] = group
+        request = {
+            "model": self.parameterAsFile(parameters, "MODEL", context),
+            "points": self.parameterAsCompatibleSourceLayerPath(parameters, "POINTS", context, ["gpkg", "shp"], "gpkg", feedback),
+            "covariates": [layer.source() for layer in self.parameterAsLayerList(parameters, "COVARIATES", context)],
+            "output": report,
+            "figures": figures,
+            "point_options": point_options,
+        }
+
+        def progress(fraction):
+            feedback.setProgress(100.0 * fraction)
+            return not feedback.isCanceled()
+
+        try:
+            r = lib.validate(request, progress=progress)
+        except library.CancelledError:
             return self.cancelled(feedback)
-        if status != 0:
-            raise QgsProcessingException(self.tr("Validation failed: {}").format(trainer.last_line(lines)))
-        with open(report, encoding="utf-8") as f:
-            r = json.load(f)
+        except library.TerrapixError as e:
+            raise self.fail(e) from e
+        for line in r["summary"]:
+            feedback.pushInfo(line)
+        for reason, count in r.get("skipped", {}).items():
+            feedback.pushWarning(self.tr("skipped {}: {}").format(count, reason))
         coverage = r["intervals"][0]["metrics"]["coverage"] if r["intervals"] else float("nan")
-        summary = "; ".join(line.strip() for line in lines if line.startswith("  ") and not line.strip().startswith("skipped"))
+        summary = "; ".join(line.strip() for line in r["summary"][1:])
         return {"REPORT": report, "FIGURES": figures, "COVERAGE": coverage, "SUMMARY": summary}
