@@ -10,6 +10,9 @@ export PATH="$PWD/.venv/bin:$PATH" LIBTORCH_USE_PYTORCH=1
 bash scripts/lint.sh
 echo "== cargo build (the program and libterrapix.so without libtorch, as shipped)"
 cargo build --release
+# Kept for the QGIS tests: Validate and CDF matching work with a program built without the trainer.
+mkdir -p out && cp target/release/terrapix out/terrapix-without-trainer
+export TERRAPIX_PLAIN_BIN="$PWD/out/terrapix-without-trainer"
 echo "== cargo test (every crate of the workspace, the program with the trainer)"
 cargo test --workspace --release --all-targets --features train
 echo "== Python package: the wheel, then its tests (xarray, Dask cluster, trainer)"

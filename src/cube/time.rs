@@ -131,6 +131,22 @@ pub fn days_since_epoch(d: Date) -> f64 {
 
 pub const EPOCH_UNITS: &str = "days since 1970-01-01 00:00:00";
 
+/// The first `shown` days without a step between the first and last of `dates` (ascending,
+/// distinct), and how many there are in all, without listing every day of the span.
+pub fn missing_days(dates: &[Date], shown: usize) -> (Vec<Date>, usize) {
+    let (mut first, mut count) = (Vec::new(), 0usize);
+    for pair in dates.windows(2) {
+        let gap = (pair[1] - pair[0]).num_days().max(1) as usize - 1;
+        let mut day = pair[0];
+        for _ in 0..gap.min(shown.saturating_sub(first.len())) {
+            day = day.succ_opt().unwrap_or(day);
+            first.push(day);
+        }
+        count += gap;
+    }
+    (first, count)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -162,20 +178,4 @@ mod tests {
         assert_eq!(al.missing[1], vec![d("2015-01-02")]);
         assert!(align(&[("c", &[d("2015-01-01"), d("2015-01-01")])]).unwrap_err().contains("twice"));
     }
-}
-
-/// The first `shown` days without a step between the first and last of `dates` (ascending,
-/// distinct), and how many there are in all, without listing every day of the span.
-pub fn missing_days(dates: &[Date], shown: usize) -> (Vec<Date>, usize) {
-    let (mut first, mut count) = (Vec::new(), 0usize);
-    for pair in dates.windows(2) {
-        let gap = (pair[1] - pair[0]).num_days().max(1) as usize - 1;
-        let mut day = pair[0];
-        for _ in 0..gap.min(shown.saturating_sub(first.len())) {
-            day = day.succ_opt().unwrap_or(day);
-            first.push(day);
-        }
-        count += gap;
-    }
-    (first, count)
 }

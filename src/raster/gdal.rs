@@ -68,8 +68,6 @@ pub(crate) fn last_cpl_error(fallback: &str) -> String {
     }
 }
 
-/// A window of the covariate grid: its core (x, y, width, height) and the context pixels read
-
 /// Caps GDAL's block cache for a batch job (unless the user set GDAL_CACHEMAX), so memory stays
 /// bounded whatever the raster size; GDAL's own default is 5 % of the machine's memory.
 pub fn bound_gdal_cache(bytes: i64) {

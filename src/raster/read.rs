@@ -22,6 +22,7 @@ pub fn open_raster(path: &Path) -> Result<Dataset, String> {
     })
 }
 
+/// A window of the covariate grid: its core (x, y, width, height) and the context pixels read
 /// around it.
 #[derive(Clone, Copy, Debug)]
 pub struct Window {

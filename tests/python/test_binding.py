@@ -84,9 +84,7 @@ def test_statuses_and_the_info_struct_match():
     for name, value in statuses.items():
         assert getattr(_capi, name) == int(value), name
     struct = re.search(r"typedef struct TpxModelInfo \{(.*?)\} TpxModelInfo;", text, re.S).group(1)
-    fields = [
-        (re.sub(r"\s*\w+;$", "", line.strip()), line.strip().rstrip(";").split()[-1]) for line in struct.strip().splitlines()
-    ]
+    fields = re.findall(r"^\s*([A-Za-z_][\w ]*?)\s+(\w+);\s*$", re.sub(r"/\*.*?\*/|//[^\n]*", "", struct, flags=re.S), re.M)
     bound = _capi._ModelInfo._fields_
     assert [n for _, n in fields] == [n for n, _ in bound]
     assert [C_TYPES[t] for t, _ in fields] == [t for _, t in bound]

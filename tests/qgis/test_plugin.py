@@ -627,6 +627,44 @@ class PluginTest(unittest.TestCase):
         self.assertIsNotNone(feedback.cancelled_at)
         self.assertFalse(os.path.exists(cancelled) or os.path.exists(cancelled + ".json"))
 
+    def test_validate_and_cdf_matching_need_no_trainer(self):
+        """Validation and CDF matching run in libterrapix: with a terrapix program built without the
+        trainer (TERRAPIX_PLAIN_BIN, which scripts/test.sh keeps), and with none at all."""
+        cube = self.out("plain_cube")
+        subprocess.run([CLI, "synth-cube", cube, "--width", "8", "--height", "6", "--days", "800"], check=True)
+        crs = "EPSG:32637"
+        saved, path = os.environ["TERRAPIX_BIN"], os.environ["PATH"]
+        programs = [p for p in [os.environ.get("TERRAPIX_PLAIN_BIN", "")] if p and os.path.exists(p)] + ["/no/such/terrapix"]
+        try:
+            os.environ["PATH"] = "/usr/bin:/bin"
+            for k, program in enumerate(programs):
+                os.environ["TERRAPIX_BIN"] = program
+                points = QgsVectorLayer(
+                    f"file://{self.dir}/samples.csv?type=csv&xField=x&yField=y&crs={crs}", "points", "delimitedtext"
+                )
+                self.assertTrue(points.isValid())
+                report, figures = self.out(f"plain_{k}.json"), self.out(f"plain_figures_{k}")
+                r = processing.run(
+                    "terrapix:validate",
+                    {
+                        "MODEL": MODEL,
+                        "POINTS": points,
+                        "TARGET": "soc",
+                        "COVARIATES": [self.covariates],
+                        "REPORT": report,
+                        "FIGURES": figures,
+                    },
+                )
+                self.assertTrue(os.path.exists(report) and os.path.exists(os.path.join(figures, "validation.png")), program)
+                self.assertIn("RMSE", r["SUMMARY"])
+                matched = self.out(f"plain_matched_{k}.nc")
+                source = QgsRasterLayer(f'NETCDF:"{cube}/source.nc":sm', "sm")
+                reference = QgsRasterLayer(f'NETCDF:"{cube}/reference.nc":sm', "sm")
+                processing.run("terrapix:cdfmatch", {"SOURCE": source, "REFERENCE": reference, "METHOD": 1, "OUTPUT": matched})
+                self.assertTrue(os.path.exists(matched), program)
+        finally:
+            os.environ["TERRAPIX_BIN"], os.environ["PATH"] = saved, path
+
     def test_trainer_missing_says_what_to_install(self):
         saved = os.environ["TERRAPIX_BIN"]
         os.environ["TERRAPIX_BIN"] = "/bin/false"
