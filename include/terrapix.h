@@ -285,6 +285,17 @@ enum TpxStatus tpx_predict_cube(const char *request_json,
 // `folder` a NUL-terminated string; `table_json` writable.
 enum TpxStatus tpx_samples_table(const char *folder, char **table_json);
 
+// Checks an output a host is about to write itself by terrapix's output rule (what every
+// terrapix workflow checks before it writes): `request_json` is {"output", "kind" (optional:
+// "geotiff", "vrt", "png", "json", "csv", "netcdf", "onnx", "job", "folder", ...), "inputs"
+// [{"role", "path"}]}. TPX_OK when `output` may be written; TPX_WRITE_FAILED, with the reason
+// in tpx_last_error(), when it is (or is read by) one of the inputs in any syntax (subdatasets,
+// VRT sources, /vsi names), when a file of another kind is there, or its folder is missing.
+//
+// # Safety
+// `request_json` a NUL-terminated string.
+enum TpxStatus tpx_check_output(const char *request_json);
+
 // The keys of the option sets the JSON requests nest, e.g. {"point_options": ["target", "x",
 // ...], "bind": ["bind", "by_order", ...], "raster": ["compress", ...]}: hosts that take flat
 // keyword options (Python) sort them into the request with it. Free it with tpx_string_free().

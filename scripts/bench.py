@@ -113,3 +113,41 @@ for name, (size, bands, _) in MODELS.items():
         best_g = min(best_g, timed("gdal_translate", "-q", "-co", "TILED=YES", "-co", "COMPRESS=DEFLATE", "-co", "PREDICTOR=3",
                                    out(f"{name}.vrt"), out("gdal.tif")))
     print(f"{name:9} {best_p:10.2f} {best_g:17.2f} {best_p / best_g:20.2f}x")
+
+
+def peak_mib(*args, **kw):
+    """Peak resident memory of one whole process (its own rusage, not the maximum of all children)."""
+    p = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, **kw)
+    err = p.stderr.read()
+    _, status, usage = os.wait4(p.pid, 0)
+    if status != 0:
+        sys.exit(f"failed: {' '.join(args)}\n{err.decode()}")
+    return usage.ru_maxrss / 1024
+
+
+def cube_of(size):
+    """A two-date cube (a VRT over two bands of the stack, each with a DATE)."""
+    path = out(f"cube_{size}.vrt")
+    sh("gdal_translate", "-q", "-of", "VRT", "-b", "1", "-b", "2", stack(size, 12), path)
+    dates = iter(["2020-01-01", "2020-01-02"])
+    xml = re.sub(r"(<VRTRasterBand[^>]*>)", lambda m: m.group(1) + f'<Metadata><MDI key="DATE">{next(dates)}</MDI></Metadata>', open(path).read())
+    open(path, "w").write(xml)
+    return path
+
+
+# The GDAL driver and predict-cube under the same rule. gdal_translate runs with a 64 MiB block
+# cache: GDAL's default (5 % of RAM) lets any copy grow with the raster, terrapix or not.
+gdal_env = dict(env, GDAL_CACHEMAX="64")
+peaks = {"gdal": {}, "cube": {}}
+for size in (1024, 8192):
+    stk = stack(size, 12)
+    sh(T, "vrt", "--model", out("mlp.bundle.onnx"), "--covariates", stk, "-o", out(f"mlp_{size}.vrt"))
+    peaks["gdal"][size] = min(peak_mib("gdal_translate", "-q", "-co", "TILED=YES", out(f"mlp_{size}.vrt"), out("gdal.tif"), env=gdal_env)
+                              for _ in range(ROUNDS))
+    cubes = [a for i in range(1, 13) for a in ("--cube", f"cov{i}={cube_of(size)}")]
+    peaks["cube"][size] = min(peak_mib(T, "predict-cube", "--model", out("mlp.bundle.onnx"), *cubes, "-o", out("cube.nc"), "-q",
+                                       "--threads", THREADS) for _ in range(ROUNDS))
+for what, label in (("gdal", "gdal_translate over the mlp job"), ("cube", "predict-cube, mlp on 12 two-date cubes")):
+    p = peaks[what]
+    print(f"memory: {label}: peak {p[1024]:.0f} MiB on 1024^2, {p[8192]:.0f} MiB on 8192^2, ratio {p[8192] / p[1024]:.2f}")
+

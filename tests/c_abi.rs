@@ -171,6 +171,21 @@ int main(int argc, char **argv) {
     char *names = NULL;
     printf("option names: %d\n", tpx_option_names(&names) == TPX_OK && strstr(names, "\"by_order\"") != NULL);
     tpx_string_free(names);
+    /* A host's own output checked by the output rule: over its input, over an input named as a
+       GDAL subdataset, in a missing folder, of an unknown kind, and a fine one. */
+    snprintf(request, sizeof request, "{\"output\": \"%s\", \"kind\": \"geotiff\", \"inputs\": [{\"role\": \"raster\", \"path\": \"%s\"}]}", covs, covs);
+    s = tpx_check_output(request);
+    printf("check over its input: %d (%s)\n", s == TPX_WRITE_FAILED, tpx_last_error());
+    snprintf(request, sizeof request, "{\"output\": \"%s\", \"inputs\": [{\"role\": \"cube\", \"path\": \"NETCDF:\\\"%s\\\":sm\"}]}", covs, covs);
+    s = tpx_check_output(request);
+    printf("check over a subdataset: %d (%s)\n", s == TPX_WRITE_FAILED, tpx_last_error());
+    s = tpx_check_output("{\"output\": \"/no/such/folder/x.tif\", \"kind\": \"geotiff\"}");
+    printf("check no folder: %d (%s)\n", s == TPX_WRITE_FAILED, tpx_last_error());
+    s = tpx_check_output("{\"output\": \"x.tif\", \"kind\": \"gif\"}");
+    printf("check bad kind: %d (%s)\n", s == TPX_INVALID_ARGUMENT, tpx_last_error());
+    snprintf(request, sizeof request, "{\"output\": \"%s.new.tif\", \"kind\": \"geotiff\", \"inputs\": [{\"role\": \"raster\", \"path\": \"%s\"}]}", covs, covs);
+    printf("check fine: %d\n", tpx_check_output(request) == TPX_OK);
+    printf("check null: %d\n", tpx_check_output(NULL) == TPX_INVALID_ARGUMENT);
     printf("done\n");
     return 0;
 }
@@ -242,6 +257,12 @@ fn a_c_program_uses_the_library() {
         "table null: 1",
         "status names: TPX_NOT_FOUND TPX_UNKNOWN_STATUS TPX_UNKNOWN_STATUS",
         "option names: 1",
+        "check over its input: 1 (refusing to write",
+        "check over a subdataset: 1 (refusing to write",
+        "check no folder: 1 (cannot write '/no/such/folder/x.tif': folder '/no/such/folder' does not exist",
+        "check bad kind: 1 (request_json: unknown variant `gif`",
+        "check fine: 1",
+        "check null: 1",
     ] {
         assert!(stdout.contains(line), "{line}: {stdout}");
     }

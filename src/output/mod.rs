@@ -41,12 +41,14 @@ impl OutputError {
 }
 
 /// What an output is; an existing file at the target is replaced only if it is of this kind.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Hosts name it in lower case ("geotiff", "vrt", "samplesfolder", ...: see [`CheckRequest`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Kind {
     GeoTiff,
     Png,
     Onnx,
-    /// A prediction VRT written by terrapix.
+    /// A VRT written by terrapix (a prediction, or terrapix pixel functions).
     Vrt,
     /// A terrapix prediction job (`.tpx`).
     Job,
@@ -105,7 +107,7 @@ impl Kind {
             Kind::Onnx => is_onnx_file(path),
             Kind::Vrt => {
                 let t = text();
-                t.starts_with("<VRTDataset") && t.contains("TERRAPIX_MODEL")
+                t.starts_with("<VRTDataset") && (t.contains("TERRAPIX_MODEL") || t.contains("<PixelFunctionType>terrapix_"))
             }
             Kind::Job => {
                 let t = text();
@@ -215,9 +217,16 @@ fn folder_is_replaceable(dir: &Path) -> bool {
 }
 
 /// The file-system identity of an existing path (device, inode), following links.
+#[cfg(unix)]
 fn identity(path: &Path) -> Option<(u64, u64)> {
     use std::os::unix::fs::MetadataExt;
     std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
+}
+
+/// Elsewhere outputs are compared by resolved path only (see docs/platforms.md).
+#[cfg(not(unix))]
+fn identity(_: &Path) -> Option<(u64, u64)> {
+    None
 }
 
 /// `path` made absolute with its folder resolved (the file itself need not exist).
@@ -255,6 +264,44 @@ pub fn refuse_inputs(output: &Path, folder_output: bool, inputs: &[(&str, &Path)
         }
     }
     Ok(())
+}
+
+/// An output a host is about to write itself (QGIS's spectral index, a script), checked by the
+/// same rule as terrapix's own: {"output", "kind" (optional: without it only the inputs and the
+/// folder are checked), "inputs": [{"role", "path"}]}.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckRequest {
+    pub output: PathBuf,
+    #[serde(default)]
+    pub kind: Option<Kind>,
+    #[serde(default)]
+    pub inputs: Vec<NamedInput>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NamedInput {
+    pub role: String,
+    pub path: PathBuf,
+}
+
+/// [`refuse_inputs`] then [`check_target`] (or, with no kind, that the folder exists).
+pub fn check_output(request: &CheckRequest) -> Result<(), OutputError> {
+    let folder = matches!(request.kind, Some(Kind::Folder | Kind::SamplesFolder));
+    let inputs: Vec<(&str, &Path)> = request.inputs.iter().map(|i| (i.role.as_str(), i.path.as_path())).collect();
+    refuse_inputs(&request.output, folder, &inputs)?;
+    match request.kind {
+        Some(kind) => check_target(&request.output, kind),
+        None => {
+            let dir = folder_of(&request.output);
+            if dir.is_dir() {
+                Ok(())
+            } else {
+                Err(OutputError::NoFolder { path: request.output.clone(), dir: dir.into() })
+            }
+        }
+    }
 }
 
 /// Checks that `path` can be written as `kind`: its folder exists, and anything already there

@@ -711,6 +711,25 @@ pub unsafe extern "C" fn tpx_samples_table(folder: *const c_char, table_json: *m
     })
 }
 
+/// Checks an output a host is about to write itself by terrapix's output rule (what every
+/// terrapix workflow checks before it writes): `request_json` is {"output", "kind" (optional:
+/// "geotiff", "vrt", "png", "json", "csv", "netcdf", "onnx", "job", "folder", ...), "inputs"
+/// [{"role", "path"}]}. TPX_OK when `output` may be written; TPX_WRITE_FAILED, with the reason
+/// in tpx_last_error(), when it is (or is read by) one of the inputs in any syntax (subdatasets,
+/// VRT sources, /vsi names), when a file of another kind is there, or its folder is missing.
+///
+/// # Safety
+/// `request_json` a NUL-terminated string.
+#[no_mangle]
+pub unsafe extern "C" fn tpx_check_output(request_json: *const c_char) -> TpxStatus {
+    guard(|| {
+        // SAFETY: caller contract.
+        let request: terrapix::output::CheckRequest = unsafe { request_arg(request_json, &[]) }?;
+        terrapix::output::check_output(&request)?;
+        Ok(())
+    })
+}
+
 /// The keys of the option sets the JSON requests nest, e.g. {"point_options": ["target", "x",
 /// ...], "bind": ["bind", "by_order", ...], "raster": ["compress", ...]}: hosts that take flat
 /// keyword options (Python) sort them into the request with it. Free it with tpx_string_free().

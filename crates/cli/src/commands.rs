@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use terrapix::bundle::{ensemble, spec, Bundle, EdgeMode, GapFill, Manifest};
 use terrapix::engine::{self, EngineOptions, Model};
+#[cfg(feature = "train")]
 use terrapix::progress::Event;
 use terrapix::quicklook::{self, Ramp};
 
@@ -76,6 +77,7 @@ impl Drop for Bar {
 /// The library's event callback for runs whose stages a person reads: stages on stderr (unless
 /// quiet), counted steps on a bar; with `json`, every event as a JSON line on stdout (the
 /// protocol hosts read). A failed write to stdout stops the run.
+#[cfg(feature = "train")]
 fn events(quiet: bool, json: bool) -> impl FnMut(&Event) -> bool {
     let bar = Bar::new(quiet || json, "");
     move |event: &Event| {
@@ -382,7 +384,7 @@ fn predict_cube(a: PredictCubeArgs) -> Result<()> {
     let r = terrapix::cube::predict::run(&request, &a.runtime.engine(), &mut |d, t| bar.tick(d, t));
     drop(bar);
     let r = r?;
-    for (name, how) in &r.bindings {
+    for (name, how) in r.bindings.iter().filter(|_| !a.quiet) {
         note!("{name} <- {how}");
     }
     for (name, lacks) in &r.lacking {
