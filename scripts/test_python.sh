@@ -4,10 +4,13 @@
 # only; numpy, onnxruntime, xarray, Dask... come from .venv), run from outside the checkout.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh --torch
-# The trainer program (train and validate from Python) links libtorch from .venv's torch.
+# The trainer program (train and validate from Python) links libtorch from .venv's torch;
+# TERRAPIX_NO_TRAINER=1 (scripts/test_platform.sh) builds it without, and the tests that need
+# it are skipped.
+features=(--features train); [ "${TERRAPIX_NO_TRAINER:-}" = 1 ] && features=()
+bash scripts/setup.sh "$([ ${#features[@]} = 0 ] && echo --tests || echo --torch)"
 export PATH="$PWD/.venv/bin:$PATH" LIBTORCH_USE_PYTORCH=1
-cargo build --release --features train --bin terrapix --quiet
+cargo build --release "${features[@]}" --bin terrapix --quiet
 export TERRAPIX_BIN="$PWD/target/release/terrapix"
 bash scripts/build_wheel.sh >/dev/null
 site="$PWD/out/python-site"

@@ -6,9 +6,11 @@
 # builds the trainer binary (feature train) that the Train and Cross-validate algorithms drive.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh --torch --qgis
+# TERRAPIX_NO_TRAINER=1 (scripts/test_platform.sh): no libtorch, the trainer's tests skipped.
+features=(--features train); [ "${TERRAPIX_NO_TRAINER:-}" = 1 ] && features=()
+bash scripts/setup.sh "$([ ${#features[@]} = 0 ] && echo --tests || echo --torch)" --qgis
 export PATH="$PWD/.venv/bin:$PATH" LIBTORCH_USE_PYTORCH=1
-cargo build --release --features train --bin terrapix --quiet
+cargo build --release "${features[@]}" --bin terrapix --quiet
 export QT_QPA_PLATFORM=offscreen TERRAPIX_REPO="$PWD"
 # Debian's system python: QGIS's bindings and GDAL's live there (the venv sees them too).
 .venv/bin/python -m unittest discover -s tests/qgis -v

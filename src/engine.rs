@@ -176,12 +176,25 @@ fn find_in_site_packages(lib: &Path) -> Option<PathBuf> {
         .find_map(|e| newest_lib(&e.path().join("site-packages/onnxruntime/capi")))
 }
 
+/// ONNX Runtime's library as its wheel names it on this system: libonnxruntime.so.1.31.1 (Linux),
+/// libonnxruntime.1.31.1.dylib (macOS), onnxruntime.dll (Windows).
+fn is_ort_file_name(name: &str) -> bool {
+    let (prefix, suffix) = (std::env::consts::DLL_PREFIX, std::env::consts::DLL_SUFFIX);
+    name.strip_prefix(prefix).and_then(|n| n.strip_prefix("onnxruntime")).is_some_and(|rest| rest.starts_with('.') && rest.contains(suffix))
+}
+
+#[test]
+fn ort_file_names() {
+    assert!(is_ort_file_name(&format!("{}onnxruntime{}.1.31.1", std::env::consts::DLL_PREFIX, std::env::consts::DLL_SUFFIX)));
+    assert!(!is_ort_file_name(&format!("{}onnxruntime_providers_shared{}", std::env::consts::DLL_PREFIX, std::env::consts::DLL_SUFFIX)));
+}
+
 fn newest_lib(dir: &Path) -> Option<PathBuf> {
     let mut libs: Vec<PathBuf> = std::fs::read_dir(dir)
         .ok()?
         .flatten()
         .map(|e| e.path())
-        .filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("libonnxruntime.so")))
+        .filter(|p| p.file_name().is_some_and(|n| is_ort_file_name(&n.to_string_lossy())))
         .collect();
     libs.sort();
     libs.pop()

@@ -1,5 +1,6 @@
-//! terrapix inside GDAL: the plugin (libterrapix.so copied as gdal_terrapix.so into a folder on
-//! GDAL_DRIVER_PATH) driven by the real GDAL command-line tools and Debian's Python bindings.
+//! terrapix inside GDAL: the plugin (the loader gdal_terrapix.so and libterrapix-gdalX.Y.so in a
+//! folder on GDAL_DRIVER_PATH) driven by the real GDAL command-line tools and Debian's Python
+//! bindings.
 
 mod common;
 
@@ -13,14 +14,7 @@ use terrapix::bundle::Layout;
 /// A plugin folder holding gdal_terrapix.so, made once per test binary.
 fn plugin_dir() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let lib = PathBuf::from(env!("CARGO_BIN_EXE_terrapix")).parent().unwrap().join("libterrapix.so");
-        assert!(lib.exists(), "build libterrapix.so first (cargo build --release)");
-        let dir = std::env::temp_dir().join(format!("terrapix-gdal-plugin-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        std::fs::copy(&lib, dir.join("gdal_terrapix.so")).unwrap();
-        dir
-    })
+    DIR.get_or_init(|| gdal_plugin_folder("gdal-plugin"))
 }
 
 /// Runs a GDAL tool (or /usr/bin/python3) with the plugin on GDAL_DRIVER_PATH.
@@ -416,6 +410,7 @@ fn a_host_that_loads_libterrapix_registers_the_driver_itself() {
 }
 
 #[test]
+#[cfg_attr(not(feature = "train"), ignore = "trains a forest: needs the program built with --features train")]
 fn quantile_forest_bands_through_gdal_translate_match_predict() {
     // A tree bundle trained here: its quantile bands come out of the driver as out of predict.
     let dir = tempdir();
@@ -451,4 +446,41 @@ fn quantile_forest_bands_through_gdal_translate_match_predict() {
     let (q05, _, _) = read_band(&via_predict, 3);
     let (q95, _, _) = read_band(&via_predict, 5);
     assert!(q05.iter().zip(&q95).all(|(a, b)| a <= b));
+}
+
+/// The loader gdal_terrapix.so links no GDAL: on a GDAL it has no library for, GDAL's tools and
+/// Python's osgeo (which loads GDAL privately, RTLD_LOCAL) print one warning naming both
+/// versions and keep working; `gdalinfo --format TERRAPIX` then finds no such driver.
+#[test]
+fn a_gdal_without_its_library_gets_a_warning_naming_both_versions() {
+    let built = PathBuf::from(env!("CARGO_BIN_EXE_terrapix")).parent().unwrap().to_path_buf();
+    let dir = tempdir();
+    std::fs::copy(built.join("libgdal_terrapix.so"), dir.path().join("gdal_terrapix.so")).unwrap();
+    std::fs::write(dir.path().join("libterrapix-gdal9.9.so"), b"not for this GDAL").unwrap();
+    let release = gdal::version::version_info("RELEASE_NAME");
+    let run = |program: &str, args: &[&str]| {
+        let out = Command::new(program).args(args).env("GDAL_DRIVER_PATH", dir.path()).output().unwrap();
+        (out.status, String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr))
+    };
+    let (status, text) = run("gdalinfo", &["--formats"]);
+    assert!(status.success(), "{text}");
+    assert!(text.contains("GTiff"), "{text}");
+    for needle in [format!("this GDAL is {release}"), "libraries for GDAL 9.9".into(), format!("libterrapix-gdal{}.so", gdal_minor())] {
+        assert!(text.contains(&needle), "{needle}: {text}");
+    }
+    assert_eq!(text.matches("terrapix:").count(), 1, "{text}");
+    let (status, text) =
+        run("/usr/bin/python3", &["-c", "from osgeo import gdal; gdal.AllRegister(); print('driver', gdal.GetDriverByName('TERRAPIX'))"]);
+    assert!(status.success(), "{text}");
+    assert!(text.contains("driver None") && text.contains(&format!("this GDAL is {release}")), "{text}");
+    // With its library, the same loader registers the driver in both hosts.
+    let folder = plugin_dir();
+    let out = gdal_ok("gdalinfo", &["--format", "TERRAPIX"], None);
+    assert!(out.contains("TERRAPIX") && !out.contains("terrapix:"), "{out}");
+    let out = gdal_ok(
+        "/usr/bin/python3",
+        &["-c", "from osgeo import gdal; gdal.AllRegister(); print(gdal.GetDriverByName('TERRAPIX').ShortName)"],
+        None,
+    );
+    assert!(out.contains("TERRAPIX"), "{} {out}", folder.display());
 }

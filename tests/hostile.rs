@@ -410,13 +410,9 @@ fn signals_leave_nothing_and_stale_temporaries_are_removed() {
 }
 
 fn plugin_env(cmd: &mut Command) -> &mut Command {
-    let lib = PathBuf::from(env!("CARGO_BIN_EXE_terrapix")).parent().unwrap().join("libterrapix.so");
-    let dir = std::env::temp_dir().join(format!("terrapix-hostile-plugin-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    if !dir.join("gdal_terrapix.so").exists() {
-        std::fs::copy(&lib, dir.join("gdal_terrapix.so")).unwrap();
-    }
-    cmd.env("GDAL_DRIVER_PATH", dir).env("TERRAPIX_ORT_LIB", terrapix::engine::ort_library().unwrap()).env_remove("TERRAPIX_TRUSTED_MODELS")
+    cmd.env("GDAL_DRIVER_PATH", gdal_plugin_folder("hostile-plugin"))
+        .env("TERRAPIX_ORT_LIB", terrapix::engine::ort_library().unwrap())
+        .env_remove("TERRAPIX_TRUSTED_MODELS")
 }
 
 /// Runs a GDAL tool on a hostile dataset: it must fail by itself (no signal, no hang) with

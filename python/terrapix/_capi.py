@@ -87,11 +87,73 @@ INSTALL_HINT = (
 )
 
 
+def _version_key(minor):
+    return tuple(int(n) if n.isdigit() else 0 for n in minor.split("."))
+
+
+def bundled_gdal_versions(folder=LIB_DIR):
+    """The GDAL versions ("3.6", "3.10") there is a bundled libterrapix for, oldest first: one
+    library per GDAL minor version (GDAL's C++ ABI, which the TERRAPIX driver uses, changes with
+    each), named ``libterrapix-gdalX.Y.so``."""
+    found = glob.glob(os.path.join(folder, "libterrapix-gdal*.so"))
+    versions = [os.path.basename(p)[len("libterrapix-gdal") : -len(".so")] for p in found]
+    return sorted(versions, key=_version_key)
+
+
+def process_gdal_version():
+    """The version ("3.10.3") of the GDAL already loaded in this process (QGIS's, osgeo.gdal's),
+    asked of the library itself; None when none is loaded."""
+    try:
+        with open("/proc/self/maps", encoding="utf-8", errors="replace") as f:
+            paths = sorted({line.split()[-1] for line in f if "/libgdal.so" in line})
+    except OSError:
+        return None
+    for path in paths:
+        try:
+            info = ctypes.CDLL(path).GDALVersionInfo  # already loaded: the same library
+        except (OSError, AttributeError):
+            continue
+        info.restype, info.argtypes = ctypes.c_char_p, [ctypes.c_char_p]
+        return info(b"RELEASE_NAME").decode()
+    return None
+
+
+class GdalMismatchError(TerrapixError):
+    """No bundled libterrapix fits the GDAL this process has loaded."""
+
+
+def bundled_paths(folder=LIB_DIR):
+    """The bundled libraries to try: the one built for the process's GDAL when one is loaded
+    (raises GdalMismatchError naming both versions when there is none for it), else every
+    bundled one, newest GDAL first (each loads only where its GDAL is installed)."""
+    versions = bundled_gdal_versions(folder)
+    plain = os.path.join(folder, "libterrapix.so")  # a local build, linked against this machine's GDAL
+    if not versions:
+        return [plain]
+    release = process_gdal_version()
+    if release is not None:
+        minor = ".".join(release.split(".")[:2])
+        if minor not in versions:
+            raise GdalMismatchError(
+                f"this process's GDAL is {release}, and the bundled terrapix libraries are for GDAL "
+                f"{', '.join(versions)} only: install the terrapix build for GDAL {minor} "
+                f"(libterrapix-gdal{minor}.so), or name a libterrapix built against it in TERRAPIX_LIBRARY."
+            )
+        return [os.path.join(folder, f"libterrapix-gdal{minor}.so")]
+    return [os.path.join(folder, f"libterrapix-gdal{v}.so") for v in reversed(versions)]
+
+
 def candidate_paths(first=()):
     """Where the library may be, in the order tried: ``first``, ``TERRAPIX_LIBRARY``, the copy
-    in lib/, then the system's library path."""
-    bundled = os.path.join(LIB_DIR, "libterrapix.so")
-    paths = [*first, os.environ.get("TERRAPIX_LIBRARY", ""), bundled, ctypes.util.find_library("terrapix") or ""]
+    in lib/ that fits this process's GDAL (see :func:`bundled_paths`), then the system's
+    library path."""
+    paths = [p for p in (*first, os.environ.get("TERRAPIX_LIBRARY", "")) if p]
+    try:
+        paths += bundled_paths()
+    except GdalMismatchError:
+        if not paths:  # nothing named by the user either: say which GDAL is missing
+            raise
+    paths.append(ctypes.util.find_library("terrapix") or "")
     return [p for p in paths if p]
 
 
@@ -168,6 +230,7 @@ _SIGNATURES = {
     "tpx_samples_table": (_c.c_int, [_c.c_char_p, _c.POINTER(_c.c_void_p)]),
     "tpx_option_names": (_c.c_int, [_c.POINTER(_c.c_void_p)]),
     "tpx_status_string": (_c.c_char_p, [_c.c_int]),
+    "tpx_check_output": (_c.c_int, [_c.c_char_p]),
 }
 
 
@@ -289,6 +352,15 @@ class Library:
     def samples_table(self, folder):
         """tpx_samples_table(): a samples folder as {"target", "crs_wkt", "columns", "points", "values"}."""
         return self._json_call(self._lib.tpx_samples_table, os.fspath(folder).encode(), progress=False)
+
+    def check_output(self, output, kind=None, inputs=()):
+        """tpx_check_output(): raises WriteError unless ``output`` may be written by terrapix's
+        output rule: never one of ``inputs`` ((role, path) pairs; any GDAL syntax) or a file one
+        of them reads, never a file of another ``kind`` ("geotiff", "vrt", ...)."""
+        request = {"output": output, "inputs": [{"role": r, "path": p} for r, p in inputs]}
+        if kind is not None:
+            request["kind"] = kind
+        self._check(self._lib.tpx_check_output(_request(request)))
 
     def status_name(self, status):
         """The name of a status code, e.g. "TPX_NOT_FOUND"."""

@@ -8,7 +8,7 @@ folder, then the system's library path.
 import os
 
 from . import capi
-from .capi import CancelledError, TerrapixError  # noqa: F401 (the plugin's names)
+from .capi import CancelledError, GdalMismatchError, TerrapixError  # noqa: F401 (the plugin's names)
 
 PLUGIN_DIR = os.path.dirname(os.path.abspath(__file__))
 

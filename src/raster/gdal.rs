@@ -243,7 +243,7 @@ pub mod md {
             let kind = match t {
                 Type::Float64 => GDALDataType::GDT_Float64,
                 Type::Float32 => GDALDataType::GDT_Float32,
-                Type::Byte => GDALDataType::GDT_Byte,
+                Type::Byte => gdal::raster::GDT_UINT8,
             };
             // SAFETY: creates a numeric type; released by Drop.
             Extended(unsafe { GDALExtendedDataTypeCreate(kind) })

@@ -319,3 +319,26 @@ pub fn forest_steppe_samples(dir: &Path) -> (PathBuf, String) {
     ]);
     (samples, out)
 }
+
+/// The GDAL minor version this machine's GDAL is ("3.6"), as libterrapix's file names carry it.
+pub fn gdal_minor() -> String {
+    let release = gdal::version::version_info("RELEASE_NAME");
+    release.split('.').take(2).collect::<Vec<_>>().join(".")
+}
+
+/// A GDAL plugin folder laid out as shipped: the loader as gdal_terrapix.so and this build's
+/// libterrapix as libterrapix-gdalX.Y.so for this machine's GDAL (made once per `name`).
+#[allow(dead_code)]
+pub fn gdal_plugin_folder(name: &str) -> PathBuf {
+    let built = PathBuf::from(env!("CARGO_BIN_EXE_terrapix")).parent().unwrap().to_path_buf();
+    let (loader, lib) = (built.join("libgdal_terrapix.so"), built.join("libterrapix.so"));
+    assert!(loader.exists() && lib.exists(), "build the GDAL plugin first (cargo build --release --workspace)");
+    let dir = std::env::temp_dir().join(format!("terrapix-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let library = dir.join(format!("libterrapix-gdal{}.so", gdal_minor()));
+    if !library.exists() {
+        std::fs::copy(&lib, &library).unwrap();
+        std::fs::copy(&loader, dir.join("gdal_terrapix.so")).unwrap();
+    }
+    dir
+}

@@ -18,6 +18,8 @@ import terrapix
 ROOT = os.environ.get("TERRAPIX_REPO", os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 CLI = os.path.join(ROOT, "target", "release", "terrapix")
 MODEL = os.path.join(ROOT, "models", "soc-demo.onnx")
+# scripts/test_platform.sh builds no trainer (libtorch) on the other Debian releases.
+needs_trainer = pytest.mark.skipif(os.environ.get("TERRAPIX_NO_TRAINER") == "1", reason="no trainer in this build")
 
 
 @pytest.fixture(scope="session")
@@ -169,6 +171,7 @@ def test_a_dask_cluster_maps_and_writes_in_parallel(land, model, tmp_path):
     assert same(back["mean"].values, cli[0]) and same(back["std"].values, cli[1])
 
 
+@needs_trainer
 def test_sample_train_and_validate_from_python(land, tmp_path):
     """Samples through the library, then the trainer program (built with the trainer in CI):
     a small boosted-trees ensemble with spatial cross-validation, checked on its points."""
@@ -195,6 +198,7 @@ def test_sample_train_and_validate_from_python(land, tmp_path):
         terrapix.train(tmp_path / "no-samples", tmp_path / "x.onnx", progress=False)
 
 
+@needs_trainer
 def test_pretrain_reports_epochs_and_returns_the_sidecar(land, tmp_path):
     """SoilNet's contrastive pretraining through the program: progress per epoch, cancel, and
     the sidecar (inputs, normalisation, loss per epoch) as the result."""
@@ -408,6 +412,25 @@ def test_validate_cdf_match_and_cubes_run_in_the_library_without_the_program(lan
     terrapix.sample(d / "samples.csv", [d / "covariates.tif"], folder, target="soc", crs=crs, progress=False)
     table = terrapix.samples_table(folder)
     assert table["columns"][0] == "elevation" and len(table["values"]) == len(table["points"]) > 300
+
+
+def test_a_gdal_without_a_bundled_library_is_told_what_to_install(tmp_path):
+    """With GDAL loaded in the process (osgeo here), the bundled library of another GDAL is never
+    loaded: the error names this GDAL's version and those the package has."""
+    from osgeo import gdal
+
+    from terrapix import _capi
+
+    (tmp_path / "libterrapix-gdal9.9.so").write_bytes(b"built for another GDAL")
+    assert _capi.process_gdal_version() == gdal.__version__
+    with pytest.raises(_capi.GdalMismatchError) as caught:
+        _capi.bundled_paths(str(tmp_path))
+    message = str(caught.value)
+    assert f"this process's GDAL is {gdal.__version__}" in message and "GDAL 9.9 only" in message
+    minor = ".".join(gdal.__version__.split(".")[:2])
+    assert f"libterrapix-gdal{minor}.so" in message and "TERRAPIX_LIBRARY" in message
+    # The installed package carries the library of this machine's GDAL, and picks it.
+    assert _capi.bundled_paths() == [os.path.join(_capi.LIB_DIR, f"libterrapix-gdal{minor}.so")]
 
 
 def test_hostile_calls_are_exceptions_that_lose_nothing(land, model, tmp_path):

@@ -105,7 +105,11 @@ class Driver:
             self.shot(dialog, before)
         self.phase = f"{name}: run"
         dialog.runButton().click()
-        yield self.until(lambda: self.finished is not None, 240, f"{alg} to finish")
+        log_text = dialog.findChild(QTextEdit, "txtLog").toPlainText
+        # QGIS 3.40 no longer emits algorithmFinished for a failed run: its log says so instead.
+        yield self.until(lambda: self.finished is not None or "Execution failed" in log_text(), 240, f"{alg} to finish")
+        if self.finished is None:
+            self.finished = (False, {})
         self.phase = f"{name}: load"
         yield self.wait(1500)
         log = dialog.findChild(QTextEdit, "txtLog").toPlainText()

@@ -5,11 +5,9 @@ import html
 import os
 
 from qgis.core import (
-    QgsProcessing,
     QgsProcessingAlgorithm,
     QgsProcessingException,
     QgsProcessingParameterBoolean,
-    QgsProcessingParameterDefinition,
     QgsProcessingParameterExtent,
     QgsProcessingParameterFile,
     QgsProcessingParameterMultipleLayers,
@@ -18,7 +16,7 @@ from qgis.core import (
 from qgis.PyQt.QtCore import QCoreApplication, QUrl
 from qgis.PyQt.QtGui import QIcon
 
-from .. import library, trainer
+from .. import compat, library, trainer
 
 PLUGIN_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ICONS = os.path.join(PLUGIN_DIR, "icons")
@@ -63,7 +61,7 @@ class TerrapixAlgorithm(QgsProcessingAlgorithm):
         """Adds a parameter with its help (the dialog's tooltip and the help panel)."""
         definition.setHelp(self.tr(help_text))
         if advanced:
-            definition.setFlags(definition.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
+            definition.setFlags(definition.flags() | compat.FLAG_ADVANCED)
         self.addParameter(definition)
         return definition
 
@@ -76,7 +74,7 @@ class TerrapixAlgorithm(QgsProcessingAlgorithm):
             definitions = initialised.parameterDefinitions()
         parts = [f"<p>{html.escape(self.tr(p))}</p>" for p in self.HELP.split("\n\n") if p]
         items = [
-            f"<dt><b>{html.escape(d.description())}</b>{' (advanced)' if d.flags() & QgsProcessingParameterDefinition.FlagAdvanced else ''}</dt>"
+            f"<dt><b>{html.escape(d.description())}</b>{' (advanced)' if d.flags() & compat.FLAG_ADVANCED else ''}</dt>"
             f"<dd>{html.escape(d.help())}</dd>"
             for d in definitions
             if d.help()
@@ -129,7 +127,7 @@ def add_model_parameter(alg, optional=False, description="Model bundle (.onnx)")
 
 def add_covariate_parameters(alg, extent=False):
     alg.param(
-        QgsProcessingParameterMultipleLayers("COVARIATES", alg.tr("Covariate rasters"), QgsProcessing.TypeRaster),
+        QgsProcessingParameterMultipleLayers("COVARIATES", alg.tr("Covariate rasters"), compat.SOURCE_RASTER),
         "The rasters holding the model's covariates, as bands. Each covariate is found by the band's "
         "description (its name in GDAL); the log lists which band feeds which covariate. The map "
         "takes the grid and CRS of the first raster; the others are reprojected to it on the fly.",

@@ -10,7 +10,6 @@ from qgis.core import (
     QgsColorRampShader,
     QgsMeshLayer,
     QgsMeshRendererScalarSettings,
-    QgsProcessing,
     QgsProcessingException,
     QgsProcessingLayerPostProcessorInterface,
     QgsProcessingParameterEnum,
@@ -22,7 +21,7 @@ from qgis.core import (
     QgsStyle,
 )
 
-from .. import library, styling, trainer
+from .. import compat, library, styling, trainer
 from .base import TerrapixAlgorithm
 
 CUBE_HELP = (
@@ -130,15 +129,13 @@ def run(alg, command, arguments, feedback, what):
 def add_covariates(alg):
     alg.param(
         QgsProcessingParameterMultipleLayers(
-            "COVARIATES", alg.tr("Time-varying covariate cubes"), QgsProcessing.TypeRaster, optional=True
+            "COVARIATES", alg.tr("Time-varying covariate cubes"), compat.SOURCE_RASTER, optional=True
         ),
         "Cubes on the same grid (NDVI, precipitation, air temperature...). Each is named after its NetCDF variable "
         "(else the layer's name); a model uses the dates every cube has.",
     )
     alg.param(
-        QgsProcessingParameterMultipleLayers(
-            "STATICS", alg.tr("Static covariate rasters"), QgsProcessing.TypeRaster, optional=True
-        ),
+        QgsProcessingParameterMultipleLayers("STATICS", alg.tr("Static covariate rasters"), compat.SOURCE_RASTER, optional=True),
         "Rasters on the same grid whose bands, named by their descriptions, do not change with time (DEM, clay, sand...).",
     )
 
@@ -176,16 +173,12 @@ class CdfMatch(TerrapixAlgorithm):
             advanced=True,
         )
         self.param(
-            QgsProcessingParameterNumber(
-                "LOW", self.tr("Physical range: low"), QgsProcessingParameterNumber.Double, defaultValue=0.0
-            ),
+            QgsProcessingParameterNumber("LOW", self.tr("Physical range: low"), compat.NUMBER_DOUBLE, defaultValue=0.0),
             "The Beta's support and the clip of matched values (soil moisture: 0 to 1 m³/m³).",
             advanced=True,
         )
         self.param(
-            QgsProcessingParameterNumber(
-                "HIGH", self.tr("Physical range: high"), QgsProcessingParameterNumber.Double, defaultValue=1.0
-            ),
+            QgsProcessingParameterNumber("HIGH", self.tr("Physical range: high"), compat.NUMBER_DOUBLE, defaultValue=1.0),
             "The Beta's support and the clip of matched values.",
             advanced=True,
         )
@@ -330,7 +323,7 @@ class FillGaps(TerrapixAlgorithm):
             QgsProcessingParameterNumber(
                 "LEVEL",
                 self.tr("Interval level"),
-                QgsProcessingParameterNumber.Double,
+                compat.NUMBER_DOUBLE,
                 defaultValue=0.9,
                 minValue=0.5,
                 maxValue=0.99,

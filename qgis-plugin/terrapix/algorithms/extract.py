@@ -9,18 +9,15 @@ from qgis.core import (
     QgsFields,
     QgsGeometry,
     QgsPointXY,
-    QgsProcessing,
     QgsProcessingException,
     QgsProcessingParameterFeatureSink,
     QgsProcessingParameterFeatureSource,
     QgsProcessingParameterField,
     QgsProcessingParameterFolderDestination,
     QgsProcessingParameterMultipleLayers,
-    QgsWkbTypes,
 )
-from qgis.PyQt.QtCore import QVariant
 
-from .. import library
+from .. import compat, library
 from .base import TerrapixAlgorithm, add_model_parameter
 
 
@@ -43,11 +40,11 @@ class ExtractAtPoints(TerrapixAlgorithm):
 
     def initAlgorithm(self, config=None):  # noqa: N802 (QGIS's name)
         self.param(
-            QgsProcessingParameterFeatureSource("INPUT", self.tr("Sample points"), [QgsProcessing.TypeVectorPoint]),
+            QgsProcessingParameterFeatureSource("INPUT", self.tr("Sample points"), [compat.SOURCE_VECTOR_POINT]),
             "Field samples as points, in any CRS (they are transformed to the rasters').",
         )
         self.param(
-            QgsProcessingParameterMultipleLayers("COVARIATES", self.tr("Covariate rasters"), QgsProcessing.TypeRaster),
+            QgsProcessingParameterMultipleLayers("COVARIATES", self.tr("Covariate rasters"), compat.SOURCE_RASTER),
             "The rasters to sample: every band, or, with a model bundle, the bands bound to its covariates.",
         )
         helps = {
@@ -71,7 +68,7 @@ class ExtractAtPoints(TerrapixAlgorithm):
             "The folder Train model and Cross-validate read: samples.json, one .npy per input, points.csv, skipped.csv.",
         )
         self.param(
-            QgsProcessingParameterFeatureSink("OUTPUT", self.tr("Sampled points"), QgsProcessing.TypeVectorPoint),
+            QgsProcessingParameterFeatureSink("OUTPUT", self.tr("Sampled points"), compat.SOURCE_VECTOR_POINT),
             "The points with the sampled values as fields (windows at their centre pixel).",
         )
 
@@ -108,17 +105,17 @@ class ExtractAtPoints(TerrapixAlgorithm):
         names, values, rows = table["columns"], table["values"], table["points"]
 
         fields = QgsFields()
-        fields.append(QgsField("id", QVariant.String))
+        fields.append(QgsField("id", compat.FIELD_STRING))
         has_target = bool(options["target"])
         if has_target:
-            fields.append(QgsField(options["target"], QVariant.Double))
+            fields.append(QgsField(options["target"], compat.FIELD_DOUBLE))
         for key in ("group", "stratum"):
             if key in options:
-                fields.append(QgsField(options[key], QVariant.String))
+                fields.append(QgsField(options[key], compat.FIELD_STRING))
         for n in names:
-            fields.append(QgsField(n, QVariant.Double))
+            fields.append(QgsField(n, compat.FIELD_DOUBLE))
         crs = QgsCoordinateReferenceSystem.fromWkt(table["crs_wkt"])
-        sink, dest = self.parameterAsSink(parameters, "OUTPUT", context, fields, QgsWkbTypes.Point, crs)
+        sink, dest = self.parameterAsSink(parameters, "OUTPUT", context, fields, compat.WKB_POINT, crs)
         for i, row in enumerate(rows):
             if feedback.isCanceled():
                 break

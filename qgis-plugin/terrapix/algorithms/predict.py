@@ -9,7 +9,7 @@ from qgis.core import (
     QgsProcessingParameterRasterDestination,
 )
 
-from .. import library, styling
+from .. import compat, library, styling
 from .base import TerrapixAlgorithm, add_covariate_parameters, add_model_parameter, bind_options, check_binding, covariate_paths
 
 # The choices of "Outputs to write": (label, the manifest output kinds they select).
@@ -70,9 +70,7 @@ class PredictRaster(TerrapixAlgorithm):
             advanced=True,
         )
         self.param(
-            QgsProcessingParameterNumber(
-                "THREADS", self.tr("Threads (0: one per core)"), QgsProcessingParameterNumber.Integer, 0, minValue=0
-            ),
+            QgsProcessingParameterNumber("THREADS", self.tr("Threads (0: one per core)"), compat.NUMBER_INTEGER, 0, minValue=0),
             "Worker threads predicting tiles at once. More threads need more memory (one model session each).",
             advanced=True,
         )

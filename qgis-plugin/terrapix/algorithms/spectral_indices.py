@@ -14,7 +14,7 @@ from qgis.core import (
     QgsProcessingParameterRasterLayer,
 )
 
-from .. import styling
+from .. import compat, library, styling
 from .base import TerrapixAlgorithm
 
 # Index -> the bands its pixel function takes, in order (see gdal-vrt/README.md).
@@ -80,7 +80,7 @@ class SpectralIndices(TerrapixAlgorithm):
                 QgsProcessingParameterBand(key, self.tr(label), parentLayerParameterName="INPUT", optional=True),
                 f"The raster's {label.lower()}, where the chosen index uses it.",
             )
-        number = QgsProcessingParameterNumber.Double
+        number = compat.NUMBER_DOUBLE
         self.param(
             QgsProcessingParameterNumber("SCALE", self.tr("Scale (reflectance = DN x scale + offset)"), number, 1.0),
             "Turns digital numbers into reflectance: Landsat Collection 2: 0.0000275; Sentinel-2 L2A: 0.0001.",
@@ -107,7 +107,7 @@ class SpectralIndices(TerrapixAlgorithm):
         )
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802 (QGIS's name)
-        self.library()  # the pixel functions live in libterrapix
+        lib = self.library()  # the pixel functions live in libterrapix
         layer = self.parameterAsRasterLayer(parameters, "INPUT", context)
         index = list(INDICES)[self.parameterAsEnum(parameters, "INDEX", context)]
         bands = []
@@ -131,30 +131,39 @@ class SpectralIndices(TerrapixAlgorithm):
             self.parameterAsDouble(parameters, "L", context),
         )
         output = self.parameterAsOutputLayer(parameters, "OUTPUT", context)
-        if output.lower().endswith(".vrt"):
-            with open(output, "w", encoding="utf-8") as f:
-                f.write(xml)
-        else:
-            tmp = output + ".part"
-            fmt = gdal.GetDriverByName("GTiff") if output.lower().endswith((".tif", ".tiff")) else None
-            options = gdal.TranslateOptions(
-                format=fmt.ShortName if fmt else None,
-                creationOptions=["TILED=YES", "COMPRESS=DEFLATE", "PREDICTOR=3"] if fmt else None,
-                callback=lambda fraction, *_: 0 if feedback.isCanceled() else (feedback.setProgress(100 * fraction) or 1),
-            )
-            if fmt is None:
-                tmp = output  # other formats: let GDAL pick by extension
-            result = gdal.Translate(tmp, gdal.Open(xml), options=options)
-            ok = result is not None and not feedback.isCanceled()
-            result = None
-            if not ok:
-                if os.path.exists(tmp):
-                    os.remove(tmp)
-                if feedback.isCanceled():
-                    return self.cancelled(feedback)
-                raise QgsProcessingException(self.tr("GDAL could not write {}: {}").format(output, gdal.GetLastErrorMsg()))
-            if tmp != output:
-                os.replace(tmp, output)
+        is_vrt = output.lower().endswith(".vrt")
+        is_tiff = output.lower().endswith((".tif", ".tiff"))
+        kind = "vrt" if is_vrt else "geotiff" if is_tiff else None
+        try:  # the library's output rule: never the raster it reads (in any GDAL syntax)
+            lib.check_output(output, kind, [("multispectral raster", layer.source())])
+        except library.TerrapixError as e:
+            raise self.fail(e) from e
+        # Written beside the output under a hidden name and renamed into place when complete,
+        # so a failure or a cancel leaves the old output (or nothing).
+        folder, name = os.path.split(os.path.abspath(output))
+        tmp = os.path.join(folder, f".{name}.tmp-{os.getpid()}{os.path.splitext(name)[1]}")
+        try:
+            if is_vrt:
+                with open(tmp, "w", encoding="utf-8") as f:
+                    f.write(xml)
+            else:
+                fmt = gdal.GetDriverByName("GTiff") if is_tiff else None
+                options = gdal.TranslateOptions(
+                    format=fmt.ShortName if fmt else None,
+                    creationOptions=["TILED=YES", "COMPRESS=DEFLATE", "PREDICTOR=3"] if fmt else None,
+                    callback=lambda fraction, *_: 0 if feedback.isCanceled() else (feedback.setProgress(100 * fraction) or 1),
+                )
+                result = gdal.Translate(tmp, gdal.Open(xml), options=options)
+                ok = result is not None and not feedback.isCanceled()
+                result = None
+                if not ok:
+                    if feedback.isCanceled():
+                        return self.cancelled(feedback)
+                    raise QgsProcessingException(self.tr("GDAL could not write {}: {}").format(output, gdal.GetLastErrorMsg()))
+            os.replace(tmp, output)
+        finally:
+            if os.path.exists(tmp):
+                os.remove(tmp)
         if context.willLoadLayerOnCompletion(output):
             styling.load_single(context, output, index, "RdYlGn")
         return {"OUTPUT": output}

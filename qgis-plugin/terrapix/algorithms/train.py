@@ -6,7 +6,6 @@ import os
 import tempfile
 
 from qgis.core import (
-    QgsProcessing,
     QgsProcessingException,
     QgsProcessingOutputString,
     QgsProcessingParameterEnum,
@@ -18,7 +17,7 @@ from qgis.core import (
     QgsProcessingParameterString,
 )
 
-from .. import trainer
+from .. import compat, trainer
 from .base import TerrapixAlgorithm
 
 ARCHITECTURES = [
@@ -82,7 +81,7 @@ class CrossValidate(TerrapixAlgorithm):
             "spatial: k-means clusters of the points (honest for maps); random: optimistic where samples "
             "are clustered; grouped: by the group field; stratified; site_spatial: spatial blocks within each site.",
         )
-        integer, double = QgsProcessingParameterNumber.Integer, QgsProcessingParameterNumber.Double
+        integer, double = compat.NUMBER_INTEGER, compat.NUMBER_DOUBLE
         self.param(
             QgsProcessingParameterNumber("FOLDS", self.tr("Folds"), integer, 5, minValue=2),
             "Cross-validation folds; one model per fold goes into the ensemble.",
@@ -207,7 +206,7 @@ class PretrainSoilNet(TerrapixAlgorithm):
 
     def initAlgorithm(self, config=None):  # noqa: N802 (QGIS's name)
         self.param(
-            QgsProcessingParameterMultipleLayers("COVARIATES", self.tr("Covariate rasters"), QgsProcessing.TypeRaster),
+            QgsProcessingParameterMultipleLayers("COVARIATES", self.tr("Covariate rasters"), compat.SOURCE_RASTER),
             "The rasters the unlabelled locations are drawn from (bands named by their descriptions).",
         )
         self.param(

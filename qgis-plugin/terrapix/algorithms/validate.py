@@ -2,7 +2,6 @@
 quantiles and the area of applicability, in the library (no trainer needed)."""
 
 from qgis.core import (
-    QgsProcessing,
     QgsProcessingOutputNumber,
     QgsProcessingOutputString,
     QgsProcessingParameterFeatureSource,
@@ -12,7 +11,7 @@ from qgis.core import (
     QgsProcessingParameterMultipleLayers,
 )
 
-from .. import library
+from .. import compat, library
 from .base import TerrapixAlgorithm, add_model_parameter
 
 
@@ -32,7 +31,7 @@ class ValidateModel(TerrapixAlgorithm):
     def initAlgorithm(self, config=None):  # noqa: N802 (QGIS's name)
         add_model_parameter(self)
         self.param(
-            QgsProcessingParameterFeatureSource("POINTS", self.tr("Independent points"), [QgsProcessing.TypeVectorPoint]),
+            QgsProcessingParameterFeatureSource("POINTS", self.tr("Independent points"), [compat.SOURCE_VECTOR_POINT]),
             "Observations the model was not trained on (another survey, region or year).",
         )
         self.param(
@@ -50,7 +49,7 @@ class ValidateModel(TerrapixAlgorithm):
         )
         self.param(
             QgsProcessingParameterMultipleLayers(
-                "COVARIATES", self.tr("Covariate rasters (empty: the points' fields)"), QgsProcessing.TypeRaster, optional=True
+                "COVARIATES", self.tr("Covariate rasters (empty: the points' fields)"), compat.SOURCE_RASTER, optional=True
             ),
             "Rasters to read the covariates from at the points; without them, the points' fields named like the covariates.",
         )

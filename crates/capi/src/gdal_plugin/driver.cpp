@@ -10,6 +10,7 @@
 // threads get correct values, never a sibling block that another thread is still filling.
 
 #include "gdal_priv.h"
+#include "gdal_version.h"
 #include "cpl_error.h"
 #include "ogr_spatialref.h"
 
@@ -54,10 +55,18 @@ class TerrapixDataset final : public GDALDataset {
         return tpx_job_identify(info->pszFilename, info->pabyHeader, info->nHeaderBytes);
     }
     static GDALDataset *Open(GDALOpenInfo *info);
+#if GDAL_VERSION_NUM >= GDAL_COMPUTE_VERSION(3, 12, 0)
+    // GDAL 3.12 passes a GDALGeoTransform (six doubles in the same order) instead of a double[6].
+    CPLErr GetGeoTransform(GDALGeoTransform &out) const override {
+        for (int i = 0; i < 6; i++) out[i] = geotransform_[i];
+        return CE_None;
+    }
+#else
     CPLErr GetGeoTransform(double *out) override {
         std::memcpy(out, geotransform_, sizeof(geotransform_));
         return CE_None;
     }
+#endif
     const OGRSpatialReference *GetSpatialRef() const override { return srs_.IsEmpty() ? nullptr : &srs_; }
     // Predicts block (bx, by) of every band; `wanted` (1-based) receives its plane in `image`.
     CPLErr PredictBlock(int bx, int by, int wanted, void *image);

@@ -1,0 +1,3 @@
+//! Rust wrappers for the [GDAL Programs](https://gdal.org/programs/index.html)
+
+pub mod raster;

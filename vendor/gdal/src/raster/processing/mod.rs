@@ -1,0 +1,3 @@
+//! GDAL processing routines.
+
+pub mod dem;

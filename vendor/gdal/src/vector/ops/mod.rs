@@ -1,0 +1,6 @@
+mod conversions;
+mod predicates;
+mod set;
+mod transformations;
+
+pub use conversions::ToGdal;
