@@ -47,8 +47,13 @@ trap cleanup EXIT
 mountpoint -q "$ROOT/proc" || { mount -t proc proc "$ROOT/proc"; MOUNTS+=("$ROOT/proc"); }
 mountpoint -q "$ROOT/dev" || bind /dev "$ROOT/dev"
 cp /etc/resolv.conf "$ROOT/etc/resolv.conf"
-# This machine's own certificate authorities (a proxy's, say) for pip inside the root.
-if compgen -G "/usr/local/share/ca-certificates/*.crt" >/dev/null && [ -x "$ROOT/usr/sbin/update-ca-certificates" ]; then
+# This machine's own certificate authorities (a proxy's, say) for pip inside the root (a
+# minbase root has no ca-certificates yet: apt fetches it over plain http).
+if [ ! -x "$ROOT/usr/sbin/update-ca-certificates" ]; then
+  chroot "$ROOT" /usr/bin/env DEBIAN_FRONTEND=noninteractive sh -c 'apt-get update -qq && apt-get install -y -qq ca-certificates' \
+    >"$PLATFORM/ca.log" 2>&1 || { tail -5 "$PLATFORM/ca.log" >&2; exit 1; }
+fi
+if compgen -G "/usr/local/share/ca-certificates/*.crt" >/dev/null; then
   mkdir -p "$ROOT/usr/local/share/ca-certificates"
   cp /usr/local/share/ca-certificates/*.crt "$ROOT/usr/local/share/ca-certificates/"
   chroot "$ROOT" update-ca-certificates >/dev/null 2>&1 || true
