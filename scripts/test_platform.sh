@@ -31,6 +31,12 @@ say() { echo "== [$NAME $(($(date +%s) - started)) s] $*"; }
 if [ ! -x "$ROOT/usr/bin/apt-get" ] || [ ! -e "$ROOT/.terrapix-root-complete" ]; then
   command -v debootstrap >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null
   say "debootstrap $NAME into $ROOT"
+  # Never delete through a mount a killed run left behind (the checkout, ~/.cargo...).
+  if grep -q " $ROOT/" /proc/mounts; then
+    echo "test_platform: mounts under $ROOT remain from an earlier run; unmount them first:" >&2
+    grep " $ROOT/" /proc/mounts | cut -d' ' -f2 >&2
+    exit 1
+  fi
   rm -rf "$ROOT"
   debootstrap --variant=minbase "$NAME" "$ROOT" http://deb.debian.org/debian >"$PLATFORM/debootstrap.log" 2>&1 ||
     { tail -20 "$PLATFORM/debootstrap.log" >&2; exit 1; }

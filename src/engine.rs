@@ -1,5 +1,6 @@
 //! ONNX Runtime: locating and loading the shared library (ort, load-dynamic), sessions, and
-//! the check of a manifest against the graph's real inputs and outputs.
+//! the check of a manifest against the graph's real inputs and outputs. Tree bundles whose
+//! graph [`crate::native`] can run take that path instead (no ONNX Runtime session at all).
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -42,6 +43,9 @@ pub struct EngineOptions {
     pub intra_threads: usize,
     /// Explicit path to libonnxruntime.so; otherwise it is looked up (see [`ort_library`]).
     pub ort_library: Option<PathBuf>,
+    /// Run tree bundles on ONNX Runtime even where the native engine could (as
+    /// TERRAPIX_NATIVE=0 does for a whole process): tests and benchmarks compare the two.
+    pub onnx_runtime_only: bool,
 }
 
 static ENVIRONMENT: OnceLock<Result<(Environment, PathBuf), EngineError>> = OnceLock::new();
@@ -215,7 +219,8 @@ impl std::fmt::Display for TensorSig {
     }
 }
 
-/// A loaded bundle: its manifest and an ONNX Runtime session checked against it.
+/// A loaded bundle: its manifest and what runs its graph (ONNX Runtime sessions, or the native
+/// tree engine), checked against it.
 pub struct Model {
     pub path: PathBuf,
     pub manifest: Manifest,
@@ -223,8 +228,54 @@ pub struct Model {
     pub outputs: Vec<TensorSig>,
     /// Fixed batch size, when the graph's batch dimension is not dynamic.
     pub fixed_batch: Option<usize>,
+    /// Why a tree bundle runs on ONNX Runtime rather than natively (None: native, or no trees).
+    pub native_refusal: Option<String>,
     sessions: Vec<Mutex<Session>>,
+    native: Option<crate::native::Graph>,
+    /// Batches the native engine may run at once (the threads asked for).
+    native_workers: usize,
     next: std::sync::atomic::AtomicUsize,
+}
+
+/// Set TERRAPIX_NATIVE=0 to run tree bundles on ONNX Runtime (benchmarks compare the two).
+fn native_allowed() -> bool {
+    std::env::var("TERRAPIX_NATIVE").map_or(true, |v| v != "0")
+}
+
+/// The graph's declared inputs (initializers excluded) and outputs, as ONNX Runtime reports them.
+fn graph_sigs(model: &crate::bundle::onnx::ModelProto) -> (Vec<TensorSig>, Vec<TensorSig>) {
+    use crate::bundle::onnx::{tensor_shape_proto::dimension::Value as Dim, type_proto::Value, ValueInfoProto};
+    let Some(g) = &model.graph else { return (vec![], vec![]) };
+    let sig = |v: &ValueInfoProto| {
+        let (elem, dims) = match v.r#type.as_ref().and_then(|t| t.value.as_ref()) {
+            Some(Value::TensorType(t)) => (
+                match t.elem_type.unwrap_or(0) {
+                    1 => "float32".to_string(),
+                    7 => "int64".into(),
+                    11 => "float64".into(),
+                    9 => "bool".into(),
+                    other => format!("type {other}"),
+                },
+                t.shape
+                    .as_ref()
+                    .map(|s| {
+                        s.dim
+                            .iter()
+                            .map(|d| match &d.value {
+                                Some(Dim::DimValue(v)) => *v,
+                                _ => -1,
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            ),
+            _ => ("not a tensor".into(), vec![]),
+        };
+        TensorSig { name: v.name.clone().unwrap_or_default(), elem, dims }
+    };
+    let constants: std::collections::HashSet<&str> = g.initializer.iter().filter_map(|t| t.name.as_deref()).collect();
+    let inputs = g.input.iter().filter(|v| !v.name.as_deref().is_some_and(|n| constants.contains(n))).map(sig).collect();
+    (inputs, g.output.iter().map(sig).collect())
 }
 
 impl Model {
@@ -238,7 +289,6 @@ impl Model {
     pub fn from_bundle(path: &Path, bundle: &Bundle, options: &EngineOptions) -> Result<Model, EngineError> {
         let manifest = bundle.require_manifest(path)?.clone();
         let trees = bundle.has_tree_ensemble();
-        let env = environment(options)?;
         let serr = |e: String| EngineError::Session { path: path.into(), reason: e };
         let mut count = clamp_threads(if options.sessions > 0 { options.sessions } else { default_parallelism() }, "sessions");
         let mut threads = clamp_threads(options.intra_threads.max(1), "ONNX Runtime threads per session");
@@ -247,10 +297,39 @@ impl Model {
             // rows of each batch, instead of one copy of the trees per session.
             (threads, count) = (clamp_threads(count * threads, "ONNX Runtime threads"), 1);
         }
+        let mut native_refusal = None;
         if trees {
             // Checked before ONNX Runtime builds the trees (recursively): depth, cycles, indices.
             crate::bundle::ml_trees::ensembles(&bundle.model).map_err(serr)?;
+            let compiled = if options.onnx_runtime_only {
+                Err("asked for ONNX Runtime".to_string())
+            } else if !native_allowed() {
+                Err("TERRAPIX_NATIVE=0".to_string())
+            } else {
+                crate::native::Graph::compile(&bundle.model)
+            };
+            match compiled {
+                Ok(graph) => {
+                    let (inputs, outputs) = graph_sigs(&bundle.model);
+                    let fixed_batch = check_signature(&manifest, &inputs, &outputs)
+                        .map_err(|detail| EngineError::Mismatch { path: path.into(), detail })?;
+                    return Ok(Model {
+                        path: path.into(),
+                        manifest,
+                        inputs,
+                        outputs,
+                        fixed_batch,
+                        native_refusal: None,
+                        sessions: Vec::new(),
+                        native: Some(graph),
+                        native_workers: threads,
+                        next: Default::default(),
+                    });
+                }
+                Err(why) => native_refusal = Some(why),
+            }
         }
+        let env = environment(options)?;
         let first = build_session(env, path, threads).map_err(serr)?;
         let sig = |outlets: &[ort::value::Outlet]| outlets.iter().map(tensor_sig).collect::<Vec<_>>();
         let inputs = sig(first.inputs());
@@ -261,12 +340,33 @@ impl Model {
         for _ in 1..count {
             sessions.push(Mutex::new(build_session(env, path, threads).map_err(serr)?));
         }
-        Ok(Model { path: path.into(), manifest, inputs, outputs, fixed_batch, sessions, next: Default::default() })
+        Ok(Model {
+            path: path.into(),
+            manifest,
+            inputs,
+            outputs,
+            fixed_batch,
+            native_refusal,
+            sessions,
+            native: None,
+            native_workers: 0,
+            next: Default::default(),
+        })
     }
 
     /// Runs the graph on `n` samples. `inputs[i]` is the flat data of manifest input i (shape
     /// `[n, layout shape...]`). Returns one vector of `n` values per manifest output band.
     pub fn run(&self, n: usize, inputs: &[Vec<f32>]) -> Result<Vec<Vec<f32>>, EngineError> {
+        self.run_only(n, inputs, None)
+    }
+
+    /// [`Model::run`] computing only the manifest outputs `only` (None: all); the bands of the
+    /// others come back empty. The native engine skips what they alone need; ONNX Runtime
+    /// computes its whole graph.
+    pub fn run_only(&self, n: usize, inputs: &[Vec<f32>], only: Option<&[usize]>) -> Result<Vec<Vec<f32>>, EngineError> {
+        if let Some(graph) = &self.native {
+            return self.run_native(graph, n, inputs, only);
+        }
         let run_err = |e: ort::Error| EngineError::Run(e.to_string());
         let mut feeds: Vec<(std::borrow::Cow<'_, str>, SessionInputValue<'_>)> = Vec::new();
         for (spec, data) in self.manifest.inputs.iter().zip(inputs) {
@@ -298,9 +398,69 @@ impl Model {
 }
 
 impl Model {
-    /// Sessions in the pool: how many inferences can run at once.
+    /// What runs the graph, for `terrapix info`.
+    pub fn runtime(&self) -> String {
+        match (&self.native, &self.native_refusal) {
+            (Some(_), _) => "terrapix's native tree engine".into(),
+            (None, Some(why)) => format!("ONNX Runtime (not natively: {why})"),
+            (None, None) => "ONNX Runtime".into(),
+        }
+    }
+
+    fn run_native(
+        &self,
+        graph: &crate::native::Graph,
+        n: usize,
+        inputs: &[Vec<f32>],
+        only: Option<&[usize]>,
+    ) -> Result<Vec<Vec<f32>>, EngineError> {
+        let feeds = self
+            .manifest
+            .inputs
+            .iter()
+            .zip(inputs)
+            .map(|(spec, data)| {
+                let mut shape = vec![n];
+                shape.extend(spec.layout.shape(spec.channels.len()));
+                (spec.name.clone(), crate::native::Tensor::f32(shape, data.clone()))
+            })
+            .collect();
+        let kept = |k: usize| only.is_none_or(|o| o.contains(&k));
+        let mut wanted: Vec<&str> = Vec::new();
+        for (k, band) in self.manifest.outputs.iter().enumerate() {
+            if kept(k) && !wanted.contains(&band.graph_output.as_str()) {
+                wanted.push(&band.graph_output);
+            }
+        }
+        let values = graph.run(feeds, &wanted).map_err(EngineError::Run)?;
+        let mut bands = Vec::with_capacity(self.manifest.outputs.len());
+        for (k, band) in self.manifest.outputs.iter().enumerate() {
+            if !kept(k) {
+                bands.push(Vec::new());
+                continue;
+            }
+            let t = &values[wanted.iter().position(|w| *w == band.graph_output).expect("wanted")];
+            let data = t.floats().map_err(EngineError::Run)?;
+            let cols = if t.shape.len() >= 2 { t.shape[1..].iter().product::<usize>() } else { 1 };
+            if data.len() != n * cols || band.index >= cols {
+                return Err(EngineError::Run(format!(
+                    "graph output '{}' has shape {:?}, expected {n} rows with column {}",
+                    band.graph_output, t.shape, band.index
+                )));
+            }
+            bands.push((0..n).map(|i| data[i * cols + band.index]).collect());
+        }
+        Ok(bands)
+    }
+
+    /// How many inferences can run at once: the sessions in the pool, or for the native engine
+    /// the threads asked for (each batch then runs on the thread that asked for it).
     pub fn parallelism(&self) -> usize {
-        self.sessions.len()
+        if self.native.is_some() {
+            self.native_workers.max(1)
+        } else {
+            self.sessions.len().max(1)
+        }
     }
 
     /// A free session from the pool, or (all busy) the next one in turn, waited for.

@@ -22,6 +22,7 @@ pub mod engine;
 pub mod indices;
 pub mod landscape;
 pub mod metrics;
+pub mod native;
 pub mod output;
 pub mod plan;
 pub mod plot;

@@ -1,5 +1,5 @@
 //! Tree ensembles (issue: random forests, quantile forests, gradient boosting): trained by
-//! terrapix and served by ONNX Runtime, compared with the trainer's in-memory predictions on
+//! terrapix and served by its native tree engine and by ONNX Runtime, compared with the trainer's in-memory predictions on
 //! real data (seed 000's forest-steppe survey); trees brought from scikit-learn, XGBoost and
 //! LightGBM mapped and compared with their own Python `predict`.
 
@@ -48,8 +48,15 @@ fn trained_tree_bundles_equal_the_trainers_predictions() {
         assert_eq!(manifest.provenance.extra["model_kind"], kind, "{name}");
         // Raw band values (the engine applies no back-transform; the graph works on the model scale).
         let engine = Model::open(&path, &EngineOptions { sessions: 1, ..Default::default() }).unwrap();
+        // terrapix's own tree bundles take the native engine; ONNX Runtime must agree with it.
+        assert!(engine.runtime().starts_with("terrapix's native"), "{name}: {}", engine.runtime());
+        let ort = Model::open(&path, &EngineOptions { sessions: 1, onnx_runtime_only: true, ..Default::default() }).unwrap();
         let n = data.len();
         let got = engine.run(n, &data.tensors).unwrap();
+        for (band, (a, b)) in got.iter().zip(ort.run(n, &data.tensors).unwrap()).enumerate() {
+            let worst = a.iter().zip(&b).map(|(x, y)| (x - y).abs() / y.abs().max(1.0)).fold(0f32, f32::max);
+            assert!(worst <= 1e-6, "{name}: band {band} native and ONNX Runtime differ by {worst:e} (relative to max(|v|, 1))");
+        }
         let band = |name: &str| manifest.outputs.iter().position(|b| b.name == name).unwrap_or_else(|| panic!("{name}: no band {name}"));
         // A log1p model's mean band is smeared (Duan) and the first band; its log-scale mean is
         // served as the median unless the forest has its own q50.

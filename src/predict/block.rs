@@ -48,6 +48,8 @@ pub struct Predictor<'m> {
     transform: TargetTransform,
     back_transform: Vec<bool>,
     output_nodata: f32,
+    /// The manifest outputs to compute (None: all); the others stay nodata.
+    only: Option<Vec<usize>>,
     pub bands: usize,
     pub batch: usize,
 }
@@ -75,6 +77,7 @@ impl<'m> Predictor<'m> {
             transform: m.target.transform,
             back_transform: m.outputs.iter().map(|o| o.kind.is_on_target_scale()).collect(),
             output_nodata: m.nodata.output_nodata,
+            only: None,
             batch,
         }
     }
@@ -121,9 +124,9 @@ impl<'m> Predictor<'m> {
             let n = self.model.fixed_batch.unwrap_or(chunk.len());
             self.plan.assemble_all(block, chunk, n, &mut tensors);
             let t = Instant::now();
-            let out = self.model.run(n, &tensors)?;
+            let out = self.model.run_only(n, &tensors, self.only.as_deref())?;
             infer_seconds += t.elapsed().as_secs_f64();
-            for (b, values) in out.into_iter().enumerate() {
+            for (b, values) in out.into_iter().enumerate().filter(|(_, v)| !v.is_empty()) {
                 let back = self.back_transform[b] && self.transform == TargetTransform::Log1p;
                 for (&cell, &v) in chunk.iter().zip(&values) {
                     bands[b][cell] = if back { v.exp_m1() } else { v };
@@ -132,7 +135,7 @@ impl<'m> Predictor<'m> {
             // A cell with a non-finite output (an overflow on extreme covariates) is nodata in
             // every band: an infinite spread or a NaN is never written as valid data.
             for &cell in chunk {
-                if bands.iter().any(|band| !band[cell].is_finite()) {
+                if bands.iter().enumerate().any(|(b, band)| self.only.as_ref().is_none_or(|k| k.contains(&b)) && !band[cell].is_finite()) {
                     nonfinite += 1;
                     bands.iter_mut().for_each(|band| band[cell] = self.output_nodata);
                 }
@@ -140,6 +143,15 @@ impl<'m> Predictor<'m> {
         }
         TENSORS.set(tensors);
         Ok(BlockOutput { width: ow, height: oh, bands, valid: cells.len() - nonfinite, nonfinite, infer_seconds })
+    }
+
+    /// Computes only the manifest outputs `keep` (the rest of each block stays nodata): the
+    /// native engine then skips every graph node no kept output needs.
+    pub fn only(mut self, keep: &[usize]) -> Predictor<'m> {
+        if keep.len() < self.model.manifest.outputs.len() {
+            self.only = Some(keep.to_vec());
+        }
+        self
     }
 
     /// Benchmark helper: runs `block` as [`Predictor::predict`] does, timing tensor assembly and

@@ -117,10 +117,10 @@ pub fn predict_raster(
     }
     crate::output::refuse_inputs(output, false, &inputs)?;
     let covs = Covariates::bind(covariates, &manifest.covariates(), &options.bind)?;
-    let predictor = Predictor::new(model, options.raster.batch);
+    let keep = selected_outputs(manifest, &options.raster.outputs)?;
+    let predictor = Predictor::new(model, options.raster.batch).only(&keep);
     let (cell, halo) = (predictor.cell(), predictor.halo());
     let grid = covs.grid.coarsened(cell);
-    let keep = selected_outputs(manifest, &options.raster.outputs)?;
     let bands: Vec<BandInfo> = keep
         .iter()
         .map(|&k| &manifest.outputs[k])

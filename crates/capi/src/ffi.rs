@@ -140,7 +140,8 @@ pub unsafe extern "C" fn tpx_model_open(path: *const c_char, sessions: c_int, in
     guard(|| {
         // SAFETY: forwarded caller contract.
         let path = unsafe { str_arg(path, "path") }?;
-        let options = EngineOptions { sessions: sessions.max(0) as usize, intra_threads: intra_threads.max(0) as usize, ort_library: None };
+        let options =
+            EngineOptions { sessions: sessions.max(0) as usize, intra_threads: intra_threads.max(0) as usize, ..Default::default() };
         let model = Model::open(std::path::Path::new(path), &options)?;
         let covariates = model.manifest.covariates().into_iter().map(|c| CString::new(c).unwrap_or_default()).collect();
         let key = NEXT_HANDLE.fetch_add(1, Ordering::Relaxed);

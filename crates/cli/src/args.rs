@@ -192,7 +192,12 @@ impl RuntimeArgs {
             let fallback = !explicit && engine::ort_library().is_err();
             fallback.then(engine::ort_library_of_python).flatten()
         });
-        EngineOptions { sessions: threads, intra_threads: engine::clamp_threads(self.intra_threads, "--intra-threads"), ort_library }
+        EngineOptions {
+            sessions: threads,
+            intra_threads: engine::clamp_threads(self.intra_threads, "--intra-threads"),
+            ort_library,
+            ..Default::default()
+        }
     }
 }
 

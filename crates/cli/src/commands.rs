@@ -134,7 +134,10 @@ fn info(given: &Path, json: bool, stac: Option<&Path>) -> Result<()> {
     say!("{}", spec::describe(manifest));
     match Model::from_bundle(path, &bundle, &EngineOptions::default()) {
         Ok(model) => {
-            say!("\nGraph signature (ONNX Runtime, {}):", engine::loaded_library().map(|p| p.display().to_string()).unwrap_or_default());
+            let runtime = model.runtime();
+            let library = engine::loaded_library().filter(|_| runtime.starts_with("ONNX Runtime"));
+            say!("\nRuns on: {runtime}{}", library.map(|p| format!(", {}", p.display())).unwrap_or_default());
+            say!("Graph signature:");
             for s in &model.inputs {
                 say!("  input  {s}");
             }
@@ -443,7 +446,8 @@ fn synth_cube(dir: &Path, seed: u64, width: usize, height: usize, start: &str, d
 }
 
 fn bench_ort(model: &Path, covariates: &[PathBuf], tiles: usize, runtime: &RuntimeArgs, batch: usize) -> Result<()> {
-    let model = Model::open(model, &runtime.engine())?;
+    // ONNX Runtime itself, whatever terrapix would run the bundle on: the baseline.
+    let model = Model::open(model, &EngineOptions { onnx_runtime_only: true, ..runtime.engine() })?;
     let r = terrapix::predict::bench::ort_only(&model, covariates, tiles, batch)?;
     say!(
         "ort-only: {:.3} Mpix/s ({} input pixels; ONNX Runtime {:.3} s, assembly {:.3} s, reading {:.3} s; batch {})",
