@@ -116,10 +116,7 @@ impl Graph {
     /// Nodes no wanted output depends on are skipped.
     pub fn run(&self, feeds: Vec<(String, Tensor)>, wanted: &[&str]) -> Result<Vec<Tensor>, String> {
         let needed = self.needed(wanted);
-        let mut values: HashMap<&str, Tensor> = HashMap::new();
-        for (name, t) in &feeds {
-            values.insert(name.as_str(), t.clone());
-        }
+        let mut values: HashMap<String, Tensor> = feeds.into_iter().collect();
         let profile = std::env::var_os("TERRAPIX_NATIVE_PROFILE").is_some();
         for (k, step) in self.nodes.iter().enumerate() {
             if !needed[k] {
@@ -153,12 +150,12 @@ impl Graph {
                 eprintln!("native {:>24} {:>9.3} ms -> {}", step.op, started.elapsed().as_secs_f64() * 1e3, shapes.join(" "));
             }
             for (name, t) in step.outputs.iter().zip(out) {
-                values.insert(name.as_str(), t);
+                values.insert(name.clone(), t);
             }
         }
         wanted
             .iter()
-            .map(|w| values.remove(w).or_else(|| self.constants.get(*w).cloned()).ok_or_else(|| format!("output '{w}' was not computed")))
+            .map(|w| values.remove(*w).or_else(|| self.constants.get(*w).cloned()).ok_or_else(|| format!("output '{w}' was not computed")))
             .collect()
     }
 
@@ -192,30 +189,21 @@ fn predict_parallel(trees: &trees::Trees, x: &[f32], width: usize, out: &mut [f3
 fn tensor_of(t: &TensorProto) -> Result<Tensor, String> {
     let shape: Vec<usize> = t.dims.iter().map(|&d| d.max(0) as usize).collect();
     let raw = t.raw_data.as_deref().unwrap_or(&[]);
+    // Raw little-endian values of N bytes each, converted one by one.
+    fn le<const N: usize, T>(raw: &[u8], f: impl Fn([u8; N]) -> T) -> Vec<T> {
+        raw.chunks_exact(N).map(|c| f(c.try_into().expect("N bytes"))).collect()
+    }
     let data = match t.data_type.unwrap_or(0) {
-        1 => Data::F32(if raw.is_empty() {
-            t.float_data.clone()
-        } else {
-            raw.chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().unwrap())).collect()
-        }),
-        11 => Data::F32(if raw.is_empty() {
-            t.double_data.iter().map(|&v| v as f32).collect()
-        } else {
-            raw.chunks_exact(8).map(|c| f64::from_le_bytes(c.try_into().unwrap()) as f32).collect()
-        }),
-        7 => Data::I64(if raw.is_empty() {
-            t.int64_data.clone()
-        } else {
-            raw.chunks_exact(8).map(|c| i64::from_le_bytes(c.try_into().unwrap())).collect()
-        }),
-        6 => Data::I64(if raw.is_empty() {
-            t.int32_data.iter().map(|&v| v as i64).collect()
-        } else {
-            raw.chunks_exact(4).map(|c| i32::from_le_bytes(c.try_into().unwrap()) as i64).collect()
-        }),
-        9 => {
-            Data::Bool(if raw.is_empty() { t.int32_data.iter().map(|&v| v != 0).collect() } else { raw.iter().map(|&b| b != 0).collect() })
-        }
+        1 if raw.is_empty() => Data::F32(t.float_data.clone()),
+        1 => Data::F32(le(raw, f32::from_le_bytes)),
+        11 if raw.is_empty() => Data::F32(t.double_data.iter().map(|&v| v as f32).collect()),
+        11 => Data::F32(le(raw, |b| f64::from_le_bytes(b) as f32)),
+        7 if raw.is_empty() => Data::I64(t.int64_data.clone()),
+        7 => Data::I64(le(raw, i64::from_le_bytes)),
+        6 if raw.is_empty() => Data::I64(t.int32_data.iter().map(|&v| v as i64).collect()),
+        6 => Data::I64(le(raw, |b| i32::from_le_bytes(b) as i64)),
+        9 if raw.is_empty() => Data::Bool(t.int32_data.iter().map(|&v| v != 0).collect()),
+        9 => Data::Bool(raw.iter().map(|&b| b != 0).collect()),
         other => return Err(format!("initializer '{}' of type {other}", t.name.clone().unwrap_or_default())),
     };
     let t = Tensor { shape, data };

@@ -293,24 +293,23 @@ pub fn check_output(request: &CheckRequest) -> Result<(), OutputError> {
     refuse_inputs(&request.output, folder, &inputs)?;
     match request.kind {
         Some(kind) => check_target(&request.output, kind),
-        None => {
-            let dir = folder_of(&request.output);
-            if dir.is_dir() {
-                Ok(())
-            } else {
-                Err(OutputError::NoFolder { path: request.output.clone(), dir: dir.into() })
-            }
-        }
+        None => check_folder(&request.output),
     }
+}
+
+/// The folder `path` would be written in exists.
+fn check_folder(path: &Path) -> Result<(), OutputError> {
+    let dir = folder_of(path);
+    if !dir.is_dir() {
+        return Err(OutputError::NoFolder { path: path.into(), dir: dir.into() });
+    }
+    Ok(())
 }
 
 /// Checks that `path` can be written as `kind`: its folder exists, and anything already there
 /// is of the same kind.
 pub fn check_target(path: &Path, kind: Kind) -> Result<(), OutputError> {
-    let dir = folder_of(path);
-    if !dir.is_dir() {
-        return Err(OutputError::NoFolder { path: path.into(), dir: dir.into() });
-    }
+    check_folder(path)?;
     let exists = path.symlink_metadata().is_ok();
     if exists && std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
         return Err(OutputError::Special { path: path.into() });
